@@ -1,0 +1,57 @@
+# Yitu — make run: set up and serve the demo city; make test: every test. See README.md.
+SHELL := /bin/bash
+GO ?= go
+BIN ?= bin/yitu
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-unknown)
+LDFLAGS := -X main.version=$(VERSION)
+PG := scripts/pg
+export YITU_TEST_DATABASE_URL ?= $(shell $(PG) url yitu_test)
+
+.PHONY: all setup build binary frontend run test bench fuzz lint clean
+
+all: build
+
+setup: ## Debian packages and Go modules the build, the server and the tests need
+	scripts/setup
+	$(GO) mod download
+
+frontend: ## build the viewer into frontend/dist (embedded in the binary) when it exists
+	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; fi
+
+build: frontend binary
+
+binary: ## the Go binary alone, version-stamped
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/yitu
+
+run: setup build ## start PostGIS, migrate, (load the demo city) and serve on :8080
+	$(PG) start
+	$(BIN) migrate up
+	$(BIN) serve
+
+test: setup ## unit, integration (real PostGIS), golden and browser tests
+	$(PG) start
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+	docker-compose -f docker-compose.yml config -q
+
+bench: setup build ## benchmarks that print their figures
+	$(PG) start
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+FUZZTIME ?= 30s
+fuzz: ## run every native fuzz target for FUZZTIME each
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if $(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 -version >/dev/null 2>&1; then \
+	  $(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...; \
+	else echo "staticcheck did not install from the module proxy; skipped"; fi
+
+clean:
+	rm -rf bin frontend/dist

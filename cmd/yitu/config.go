@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/yitu-gis/yitu/server"
+	"github.com/yitu-gis/yitu/spatial"
+)
+
+// Config is Yitu's whole configuration, loaded once: defaults, then the YAML file (yitu.yaml in the
+// working directory, or --config / YITU_CONFIG), then environment variables (DATABASE_URL, YITU_*),
+// then command-line flags. Every YAML key has an environment variable: YITU_ + the key path in upper
+// case joined by _ (server.shutdown_grace → YITU_SERVER_SHUTDOWN_GRACE).
+type Config struct {
+	Database spatial.DBConfig `yaml:"database"`
+	Server   server.Config    `yaml:"server"`
+	Log      LogConfig        `yaml:"log"`
+}
+
+// LogConfig configures the structured log on stderr.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+func defaultConfig() Config {
+	return Config{
+		Database: spatial.DBConfig{
+			URL:              spatial.DefaultURL,
+			MaxConns:         32,
+			StatementTimeout: 30 * time.Second,
+			ConnectTimeout:   5 * time.Second,
+		},
+		Server: server.Config{
+			Addr:          ":8080",
+			ShutdownGrace: 15 * time.Second,
+			ReadTimeout:   30 * time.Second,
+			IdleTimeout:   120 * time.Second,
+			BodyLimit:     256 << 20,
+		},
+		Log: LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+const defaultConfigFile = "yitu.yaml"
+
+// loadConfig builds the configuration. path is the --config flag ("" when not given); environ is the
+// process environment as os.Environ returns it.
+func loadConfig(path string, environ []string) (Config, error) {
+	cfg := defaultConfig()
+	env := envMap(environ)
+	explicit := path != ""
+	if !explicit {
+		path = env["YITU_CONFIG"]
+		explicit = path != ""
+	}
+	if !explicit {
+		path = defaultConfigFile
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if b, err = expandEnv(path, b, env); err != nil {
+			return cfg, err
+		}
+		if err := decodeYAML(path, b, &cfg); err != nil {
+			return cfg, err
+		}
+	case errors.Is(err, os.ErrNotExist) && !explicit:
+		// No yitu.yaml: defaults and environment only.
+	case errors.Is(err, os.ErrNotExist):
+		return cfg, fmt.Errorf("config file %s does not exist; give an existing file with --config or leave it out", path)
+	default:
+		return cfg, fmt.Errorf("config file %s cannot be read: %v", path, err)
+	}
+	if u := env["DATABASE_URL"]; u != "" {
+		cfg.Database.URL = u
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${NAME} in the config file with the environment variable NAME (a bare $ is left
+// alone: passwords may contain one). An unset variable is an error, never a silent empty string.
+func expandEnv(path string, b []byte, env map[string]string) ([]byte, error) {
+	var missing []string
+	out := envRef.ReplaceAllFunc(b, func(m []byte) []byte {
+		name := string(m[2 : len(m)-1])
+		v, ok := env[name]
+		if !ok {
+			missing = append(missing, name)
+		}
+		return []byte(v)
+	})
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("config file %s refers to ${%s} but that environment variable is not set", path, missing[0])
+	}
+	return out, nil
+}
+
+// validate checks values that no type check catches.
+func (c *Config) validate() error {
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		return fmt.Errorf("log.level %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		return fmt.Errorf("log.format %q is not text or json", c.Log.Format)
+	}
+	if c.Database.URL == "" {
+		return errors.New("database.url is empty; set DATABASE_URL or database.url in yitu.yaml")
+	}
+	return nil
+}
+
+// Redacted returns a copy that is safe to log: passwords are replaced.
+func (c Config) Redacted() Config {
+	c.Database.URL = spatial.Redact(c.Database.URL)
+	return c
+}
+
+// decodeYAML decodes a config file, reporting unknown keys with their line and the keys allowed there.
+func decodeYAML(path string, b []byte, cfg *Config) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return fmt.Errorf("config file %s is not valid YAML: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(root.Content) == 0 { // empty file
+		return nil
+	}
+	if err := checkKeys(path, root.Content[0], reflect.TypeOf(*cfg), ""); err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("config file %s: %s", path, strings.Join(te.Errors, "; "))
+		}
+		return fmt.Errorf("config file %s: %v", path, err)
+	}
+	return nil
+}
+
+func checkKeys(path string, n *yaml.Node, t reflect.Type, prefix string) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("config file %s line %d: %s must be a mapping of keys to values", path, n.Line, orRoot(prefix))
+	}
+	known := yamlFields(t)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		f, ok := known[k.Value]
+		if !ok {
+			return fmt.Errorf("config file %s line %d: unknown key %q in %s; known keys: %s",
+				path, k.Line, prefix+k.Value, orRoot(prefix), strings.Join(sortedKeys(known), ", "))
+		}
+		if f.Type.Kind() == reflect.Struct {
+			if err := checkKeys(path, v, f.Type, prefix+k.Value+"."); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func orRoot(prefix string) string {
+	if prefix == "" {
+		return "the top level"
+	}
+	return strings.TrimSuffix(prefix, ".")
+}
+
+func yamlFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if name := yamlName(f); name != "" {
+			out[name] = f
+		}
+	}
+	return out
+}
+
+func yamlName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "-" || !f.IsExported() {
+		return ""
+	}
+	if name == "" {
+		name = strings.ToLower(f.Name)
+	}
+	return name
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func envMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// applyEnv sets fields from YITU_* variables. A variable under a known section with an unknown name
+// (YITU_SERVER_ADR) is an error; variables outside the config's sections (YITU_PG_PORT, used by
+// scripts/pg) are not the config's business.
+func applyEnv(cfg *Config, env map[string]string) error {
+	fields := map[string]reflect.Value{}
+	sections := map[string]bool{}
+	collectEnv(reflect.ValueOf(cfg).Elem(), "YITU", fields, sections)
+	for _, name := range sortedKeys(env) {
+		if !strings.HasPrefix(name, "YITU_") || name == "YITU_CONFIG" {
+			continue
+		}
+		v, ok := fields[name]
+		if !ok {
+			for s := range sections {
+				if strings.HasPrefix(name, s+"_") {
+					return fmt.Errorf("unknown environment variable %s; known under %s: %s", name, s, strings.Join(knownUnder(fields, s), ", "))
+				}
+			}
+			continue
+		}
+		if err := setValue(v, env[name]); err != nil {
+			return fmt.Errorf("environment variable %s=%q: %v", name, env[name], err)
+		}
+	}
+	return nil
+}
+
+func knownUnder(fields map[string]reflect.Value, section string) []string {
+	var out []string
+	for _, k := range sortedKeys(fields) {
+		if strings.HasPrefix(k, section+"_") {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func collectEnv(v reflect.Value, prefix string, fields map[string]reflect.Value, sections map[string]bool) {
+	t := v.Type()
+	for i := range t.NumField() {
+		name := yamlName(t.Field(i))
+		if name == "" {
+			continue
+		}
+		key := prefix + "_" + strings.ToUpper(name)
+		if fv := v.Field(i); fv.Kind() == reflect.Struct {
+			sections[key] = true
+			collectEnv(fv, key, fields, sections)
+		} else {
+			fields[key] = fv
+		}
+	}
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// setValue parses s into v (string, bool, integers, floats, durations, comma-separated string lists).
+func setValue(v reflect.Value, s string) error {
+	if v.Type() == durationType {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("not a duration (say 30s, 5m or 1h)")
+		}
+		v.SetInt(int64(d))
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("not true or false")
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, v.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("not an integer")
+		}
+		v.SetInt(n)
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(s, v.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("not a number")
+		}
+		v.SetFloat(f)
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("lists of %s cannot be set from the environment", v.Type().Elem())
+		}
+		var parts []string
+		for p := range strings.SplitSeq(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		v.Set(reflect.ValueOf(parts))
+	default:
+		return fmt.Errorf("a %s cannot be set from the environment", v.Type())
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+// Package server is Yitu's HTTP edge (fiber v2): routes, problem+json errors, metrics, access logs and
+// graceful shutdown. Handlers parse and validate, then call a domain package; this package holds no SQL.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config is the HTTP server's part of the configuration.
+type Config struct {
+	Addr          string        `yaml:"addr"`
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"` // how long in-flight requests may finish after SIGTERM
+	ReadTimeout   time.Duration `yaml:"read_timeout"`
+	IdleTimeout   time.Duration `yaml:"idle_timeout"`
+	BodyLimit     int           `yaml:"body_limit"` // bytes
+}
+
+// Deps are what the server is built from.
+type Deps struct {
+	Log     *slog.Logger
+	Version string
+	Pool    *pgxpool.Pool
+	// Ready reports whether the server can serve: database reachable, schema current.
+	Ready func(context.Context) error
+}
+
+// Server is the HTTP edge.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	app     *fiber.App
+	metrics *httpMetrics
+}
+
+// New builds the server and its routes.
+func New(cfg Config, deps Deps) *Server {
+	s := &Server{cfg: cfg, deps: deps, log: deps.Log}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "yitu",
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+		ReadTimeout:           cfg.ReadTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
+		BodyLimit:             cfg.BodyLimit,
+	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if deps.Pool != nil {
+		reg.MustRegister(newPoolCollector(deps.Pool))
+	}
+	s.metrics = newHTTPMetrics(reg)
+
+	s.app.Use(requestid.New(requestid.Config{ContextKey: requestIDKey}))
+	s.app.Use(s.observe)
+	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+
+	s.app.Get("/healthz", s.healthz)
+	s.app.Get("/readyz", s.readyz)
+	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	return s
+}
+
+// App is the fiber application, for tests (app.Test) and embedding.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve listens on cfg.Addr until ctx ends, then stops accepting and gives in-flight requests
+// cfg.ShutdownGrace to finish.
+func (s *Server) Serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w (is another server running there? choose one with --addr)", s.cfg.Addr, err)
+	}
+	return s.ServeListener(ctx, ln)
+}
+
+// ServeListener is Serve on a listener the caller opened.
+func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
+	s.log.Info("listening", "addr", ln.Addr().String(), "version", s.deps.Version)
+	done := make(chan error, 1)
+	go func() { done <- s.app.Listener(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace)
+	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownGrace); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return <-done
+}
+
+const requestIDKey = "requestid"
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(requestIDKey).(string)
+	return id
+}
+
+// observe is the outermost handler: it runs the error adapter itself (so the status is known), then
+// records metrics and writes the access log line.
+func (s *Server) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	s.metrics.inflight.Inc()
+	defer s.metrics.inflight.Dec()
+	err := c.Next()
+	if err != nil {
+		if herr := s.errorHandler(c, err); herr != nil {
+			s.log.Error("writing an error response", "err", herr)
+		}
+	}
+	status := c.Response().StatusCode()
+	route := c.Route().Path
+	if route == "/" && c.Path() != "/" { // no route matched: keep raw paths out of the labels
+		route = "unmatched"
+	}
+	elapsed := time.Since(start)
+	s.metrics.requests.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
+	s.metrics.duration.WithLabelValues(route, c.Method()).Observe(elapsed.Seconds())
+	s.log.LogAttrs(c.UserContext(), slog.LevelInfo, "http",
+		slog.String("request_id", requestID(c)),
+		slog.String("method", c.Method()),
+		slog.String("path", c.Path()),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Int("bytes", len(c.Response().Body())),
+		slog.Duration("duration", elapsed),
+		slog.String("remote", c.IP()),
+	)
+	return nil
+}
+
+func (s *Server) logPanic(c *fiber.Ctx, e any) {
+	s.log.Error("panic", "request_id", requestID(c), "path", c.Path(), "panic", e)
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "alive", "version": s.deps.Version})
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	if s.deps.Ready == nil {
+		return c.JSON(fiber.Map{"status": "ready"})
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
+	defer cancel()
+	if err := s.deps.Ready(ctx); err != nil {
+		return problemf(fiber.StatusServiceUnavailable, "", "not ready: "+err.Error())
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
