@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/yitu-gis/yitu/spatial"
 )
 
 // Config is the HTTP server's part of the configuration.
@@ -35,6 +37,7 @@ type Deps struct {
 	Log     *slog.Logger
 	Version string
 	Pool    *pgxpool.Pool
+	Catalog *spatial.CatalogStore
 	// Ready reports whether the server can serve: database reachable, schema current.
 	Ready func(context.Context) error
 }
@@ -110,6 +113,16 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 }
 
 const requestIDKey = "requestid"
+
+const principalKey = "principal"
+
+// principal is who makes the request; authentication middleware sets it, else anonymous.
+func principal(c *fiber.Ctx) spatial.Principal {
+	if p, ok := c.Locals(principalKey).(spatial.Principal); ok {
+		return p
+	}
+	return spatial.Anonymous
+}
 
 func requestID(c *fiber.Ctx) string {
 	id, _ := c.Locals(requestIDKey).(string)

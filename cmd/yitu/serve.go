@@ -36,10 +36,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
+	catalog, err := spatial.NewCatalogStore(ctx, pool, e.log)
+	if err != nil {
+		return err
+	}
+	go catalog.Run(ctx)
 	srv := server.New(cfg.Server, server.Deps{
 		Log:     e.log,
 		Version: version,
 		Pool:    pool,
+		Catalog: catalog,
 		Ready:   readiness(pool),
 	})
 	return srv.Serve(ctx)
