@@ -72,7 +72,9 @@ func (l *Layer) IsTable() bool { return l.Kind == "table" }
 func (l *Layer) CanRead(p Principal) bool { return p.Any(l.ReadRoles) }
 
 // CanWrite reports whether p may create, replace, update or delete the layer's features.
-func (l *Layer) CanWrite(p Principal) bool { return len(l.WriteRoles) > 0 && p.Any(l.WriteRoles) || p.Has(RoleAdmin) }
+func (l *Layer) CanWrite(p Principal) bool {
+	return len(l.WriteRoles) > 0 && p.Any(l.WriteRoles) || p.Has(RoleAdmin)
+}
 
 // Column returns the named column of a table layer.
 func (l *Layer) Column(name string) (Column, bool) {
