@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/tiles"
 )
 
 // Config is the HTTP server's part of the configuration.
@@ -38,6 +39,7 @@ type Deps struct {
 	Version string
 	Pool    *pgxpool.Pool
 	Catalog *spatial.CatalogStore
+	Tiles   *tiles.Service // vector tiles, styles, glyphs, sprites, /events; nil: not served
 	// Ready reports whether the server can serve: database reachable, schema current.
 	Ready func(context.Context) error
 }
@@ -79,6 +81,9 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	if deps.Tiles != nil {
+		s.tileRoutes()
+	}
 	return s
 }
 
