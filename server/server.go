@@ -151,6 +151,10 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if route == "/" && c.Path() != "/" { // no route matched: keep raw paths out of the labels
 		route = "unmatched"
 	}
+	size := -1 // a streamed body (the /events stream) is never read here: that would block until it ends
+	if !c.Response().IsBodyStream() {
+		size = len(c.Response().Body())
+	}
 	elapsed := time.Since(start)
 	s.metrics.requests.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(route, c.Method()).Observe(elapsed.Seconds())
@@ -160,7 +164,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		slog.String("path", c.Path()),
 		slog.String("route", route),
 		slog.Int("status", status),
-		slog.Int("bytes", len(c.Response().Body())),
+		slog.Int("bytes", size),
 		slog.Duration("duration", elapsed),
 		slog.String("remote", c.IP()),
 	)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,16 @@ type tileHandlers struct {
 }
 
 const maxLayersPerTile = 64
+
+// param is a path parameter, percent-decoded (clients encode the commas and spaces of layer lists and
+// font stacks).
+func param(c *fiber.Ctx, name string) string {
+	v := c.Params(name)
+	if d, err := url.PathUnescape(v); err == nil {
+		return d
+	}
+	return v
+}
 
 // parseLayers splits a comma-separated layer list.
 func parseLayers(param, v string) ([]string, error) {
@@ -105,7 +116,7 @@ func layerProblem(err error, param string) error {
 }
 
 func (h *tileHandlers) tile(c *fiber.Ctx) error {
-	layers, err := parseLayers("layers", c.Params("layers"))
+	layers, err := parseLayers("layers", param(c, "layers"))
 	if err != nil {
 		return err
 	}
@@ -117,7 +128,7 @@ func (h *tileHandlers) collectionTile(c *fiber.Ctx) error {
 	if !ok {
 		return problemf(http.StatusNotFound, "tileMatrixSetId", fmt.Sprintf("tile matrix set %q is not served; use WebMercatorQuad or CGCS2000Quad", c.Params("tms")))
 	}
-	layers, err := parseLayers("collectionId", c.Params("collectionId"))
+	layers, err := parseLayers("collectionId", param(c, "collectionId"))
 	if err != nil {
 		return err
 	}
@@ -204,12 +215,12 @@ func acceptsGzip(header string) bool {
 }
 
 func (h *tileHandlers) tileJSON(c *fiber.Ctx) error {
-	layers, err := parseLayers("layers", c.Params("layers"))
+	layers, err := parseLayers("layers", param(c, "layers"))
 	if err != nil {
 		return err
 	}
-	url := c.BaseURL() + "/tiles/" + strings.Join(layers, ",") + "/{z}/{x}/{y}.mvt"
-	tj, err := h.svc.TileJSON(c.UserContext(), layers, principal(c), url)
+	tileURL := c.BaseURL() + "/tiles/" + strings.Join(layers, ",") + "/{z}/{x}/{y}.mvt"
+	tj, err := h.svc.TileJSON(c.UserContext(), layers, principal(c), tileURL)
 	if err != nil {
 		return layerProblem(err, "layers")
 	}
@@ -230,7 +241,7 @@ func (h *tileHandlers) matrixSet(c *fiber.Ctx) error {
 }
 
 func (h *tileHandlers) collectionTilesets(c *fiber.Ctx) error {
-	layers, err := parseLayers("collectionId", c.Params("collectionId"))
+	layers, err := parseLayers("collectionId", param(c, "collectionId"))
 	if err != nil {
 		return err
 	}
@@ -242,7 +253,7 @@ func (h *tileHandlers) collectionTilesets(c *fiber.Ctx) error {
 }
 
 func (h *tileHandlers) collectionTileset(c *fiber.Ctx) error {
-	layers, err := parseLayers("collectionId", c.Params("collectionId"))
+	layers, err := parseLayers("collectionId", param(c, "collectionId"))
 	if err != nil {
 		return err
 	}
@@ -273,7 +284,10 @@ func (h *tileHandlers) glyphs(c *fiber.Ctx) error {
 	if !ok || err1 != nil || err2 != nil || first%256 != 0 || last != first+255 || first > 65280 {
 		return spatial.Invalid("range", "%q is not a glyph range such as 0-255 or 19968-20223", c.Params("range"))
 	}
-	b, err := h.svc.Glyphs(c.Params("fontstack"), first)
+	b, err := h.svc.Glyphs(param(c, "fontstack"), first)
+	if errors.Is(err, spatial.ErrNotFound) {
+		return problemf(http.StatusNotFound, "fontstack", err.Error())
+	}
 	if err != nil {
 		return err
 	}

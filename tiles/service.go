@@ -49,14 +49,15 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 
-	cur    atomic.Pointer[compiled]
-	mem    *memCache // nil: no memory cache
-	disk   *diskCache
-	flight flight
-	events *Broker
-	glyphs *glyphs
-	stats  stats
-	epoch  atomic.Uint64 // bumped by every purge, so a tile rendered before one is not cached after it
+	cur     atomic.Pointer[compiled]
+	mem     *memCache // nil: no memory cache
+	disk    *diskCache
+	flight  flight
+	events  *Broker
+	glyphs  *glyphs
+	sprites sprites
+	stats   stats
+	epoch   atomic.Uint64 // bumped by every purge, so a tile rendered before one is not cached after it
 
 	refreshMu sync.Mutex // one generalized-view refresh at a time in this process
 	pendingMu sync.Mutex

@@ -43,12 +43,12 @@ func (s *source) bandAt(z int) (*band, bool) {
 type shape struct {
 	table      pgx.Identifier
 	id         string
-	intID      bool // the id column is an integer: it becomes the MVT feature id
+	intID      bool   // the id column is an integer: it becomes the MVT feature id
 	tileColumn string // EPSG:3857, indexed
 	geomColumn string // SRID 4490, for the geographic grid ("" when the table has none)
 	// transform: the table has no 3857 column; tileColumn is the 4490 column, transformed per tile
 	// (discovered tables only; slower).
-	transform bool
+	transform  bool
 	properties []string
 	extent     int
 	buffer     int

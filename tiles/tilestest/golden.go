@@ -34,7 +34,11 @@ func Decode(t testing.TB, b []byte) map[string]*Layer {
 	if len(b) == 0 {
 		return out
 	}
-	ls, err := mvt.Unmarshal(b)
+	unmarshal := mvt.Unmarshal
+	if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
+		unmarshal = mvt.UnmarshalGzipped
+	}
+	ls, err := unmarshal(b)
 	if err != nil {
 		t.Fatalf("decoding the tile: %v", err)
 	}
