@@ -14,6 +14,7 @@ all: build
 setup: ## Debian packages and Go modules the build, the server and the tests need
 	scripts/setup
 	$(GO) mod download
+	npm ci --prefix tiles/testdata/js --no-audit --no-fund --silent
 
 frontend: ## build the viewer into frontend/dist (embedded in the binary) when it exists
 	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; fi
