@@ -35,6 +35,8 @@ func commands() []command {
 	return []command{
 		{"serve", "[--addr :8080]", "run the HTTP server (tiles, features, 3D, live, viewer)", cmdServe},
 		{"migrate", "[up|down|status]", "bring the database schema up to date (or roll back one step, or list)", cmdMigrate},
+		{"seed", "[--layers L] [--bbox …] [--zooms a-b]", "render tiles into the disk cache ahead of use", cmdSeed},
+		{"export", "pmtiles [--layers L] [--bbox …] [--zooms a-b] OUT", "write tiles to a PMTiles archive for offline use", cmdExport},
 		{"config", "", "print the effective configuration (passwords redacted)", cmdConfig},
 		{"version", "", "print the version", cmdVersion},
 	}
