@@ -38,6 +38,7 @@ test: setup ## unit, integration (real PostGIS), golden and browser tests
 bench: setup build ## benchmarks that print their figures
 	$(PG) start
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	BIN=$(BIN) scripts/bench-tiles
 
 FUZZTIME ?= 30s
 fuzz: ## run every native fuzz target for FUZZTIME each

@@ -135,16 +135,29 @@ func (h *tileHandlers) collectionTile(c *fiber.Ctx) error {
 	return h.serveTile(c, grid, layers, "collectionId", c.Params("z"), c.Params("x"), c.Params("y"))
 }
 
-func (h *tileHandlers) serveTile(c *fiber.Ctx, grid *tiles.Grid, layers []string, layersParam, zs, xs, ys string) error {
+// parseTile reads a tile's z, x and y and checks them against the grid.
+func parseTile(grid *tiles.Grid, zs, xs, ys string) (tiles.Tile, error) {
 	z, err := parseInt("z", zs)
 	if err != nil {
-		return err
+		return tiles.Tile{}, err
 	}
 	x, err := parseInt("x", xs)
 	if err != nil {
-		return err
+		return tiles.Tile{}, err
 	}
-	y, err := parseInt("y", ys)
+	y, err := parseInt("y", strings.TrimSuffix(strings.TrimSuffix(ys, ".mvt"), ".pbf"))
+	if err != nil {
+		return tiles.Tile{}, err
+	}
+	t := tiles.Tile{Z: z, X: x, Y: y}
+	if param, err := grid.Check(t); err != nil {
+		return t, spatial.Invalid(param, "%v", err)
+	}
+	return t, nil
+}
+
+func (h *tileHandlers) serveTile(c *fiber.Ctx, grid *tiles.Grid, layers []string, layersParam, zs, xs, ys string) error {
+	t, err := parseTile(grid, zs, xs, ys)
 	if err != nil {
 		return err
 	}
@@ -153,7 +166,7 @@ func (h *tileHandlers) serveTile(c *fiber.Ctx, grid *tiles.Grid, layers []string
 		return err
 	}
 	res, err := h.svc.Tile(c.UserContext(), tiles.Request{
-		Grid: grid, Layers: layers, Tile: tiles.Tile{Z: z, X: x, Y: y}, Params: params, Principal: principal(c),
+		Grid: grid, Layers: layers, Tile: t, Params: params, Principal: principal(c),
 	})
 	if err != nil {
 		return layerProblem(err, layersParam)

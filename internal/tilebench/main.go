@@ -1,0 +1,559 @@
+// Command tilebench measures Yitu's vector tiles against tegola's, side by side in one run on the same
+// database and data: the same list of composite base-map tiles at z12–z16, fetched by 16 concurrent
+// clients, uncached; then Yitu's cached throughput and the county-wide z10 tile.
+//
+// scripts/bench-tiles builds tegola (from the Go module proxy, into a temporary directory) and Yitu,
+// then runs this program. It creates a database yitu_bench, fills it with a generated city the size of
+// the demo city (internal/tilebench/city.sql) and drops it at the end.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb/encoding/mvt"
+
+	"github.com/yitu-gis/yitu/migrations"
+	"github.com/yitu-gis/yitu/spatial/pgtest"
+	"github.com/yitu-gis/yitu/tiles"
+)
+
+//go:embed city.sql
+var citySQL string
+
+// The composite base map: every layer of the one-map base.
+var layers = []string{"basemap.vegetation", "basemap.water", "basemap.road", "basemap.building", "basemap.boundary",
+	"basemap.annotation", "basemap.control_point", "basemap.elevation_point", "basemap.label", "pipeline.segment", "pipeline.point"}
+
+// The generated city's extent.
+var cityBBox = [4]float64{119.92, 37.16, 119.92 + 5300*1.1274e-5, 37.16 + 4400*9.0e-6}
+
+func main() {
+	yitu := flag.String("yitu", "bin/yitu", "the yitu binary")
+	tegola := flag.String("tegola", "", "the tegola binary (v0.21.2)")
+	clients := flag.Int("clients", 16, "concurrent clients")
+	rounds := flag.Int("rounds", 2, "measured rounds per server (alternating Yitu and tegola)")
+	keep := flag.Bool("keep", false, "keep the yitu_bench database")
+	flag.Parse()
+	if *tegola == "" {
+		fmt.Fprintln(os.Stderr, "tilebench: give --tegola (scripts/bench-tiles builds it)")
+		os.Exit(2)
+	}
+	if err := run(*yitu, *tegola, *clients, *rounds, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "tilebench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(yituBin, tegolaBin string, clients, rounds int, keep bool) error {
+	ctx := context.Background()
+	dbURL, drop, err := createDB(ctx)
+	if err != nil {
+		return err
+	}
+	if !keep {
+		defer drop()
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	start := time.Now()
+	if err := fillCity(ctx, dbURL, pool); err != nil {
+		return err
+	}
+	var buildings, segments, roads int
+	pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM basemap.building), (SELECT count(*) FROM pipeline.segment), (SELECT count(*) FROM basemap.road)").Scan(&buildings, &segments, &roads)
+	fmt.Printf("data: generated city (the demo city has not landed on main): %d buildings, %d road segments, %d pipe segments; built in %.0fs\n",
+		buildings, roads, segments, time.Since(start).Seconds())
+
+	dir, err := os.MkdirTemp("", "tilebench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	uncached, err := startYitu(ctx, yituBin, dbURL, 0)
+	if err != nil {
+		return err
+	}
+	defer uncached.stop()
+	teg, err := startTegola(ctx, pool, tegolaBin, dbURL, dir)
+	if err != nil {
+		return err
+	}
+	defer teg.stop()
+
+	list := tileList()
+	yURL := func(t tiles.Tile) string {
+		return fmt.Sprintf("%s/tiles/%s/%d/%d/%d.mvt", uncached.base, strings.Join(layers, ","), t.Z, t.X, t.Y)
+	}
+	tURL := func(t tiles.Tile) string { return fmt.Sprintf("%s/maps/onemap/%d/%d/%d.pbf", teg.base, t.Z, t.X, t.Y) }
+	if err := compareContent(list, yURL, tURL); err != nil {
+		return err
+	}
+	fmt.Printf("tiles: %d composite tiles (%d layers) at z12–z16 over the city, each client in its own random order, %d clients\n\n",
+		len(list), len(layers), clients)
+
+	// Warm up both (connections, prepared statements, the database's buffers), then alternate.
+	measure(list, yURL, 4, 1)
+	measure(list, tURL, 4, 1)
+	var yRes, tRes result
+	for range rounds {
+		yRes = yRes.add(measure(list, yURL, clients, 1))
+		tRes = tRes.add(measure(list, tURL, clients, 1))
+	}
+	fmt.Printf("%-32s %10s %9s %9s %9s %12s\n", "uncached, z12–z16", "tiles/s", "p50 ms", "p95 ms", "p99 ms", "p95 z14–16")
+	yRow, tRow := report("Yitu", yRes), report("tegola v0.21.2 (postgis)", tRes)
+	fmt.Printf("%-32s %10.1f\n\n", "Yitu ÷ tegola throughput", yRow/tRow)
+
+	// Cached: a second Yitu with its memory cache, warmed by one pass.
+	cached, err := startYitu(ctx, yituBin, dbURL, 256)
+	if err != nil {
+		return err
+	}
+	defer cached.stop()
+	cURL := func(t tiles.Tile) string {
+		return fmt.Sprintf("%s/tiles/%s/%d/%d/%d.mvt", cached.base, strings.Join(layers, ","), t.Z, t.X, t.Y)
+	}
+	measure(list, cURL, clients, 1)
+	cRes := measure(list, cURL, clients, 20)
+	fmt.Printf("%-32s %10s %9s %9s %9s\n", "cached (memory), z12–z16", "tiles/s", "p50 ms", "p95 ms", "p99 ms")
+	report("Yitu", cRes)
+	fmt.Println()
+
+	// The county-wide z10 tile, uncached, one request at a time.
+	center := tiles.WebMercatorQuad.At(10, (cityBBox[0]+cityBBox[2])/2, (cityBBox[1]+cityBBox[3])/2)
+	z10 := make([]tiles.Tile, 20)
+	for i := range z10 {
+		z10[i] = center
+	}
+	fmt.Printf("%-32s %10s %9s %9s %9s %12s\n", fmt.Sprintf("z10 county tile %d/%d/%d", center.Z, center.X, center.Y), "tiles/s", "p50 ms", "p95 ms", "max ms", "bytes")
+	yz := measure(z10, yURL, 1, 1)
+	tz := measure(z10, tURL, 1, 1)
+	reportMax("Yitu (generalized views)", yz)
+	reportMax("tegola v0.21.2 (same views)", tz)
+	return nil
+}
+
+// createDB creates yitu_bench, migrated, and returns its URL and a function that drops it.
+func createDB(ctx context.Context) (string, func(), error) {
+	admin := pgtest.AdminURL()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", nil, fmt.Errorf("cannot reach the cluster at %s: %w (run scripts/pg start)", admin, err)
+	}
+	defer conn.Close(ctx)
+	name := "yitu_bench"
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		return "", nil, err
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
+		return "", nil, err
+	}
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	drop := func() {
+		c, err := pgx.Connect(context.Background(), admin)
+		if err == nil {
+			c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	}
+	pool, err := pgxpool.New(ctx, u.String())
+	if err != nil {
+		return "", nil, err
+	}
+	defer pool.Close()
+	m, err := migrations.New(pool)
+	if err != nil {
+		return "", nil, err
+	}
+	defer m.Close()
+	if _, err := m.Up(ctx); err != nil {
+		return "", nil, fmt.Errorf("migrating: %w", err)
+	}
+	return u.String(), drop, nil
+}
+
+// fillCity writes the generated city and refreshes the generalized views, as an import followed by a
+// server's refresh would.
+func fillCity(ctx context.Context, dbURL string, pool *pgxpool.Pool) error {
+	conn, err := pgx.Connect(ctx, dbURL) // one session: the script uses temporary tables
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, citySQL); err != nil {
+		return fmt.Errorf("generating the city: %w", err)
+	}
+	rows, err := pool.Query(ctx, "SELECT view_schema, view_name FROM tiles.derived")
+	if err != nil {
+		return err
+	}
+	views, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pgx.Identifier, error) {
+		var s, v string
+		err := r.Scan(&s, &v)
+		return pgx.Identifier{s, v}, err
+	})
+	if err != nil {
+		return err
+	}
+	for _, v := range views {
+		if _, err := pool.Exec(ctx, "REFRESH MATERIALIZED VIEW "+v.Sanitize()); err != nil {
+			return fmt.Errorf("refreshing %s: %w", v.Sanitize(), err)
+		}
+		if _, err := pool.Exec(ctx, "ANALYZE "+v.Sanitize()); err != nil {
+			return err
+		}
+	}
+	_, err = pool.Exec(ctx, "UPDATE tiles.derived SET stale = false, refreshed_at = now()")
+	return err
+}
+
+// tileList is every tile over the city at z12–z16.
+func tileList() []tiles.Tile {
+	e := tiles.Extent{Grid: tiles.WebMercatorQuad, Layers: layers, BBox: cityBBox, MinZoom: 12, MaxZoom: 16}
+	var out []tiles.Tile
+	for t := range e.Tiles() {
+		out = append(out, t)
+	}
+	return out
+}
+
+type server struct {
+	base string
+	cmd  *exec.Cmd
+}
+
+func (s *server) stop() {
+	if s.cmd.Process != nil {
+		s.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			s.cmd.Process.Kill()
+		}
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func startYitu(ctx context.Context, bin, dbURL string, cacheMB int) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--database-url", dbURL, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("YITU_TILES_CACHE_MB=%d", cacheMB), "YITU_CONFIG=/dev/null")
+	cmd.Stderr = os.Stderr
+	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return s, waitFor(s.base+"/readyz", s)
+}
+
+func waitFor(u string, s *server) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.stop()
+	return fmt.Errorf("%s did not answer within 60 s", u)
+}
+
+// startTegola configures tegola with exactly Yitu's layers: the same tables, properties, zoom bands
+// (the generalized views at low zooms), buffers and extents, read from the catalog.
+func startTegola(ctx context.Context, pool *pgxpool.Pool, bin, dbURL, dir string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := tegolaConfig(ctx, pool, dbURL, port)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "tegola.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "serve", "--config", path, "--log-level", "WARN")
+	cmd.Stderr = os.Stderr
+	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return s, waitFor(s.base+"/capabilities", s)
+}
+
+func tegolaConfig(ctx context.Context, pool *pgxpool.Pool, dbURL string, port int) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[webserver]\nport = \"127.0.0.1:%d\"\n\n[[providers]]\nname = \"pg\"\ntype = \"postgis\"\nuri = %q\nsrid = 3857\nmax_connections = 32\n\n", port, dbURL)
+	var maps strings.Builder
+	maps.WriteString("[[maps]]\nname = \"onemap\"\n\n")
+	for _, id := range layers {
+		var schema, table, idCol, tileCol string
+		var minZoom, maxZoom int
+		var props []string
+		err := pool.QueryRow(ctx, `SELECT schema_name, table_name, id_column, tile_column, min_zoom, max_zoom,
+			ARRAY(SELECT p->>'name' FROM jsonb_array_elements(properties) p) FROM catalog.layer WHERE id = $1`, id).
+			Scan(&schema, &table, &idCol, &tileCol, &minZoom, &maxZoom, &props)
+		if err != nil {
+			return "", fmt.Errorf("layer %s: %w", id, err)
+		}
+		type band struct {
+			schema, table string
+			lo, hi        int
+		}
+		rows, _ := pool.Query(ctx, "SELECT schema_name, table_name, min_zoom, max_zoom FROM tiles.generalized WHERE layer_id = $1 ORDER BY min_zoom", id)
+		bands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (band, error) {
+			var bd band
+			err := r.Scan(&bd.schema, &bd.table, &bd.lo, &bd.hi)
+			return bd, err
+		})
+		if err != nil {
+			return "", err
+		}
+		lo := minZoom
+		for _, bd := range bands {
+			if bd.hi >= lo {
+				lo = bd.hi + 1
+			}
+		}
+		bands = append(bands, band{schema, table, lo, maxZoom})
+		for i, bd := range bands {
+			cols, err := existing(ctx, pool, bd.schema, bd.table, props)
+			if err != nil {
+				return "", err
+			}
+			name := fmt.Sprintf("%s_%d", strings.ReplaceAll(id, ".", "_"), i)
+			sel := append([]string{pgx.Identifier{idCol}.Sanitize()}, cols...)
+			fmt.Fprintf(&b, "  [[providers.layers]]\n  name = %q\n  geometry_fieldname = \"geom\"\n  id_fieldname = %q\n  geometry_type = %q\n  sql = %q\n\n",
+				name, idCol, tegolaGeomType(id),
+				fmt.Sprintf("SELECT %s, ST_AsBinary(%s) AS geom FROM %s WHERE %s && !BBOX!", strings.Join(sel, ", "),
+					pgx.Identifier{tileCol}.Sanitize(), pgx.Identifier{bd.schema, bd.table}.Sanitize(), pgx.Identifier{tileCol}.Sanitize()))
+			fmt.Fprintf(&maps, "  [[maps.layers]]\n  name = %q\n  provider_layer = \"pg.%s\"\n  min_zoom = %d\n  max_zoom = %d\n\n", id, name, bd.lo, bd.hi)
+		}
+	}
+	return b.String() + maps.String(), nil
+}
+
+func tegolaGeomType(id string) string {
+	switch id {
+	case "basemap.building":
+		return "MultiPolygon"
+	case "basemap.annotation", "basemap.control_point", "basemap.elevation_point", "basemap.label", "pipeline.point":
+		return "Point"
+	case "pipeline.segment":
+		return "LineString"
+	}
+	return "" // mixed geometry: tegola inspects each row
+}
+
+// existing quotes the properties that the table has.
+func existing(ctx context.Context, pool *pgxpool.Pool, schema, table string, props []string) ([]string, error) {
+	var have []string
+	err := pool.QueryRow(ctx, `SELECT array_agg(attname::text) FROM pg_attribute
+		WHERE attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) AND attnum > 0 AND NOT attisdropped`, schema, table).Scan(&have)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range props {
+		if slices.Contains(have, p) {
+			out = append(out, pgx.Identifier{p}.Sanitize())
+		}
+	}
+	return out, nil
+}
+
+// compareContent checks that both servers serve the same features (per layer counts) on a few tiles,
+// so that the comparison is of like with like.
+func compareContent(list []tiles.Tile, yURL, tURL func(tiles.Tile) string) error {
+	for _, t := range []tiles.Tile{list[0], list[len(list)/2], list[len(list)-1]} {
+		count := func(u string) (map[string]int, error) {
+			b, err := fetch(u)
+			if err != nil {
+				return nil, err
+			}
+			ls, err := mvt.UnmarshalGzipped(b)
+			if err != nil {
+				if ls, err = mvt.Unmarshal(b); err != nil {
+					return nil, fmt.Errorf("%s: %w", u, err)
+				}
+			}
+			out := map[string]int{}
+			for _, l := range ls {
+				out[l.Name] = len(l.Features)
+			}
+			return out, nil
+		}
+		y, err := count(yURL(t))
+		if err != nil {
+			return err
+		}
+		g, err := count(tURL(t))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("check %-12s Yitu %v\n", t.String(), y)
+		fmt.Printf("check %-12s tegola %v\n", "", g)
+	}
+	return nil
+}
+
+var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}, Timeout: 60 * time.Second}
+
+// fetch gets a tile as a browser does (gzip accepted) and reads it whole.
+func fetch(u string) ([]byte, error) {
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != 200 && resp.StatusCode != 204 {
+		return nil, fmt.Errorf("%s: %d %s", u, resp.StatusCode, b)
+	}
+	return b, nil
+}
+
+type sample struct {
+	z     int
+	d     time.Duration
+	bytes int
+	err   error
+}
+
+// result is one measured phase: every request's time, and the wall time of the phase.
+type result struct {
+	samples []sample
+	elapsed time.Duration
+}
+
+func (r result) add(o result) result {
+	return result{samples: append(slices.Clone(r.samples), o.samples...), elapsed: r.elapsed + o.elapsed}
+}
+
+// measure has each of n clients fetch the list passes times in its own random order.
+func measure(list []tiles.Tile, url func(tiles.Tile) string, n, passes int) result {
+	var mu sync.Mutex
+	var out []sample
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range n {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(c), 7))
+			var mine []sample
+			for range passes {
+				order := slices.Clone(list)
+				r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+				for _, t := range order {
+					t0 := time.Now()
+					b, err := fetch(url(t))
+					mine = append(mine, sample{z: t.Z, d: time.Since(t0), bytes: len(b), err: err})
+				}
+			}
+			mu.Lock()
+			out = append(out, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return result{samples: out, elapsed: time.Since(start)}
+}
+
+func percentile(ds []time.Duration, p float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	i := min(int(float64(len(ds))*p), len(ds)-1)
+	return float64(ds[i].Microseconds()) / 1000
+}
+
+// report prints a row: throughput, p50/p95/p99 of every request, p95 at z14–16; it returns tiles/s.
+func report(name string, r result) float64 {
+	var all, high []time.Duration
+	errs := 0
+	var firstErr error
+	for _, s := range r.samples {
+		if s.err != nil {
+			errs++
+			firstErr = cmpOr(firstErr, s.err)
+			continue
+		}
+		all = append(all, s.d)
+		if s.z >= 14 {
+			high = append(high, s.d)
+		}
+	}
+	rate := float64(len(all)) / r.elapsed.Seconds()
+	fmt.Printf("%-32s %10.1f %9.1f %9.1f %9.1f %12.1f\n", name, rate, percentile(slices.Clone(all), 0.5),
+		percentile(slices.Clone(all), 0.95), percentile(slices.Clone(all), 0.99), percentile(high, 0.95))
+	if errs > 0 {
+		fmt.Printf("%-32s %d of %d requests failed, first: %v\n", "", errs, len(r.samples), firstErr)
+	}
+	return rate
+}
+
+// reportMax prints a row for sequential requests of one tile: rate, p50, p95, max, size.
+func reportMax(name string, r result) {
+	var all []time.Duration
+	size := 0
+	for _, s := range r.samples {
+		if s.err != nil {
+			fmt.Printf("%-32s failed: %v\n", name, s.err)
+			return
+		}
+		all = append(all, s.d)
+		size = s.bytes
+	}
+	fmt.Printf("%-32s %10.1f %9.1f %9.1f %9.1f %12d\n", name, float64(len(all))/r.elapsed.Seconds(),
+		percentile(slices.Clone(all), 0.5), percentile(slices.Clone(all), 0.95), percentile(slices.Clone(all), 1), size)
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
