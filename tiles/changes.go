@@ -3,6 +3,8 @@ package tiles
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,8 +43,15 @@ func (s *Service) listen(ctx context.Context) error {
 		return err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+spatial.ChangeChannel)
-	// Changes may have been missed while not listening: drop what the cache holds.
-	s.apply(spatial.Change{Reason: "reconnect"})
+	// Changes may have been missed while not listening: drop what the memory holds, and the disk
+	// cache if data was imported since it was last checked.
+	s.epoch.Add(1)
+	if s.mem != nil {
+		s.mem.purge(func(key) bool { return true })
+	}
+	if err := s.checkDisk(ctx); err != nil {
+		s.log.Warn("tiles: checking the disk cache against the imports", "err", err)
+	}
 	refresh := make(chan struct{}, 1)
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -72,6 +81,35 @@ func (s *Service) listen(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// checkDisk empties the disk cache when a dataset was imported after the cache last saw the data
+// (imports made while no server listened); the time it saw is kept in DIR/.imported_at.
+func (s *Service) checkDisk(ctx context.Context) error {
+	if s.disk == nil {
+		return nil
+	}
+	var last *time.Time
+	if err := s.pool.QueryRow(ctx, "SELECT max(imported_at) FROM catalog.dataset").Scan(&last); err != nil || last == nil {
+		return err
+	}
+	mark := filepath.Join(s.disk.dir, ".imported_at")
+	seen, err := os.ReadFile(mark)
+	if err == nil && string(seen) == last.UTC().Format(time.RFC3339Nano) {
+		return nil
+	}
+	if err == nil { // the cache predates an import
+		if err := s.disk.purge(nil, func(g *Grid, z int) (int, int, int, int, bool) {
+			cols, rows := g.MatrixSize(z)
+			return 0, 0, cols - 1, rows - 1, true
+		}); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(s.disk.dir, 0o755); err != nil {
+		return err
+	}
+	return writeAtomic(mark, []byte(last.UTC().Format(time.RFC3339Nano)))
 }
 
 // apply purges the tiles a change touches and passes it on to viewers.

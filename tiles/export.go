@@ -126,6 +126,9 @@ func (s *Service) Seed(ctx context.Context, e Extent, p spatial.Principal, worke
 	if s.disk == nil {
 		return errors.New("seeding needs the disk cache: set tiles.cache_dir (YITU_TILES_CACHE_DIR) to the directory the server reads")
 	}
+	if err := s.checkDisk(ctx); err != nil {
+		return err
+	}
 	return s.each(ctx, e, p, workers, func(Tile, *Result) error {
 		if progress != nil {
 			progress()
