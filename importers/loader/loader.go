@@ -70,8 +70,8 @@ type Options struct {
 // Rejection is one feature or row the importer could not take, and why.
 type Rejection struct {
 	File    string `json:"file"`
-	Line    int    `json:"line,omitempty"`   // line in a text file (DXF group line, CSV line)
-	Record  int    `json:"record,omitempty"` // record or row number (shapefile record, spreadsheet row, feature index)
+	Line    int    `json:"line,omitempty"`    // line in a text file (DXF group line, CSV line)
+	Record  int    `json:"record,omitempty"`  // record or row number (shapefile record, spreadsheet row, feature index)
 	Feature string `json:"feature,omitempty"` // handle, point number, feature id
 	Class   string `json:"class,omitempty"`   // the feature class it was meant for
 	Reason  string `json:"reason"`
