@@ -284,3 +284,59 @@ func TestGeometryChecks(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// geom_3857 written by the loader equals what PostGIS computes, and other writers (inserts and
+// updates outside the loader) get it from the trigger.
+func TestGeom3857(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	l := loader.New(pool, nil)
+	b, err := l.Begin(ctx, loader.Options{Dataset: "m", Kind: "basemap", Format: "dxf", Source: sourceFile(t, "x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := b.Table("building", buildingTable, []string{"geom"})
+	for _, p := range [][2]float64{{119.94, 37.18}, {73.5, 18.2}, {134.7, 53.5}, {-179.9, -84.9}, {0, 0}} {
+		if err := w.Add(square(p[0], p[1], 0.01)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	z, _ := loader.EWKB(geom.NewLineStringFlat(geom.XYZ, []float64{120, 37, -1.5, 120.001, 37.001, -1.6}))
+	if err := b.Table("segment", pgx.Identifier{"pipeline", "segment"}, []string{"pipe_type", "start_no", "end_no", "geom"}).Add("JS", "J1", "J2", z); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"basemap.building", "pipeline.segment"} {
+		var n int
+		var worst float64
+		err := pool.QueryRow(ctx, `SELECT count(*), max(ST_HausdorffDistance(geom_3857, ST_Force2D(ST_Transform(geom, 3857))))
+			FROM `+table+` WHERE ST_SRID(geom_3857) = 3857 AND ST_NDims(geom_3857) = 2`).Scan(&n, &worst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 || worst > 1e-6 {
+			t.Errorf("%s: %d rows with a 2D EPSG:3857 copy, worst distance to ST_Transform %g m", table, n, worst)
+		}
+	}
+	// Another writer: insert without geom_3857, then move the geometry.
+	var id int64
+	err = pool.QueryRow(ctx, `INSERT INTO basemap.building (dataset_id, geom)
+		SELECT id, ST_Multi(ST_MakeEnvelope(120, 37, 120.1, 37.1, 4490)) FROM catalog.dataset LIMIT 1 RETURNING id`).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []string{"", "UPDATE basemap.building SET geom = ST_Multi(ST_MakeEnvelope(121, 38, 121.1, 38.1, 4490)) WHERE id = $1",
+		"UPDATE basemap.building SET geom_3857 = NULL WHERE id = $1"} {
+		if step != "" {
+			if _, err := pool.Exec(ctx, step, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var ok bool
+		if err := pool.QueryRow(ctx, `SELECT ST_Equals(geom_3857, ST_Transform(geom, 3857)) FROM basemap.building WHERE id = $1`, id).Scan(&ok); err != nil || !ok {
+			t.Errorf("after %q geom_3857 is not the transform of geom (%v)", step, err)
+		}
+	}
+}
