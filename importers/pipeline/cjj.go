@@ -383,9 +383,12 @@ func (im *cjjImport) writeSegments(segs []*table) error {
 				im.reject(t, r, id, "segment", "duplicate segment %s (first at %s)", id, first)
 				continue
 			}
-			seen[key] = rowRef(t, r)
-			if err := im.segment(w, t, r, id, typ, sp, ep); err != nil {
+			ok, err := im.segment(w, t, r, id, typ, sp, ep)
+			if err != nil {
 				return err
+			}
+			if ok {
+				seen[key] = rowRef(t, r)
 			}
 		}
 	}
@@ -402,7 +405,7 @@ func (im *cjjImport) dangling(col, no string) string {
 }
 
 // segment validates one segment row and writes it.
-func (im *cjjImport) segment(w *loader.TableWriter, t *table, r row, id, typ string, sp, ep *point) error {
+func (im *cjjImport) segment(w *loader.TableWriter, t *table, r row, id, typ string, sp, ep *point) (bool, error) {
 	pt := im.types[typ]
 	var diam, width, height *float64
 	if v := t.get(r, "diameter"); v != "" {
@@ -412,7 +415,7 @@ func (im *cjjImport) segment(w *loader.TableWriter, t *table, r row, id, typ str
 				width, height = &ww, &hh
 			} else {
 				im.reject(t, r, id, "segment", "管径 %q is not a diameter in millimetres", v)
-				return nil
+				return false, nil
 			}
 		} else {
 			diam = &d
@@ -422,13 +425,13 @@ func (im *cjjImport) segment(w *loader.TableWriter, t *table, r row, id, typ str
 		ww, hh, ok := parseSection(v)
 		if !ok {
 			im.reject(t, r, id, "segment", "断面尺寸 %q is not 宽X高 in millimetres (such as 800X600)", v)
-			return nil
+			return false, nil
 		}
 		width, height = &ww, &hh
 	}
 	if diam == nil && height == nil {
 		im.reject(t, r, id, "segment", "missing 管径 (diameter) and 断面尺寸 (section): the pipe's size is unknown")
-		return nil
+		return false, nil
 	}
 	size := 0.0
 	if diam != nil {
@@ -445,24 +448,24 @@ func (im *cjjImport) segment(w *loader.TableWriter, t *table, r row, id, typ str
 		d, err := num(t.get(r, side.depth))
 		if err != nil {
 			im.reject(t, r, id, "segment", "%s埋深 %v", side.name, err)
-			return nil
+			return false, nil
 		}
 		el, err := num(t.get(r, side.elev))
 		if err != nil {
 			im.reject(t, r, id, "segment", "%s高程 %v", side.name, err)
-			return nil
+			return false, nil
 		}
 		if d == nil && el == nil {
 			d = side.p.depth
 		}
 		if reason := implausible(side.name+"埋深", d, maxDepth); reason != "" {
 			im.reject(t, r, id, "segment", "%s", reason)
-			return nil
+			return false, nil
 		}
 		if el == nil {
 			if d == nil {
 				im.reject(t, r, id, "segment", "no %s埋深 or %s高程, and point %s has no 埋深: the pipe's elevation is unknown", side.name, side.name, side.p.no)
-				return nil
+				return false, nil
 			}
 			v := *side.p.ground - *d
 			el = &v
@@ -471,7 +474,7 @@ func (im *cjjImport) segment(w *loader.TableWriter, t *table, r row, id, typ str
 			d = &v
 			if reason := implausible(side.name+"埋深 (地面高程 − 高程)", d, maxDepth); reason != "" {
 				im.reject(t, r, id, "segment", "%s", reason)
-				return nil
+				return false, nil
 			}
 		}
 		ends[i].depth, ends[i].elev = d, el
@@ -479,7 +482,7 @@ func (im *cjjImport) segment(w *loader.TableWriter, t *table, r row, id, typ str
 	length := metres(sp.lon, sp.lat, ep.lon, ep.lat)
 	if length < minLength {
 		im.reject(t, r, id, "segment", "zero-length segment: points %s and %s are at the same position", sp.no, ep.no)
-		return nil
+		return false, nil
 	}
 	flow := t.get(r, "flow_dir")
 	if pt.gravity {
@@ -491,7 +494,7 @@ func (im *cjjImport) segment(w *loader.TableWriter, t *table, r row, id, typ str
 		if down > up+flowSlack {
 			im.reject(t, r, id, "segment", "gravity pipe (%s) flows uphill: inner bottom %.3f m upstream, %.3f m downstream (流向 %q)",
 				pt.nameZh, up, down, cmpOr(flow, "起点→终点"))
-			return nil
+			return false, nil
 		}
 	}
 	half := size / 2
@@ -501,7 +504,7 @@ func (im *cjjImport) segment(w *loader.TableWriter, t *table, r row, id, typ str
 	line := geom.NewLineStringFlat(geom.XYZ, []float64{sp.lon, sp.lat, *ends[0].elev - half, ep.lon, ep.lat, *ends[1].elev - half})
 	g, err := loader.EWKB(line)
 	if err != nil {
-		return err
+		return false, err
 	}
 	err = w.Add(typ, sp.no, ep.no, f64OrNil(ends[0].depth), f64OrNil(ends[1].depth), f64OrNil(ends[0].elev), f64OrNil(ends[1].elev),
 		f64OrNil(diam), f64OrNil(width), f64OrNil(height), strOrNil(t.get(r, "material")), strOrNil(t.get(r, "burial")),
@@ -509,7 +512,7 @@ func (im *cjjImport) segment(w *loader.TableWriter, t *table, r row, id, typ str
 		strOrNil(flow), parseYear(t.get(r, "built_year")), strOrNil(t.get(r, "owner")), strOrNil(t.get(r, "road_name")), t.props(r), g)
 	if ge, ok := err.(*loader.GeometryError); ok {
 		im.reject(t, r, id, "segment", "%v", ge.Err)
-		return nil
+		return false, nil
 	}
-	return err
+	return err == nil, err
 }

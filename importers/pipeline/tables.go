@@ -160,18 +160,26 @@ func mapHeader(header []string) (map[string]int, string) {
 	return cols, ""
 }
 
-// typeFromName finds a pipe type code in a file or sheet name: JS_点.csv, 给水管线段, ys-segments.
+// typeFromName finds the pipe type a file or sheet name names (JS_点.csv, 给水管线段,
+// ys-segments); "" when it names none or several (雨水及给水点).
 func typeFromName(name string) string {
-	base := strings.ToUpper(strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)))
+	found := map[string]bool{}
 	for _, t := range builtinTypes {
 		if strings.Contains(name, t.nameZh) {
-			return t.code
+			found[t.code] = true
 		}
 	}
+	base := strings.ToUpper(strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)))
 	for _, f := range strings.FieldsFunc(base, func(r rune) bool { return !(r >= 'A' && r <= 'Z') }) {
 		if _, ok := typeByCode(f); ok {
-			return f
+			found[f] = true
 		}
+	}
+	if len(found) != 1 {
+		return ""
+	}
+	for k := range found {
+		return k
 	}
 	return ""
 }
