@@ -114,8 +114,28 @@ func ocsMatrix(n Vec) Matrix {
 const maxStep = math.Pi / 36 // 5°
 
 func arcSteps(sweep float64) int {
-	n := int(math.Ceil(math.Abs(sweep) / maxStep))
-	return max(n, 2)
+	a := math.Abs(sweep)
+	if !(a <= 2*math.Pi) { // NaN, infinite or more than a turn: at most one turn
+		a = 2 * math.Pi
+	}
+	return max(int(math.Ceil(a/maxStep)), 2)
+}
+
+// ccwSweep normalises a counter-clockwise arc from a0 to a1 (radians): the start in [0, 2π) and the
+// sweep in (0, 2π].
+func ccwSweep(a0, a1 float64) (float64, float64) {
+	if math.IsNaN(a0) || math.IsInf(a0, 0) || math.IsNaN(a1) || math.IsInf(a1, 0) {
+		return 0, 2 * math.Pi
+	}
+	a0 = math.Mod(a0, 2*math.Pi)
+	if a0 < 0 {
+		a0 += 2 * math.Pi
+	}
+	sweep := math.Mod(a1-a0, 2*math.Pi)
+	if sweep <= 1e-12 {
+		sweep += 2 * math.Pi
+	}
+	return a0, sweep
 }
 
 // appendArc appends the points of an arc around c (in the XY plane at height c.Z) from angle a0
@@ -166,11 +186,8 @@ func appendBulge(g *Geometry, p0, p1 Vec, bulge float64) {
 // appendEllipse appends an elliptical arc: centre c, major axis vector maj (relative to c), ratio of
 // minor to major, parameters t0..t1 (radians, counter-clockwise around normal n).
 func appendEllipse(g *Geometry, c, maj, n Vec, ratio, t0, t1 float64) {
-	for t1 <= t0 {
-		t1 += 2 * math.Pi
-	}
 	minor := n.normalize().cross(maj).scale(ratio)
-	sweep := t1 - t0
+	t0, sweep := ccwSweep(t0, t1)
 	steps := arcSteps(sweep)
 	for i := 0; i <= steps; i++ {
 		t := t0 + sweep*float64(i)/float64(steps)

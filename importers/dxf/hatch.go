@@ -171,19 +171,7 @@ func (c *cursor) edgePath(g *Geometry, elev float64) {
 			a0 := c.optFloat(50, 0) * math.Pi / 180
 			a1 := c.optFloat(51, 360) * math.Pi / 180
 			ccw := c.optInt(73, 1) != 0
-			if !ccw {
-				a0, a1 = -a0, -a1
-			}
-			sweep := a1 - a0
-			if ccw {
-				for sweep <= 0 {
-					sweep += 2 * math.Pi
-				}
-			} else {
-				for sweep >= 0 {
-					sweep -= 2 * math.Pi
-				}
-			}
+			a0, sweep := edgeSweep(a0, a1, ccw)
 			appendArc(g, Vec{cx, cy, elev}, rad, a0, sweep, true)
 		case 3: // elliptic arc
 			cx, cy, _ := c.xy(10)
@@ -194,19 +182,7 @@ func (c *cursor) edgePath(g *Geometry, elev float64) {
 			ccw := c.optInt(73, 1) != 0
 			maj := Vec{mx, my, 0}
 			minor := Vec{-my * ratio, mx * ratio, 0}
-			if !ccw {
-				a0, a1 = -a0, -a1
-			}
-			sweep := a1 - a0
-			if ccw {
-				for sweep <= 0 {
-					sweep += 2 * math.Pi
-				}
-			} else {
-				for sweep >= 0 {
-					sweep -= 2 * math.Pi
-				}
-			}
+			a0, sweep := edgeSweep(a0, a1, ccw)
 			steps := arcSteps(sweep)
 			for s := 0; s <= steps; s++ {
 				t := a0 + sweep*float64(s)/float64(steps)
@@ -252,6 +228,16 @@ func (c *cursor) edgePath(g *Geometry, elev float64) {
 			return
 		}
 	}
+}
+
+// edgeSweep: the start angle and signed sweep of a hatch arc edge. Clockwise edges store their angles
+// mirrored (measured clockwise).
+func edgeSweep(a0, a1 float64, ccw bool) (float64, float64) {
+	s, sweep := ccwSweep(a0, a1)
+	if ccw {
+		return s, sweep
+	}
+	return -s, -sweep
 }
 
 // seekEdge moves to the next edge type group (72).

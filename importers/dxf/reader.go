@@ -585,6 +585,8 @@ func (r *Reader) readEntity(typ string, line int, inBlock bool) ([]*Entity, erro
 		return r.readInsert(line, inBlock)
 	case "SEQEND", "VERTEX":
 		return nil, nil // stray: a VERTEX or SEQEND without its POLYLINE or INSERT
+	case "ATTDEF":
+		return nil, nil // attribute templates of a block: the INSERT's ATTRIBs carry the values
 	}
 	e, err := r.build(&r.rec)
 	if err != nil || e == nil {
@@ -714,12 +716,8 @@ func (r *Reader) build(rec *record) (*Entity, error) {
 			appendArc(g, c, rad, 0, 2*math.Pi, true)
 			g.Closed = true
 		} else {
-			a0 := rec.float(50, 0, &fe) * math.Pi / 180
-			a1 := rec.float(51, 360, &fe) * math.Pi / 180
-			for a1 <= a0 {
-				a1 += 2 * math.Pi
-			}
-			appendArc(g, c, rad, a0, a1-a0, true)
+			a0, sweep := ccwSweep(rec.float(50, 0, &fe)*math.Pi/180, rec.float(51, 360, &fe)*math.Pi/180)
+			appendArc(g, c, rad, a0, sweep, true)
 		}
 		transform(g, &ocs)
 	case "ELLIPSE":
@@ -730,7 +728,8 @@ func (r *Reader) build(rec *record) (*Entity, error) {
 		t1 := rec.float(42, 2*math.Pi, &fe)
 		g.Kind = KindLineString
 		appendEllipse(g, c, maj, n, ratio, t0, t1)
-		g.Closed = math.Abs(math.Mod(t1-t0, 2*math.Pi)) < 1e-9
+		_, sweep := ccwSweep(t0, t1)
+		g.Closed = sweep > 2*math.Pi-1e-9
 	case "SPLINE":
 		if !r.spline(rec, g, &fe) {
 			return nil, r.errIf(fe, rec.typ)
@@ -1018,8 +1017,8 @@ func (r *Reader) readInsert(line int, inBlock bool) ([]*Entity, error) {
 	ref := &insertRef{
 		normal:   r.rec.extrusion(&fe),
 		rotation: r.rec.float(50, 0, &fe),
-		cols:     max(r.rec.int(70, 1, &fe), 1),
-		rows:     max(r.rec.int(71, 1, &fe), 1),
+		cols:     min(max(r.rec.int(70, 1, &fe), 1), maxExpanded),
+		rows:     min(max(r.rec.int(71, 1, &fe), 1), maxExpanded),
 		colSp:    r.rec.float(44, 0, &fe),
 		rowSp:    r.rec.float(45, 0, &fe),
 	}
@@ -1146,6 +1145,9 @@ func (r *Reader) expand(ins *Entity, outer Matrix, depth int, count *int) ([]*En
 		return nil, nil
 	}
 	ref := ins.ref
+	if ref.cols*ref.rows > maxExpanded || ref.cols*ref.rows < 0 {
+		return nil, r.sc.errorf(ins.Line, "block reference %q: %d×%d copies", ins.Insert.Block, ref.cols, ref.rows)
+	}
 	var out []*Entity
 	for c := 0; c < ref.cols; c++ {
 		for w := 0; w < ref.rows; w++ {

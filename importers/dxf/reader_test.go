@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,7 +61,10 @@ func readAll(t testing.TB, path string, o Options) ([]*Entity, *Reader) {
 
 func ourCounts(ents []*Entity) *counts {
 	c := &counts{Layers: map[string]int{}, Kinds: map[string]int{}}
+	c.XYRange = emptyRange()
 	for _, e := range ents {
+		x0, y0, x1, y1 := e.Geom.Bounds()
+		c.XYRange = [4]float64{min(c.XYRange[0], x0), min(c.XYRange[1], y0), max(c.XYRange[2], x1), max(c.XYRange[3], y1)}
 		c.Total++
 		c.Layers[e.Layer]++
 		c.Kinds[e.Geom.Kind.String()]++
@@ -79,8 +83,11 @@ func ourCounts(ents []*Entity) *counts {
 func gdalCounts(t *testing.T, path string, h Header) *counts {
 	t.Helper()
 	cmd := exec.Command("ogr2ogr", "-f", "GeoJSONSeq", "/vsistdout/", path)
+	// One feature per entity of an expanded block, as this reader gives them (GDAL merges them by
+	// default).
+	cmd.Env = append(os.Environ(), "DXF_MERGE_BLOCK_GEOMETRIES=FALSE")
 	if h.Encoding == "auto" {
-		cmd.Env = append(os.Environ(), "DXF_ENCODING=CP1252")
+		cmd.Env = append(cmd.Env, "DXF_ENCODING=CP1252")
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -89,6 +96,7 @@ func gdalCounts(t *testing.T, path string, h Header) *counts {
 		t.Fatalf("ogr2ogr %s: %v\n%s", path, err, stderr.String())
 	}
 	c := &counts{Layers: map[string]int{}, Kinds: map[string]int{}}
+	c.XYRange = emptyRange()
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
@@ -102,7 +110,8 @@ func gdalCounts(t *testing.T, path string, h Header) *counts {
 				Text  *string `json:"Text"`
 			} `json:"properties"`
 			Geometry *struct {
-				Type string `json:"type"`
+				Type        string          `json:"type"`
+				Coordinates json.RawMessage `json:"coordinates"`
 			} `json:"geometry"`
 		}
 		if err := json.Unmarshal(line, &f); err != nil {
@@ -113,9 +122,10 @@ func gdalCounts(t *testing.T, path string, h Header) *counts {
 		kind := "None"
 		if f.Geometry != nil {
 			kind = f.Geometry.Type
+			c.extend(f.Geometry.Coordinates)
 		}
 		c.Kinds[kind]++
-		if f.Properties.Text != nil {
+		if f.Properties.Text != nil && kind == "Point" { // (GDAL puts a hatch's pattern name in Text too)
 			c.Texts = append(c.Texts, *f.Properties.Text)
 		}
 	}
@@ -149,7 +159,33 @@ func TestAgainstGDAL(t *testing.T) {
 			if len(ours.Texts) != len(gdal.Texts) {
 				t.Errorf("%d texts; GDAL reads %d", len(ours.Texts), len(gdal.Texts))
 			}
+			for i := range 4 {
+				a, b := ours.XYRange[i], gdal.XYRange[i]
+				if math.Abs(a-b) > 1e-6*max(1, math.Abs(b)) {
+					t.Errorf("extent %v; GDAL: %v", ours.XYRange, gdal.XYRange)
+					break
+				}
+			}
 		})
+	}
+}
+
+func emptyRange() [4]float64 {
+	return [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+}
+
+// extend grows the XY range by the positions in GeoJSON coordinates of any nesting.
+func (c *counts) extend(raw json.RawMessage) {
+	var pos []float64
+	if json.Unmarshal(raw, &pos) == nil && len(pos) >= 2 {
+		c.XYRange = [4]float64{min(c.XYRange[0], pos[0]), min(c.XYRange[1], pos[1]), max(c.XYRange[2], pos[0]), max(c.XYRange[3], pos[1])}
+		return
+	}
+	var parts []json.RawMessage
+	if json.Unmarshal(raw, &parts) == nil {
+		for _, p := range parts {
+			c.extend(p)
+		}
 	}
 }
 
