@@ -73,8 +73,8 @@ func symbols() []*dxfBlock {
 				d.num(20, p[1])
 			}
 		}},
-		{name: "GC170", draw: circle(0.5)}, // street lamp
-		{name: "GC129", draw: circle(0.8)}, // tree
+		{name: "GC170", draw: circle(0.5)},  // street lamp
+		{name: "GC129", draw: circle(0.8)},  // tree
 		{name: "GC300", draw: circle(0.35)}, // manhole cover
 	}
 }
