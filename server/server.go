@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/tiles"
 )
 
 // Config is the HTTP server's part of the configuration.
@@ -38,6 +39,7 @@ type Deps struct {
 	Version string
 	Pool    *pgxpool.Pool
 	Catalog *spatial.CatalogStore
+	Tiles   *tiles.Service // vector tiles, styles, glyphs, sprites, /events; nil: not served
 	// Ready reports whether the server can serve: database reachable, schema current.
 	Ready func(context.Context) error
 }
@@ -79,6 +81,9 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	if deps.Tiles != nil {
+		s.tileRoutes()
+	}
 	return s
 }
 
@@ -146,6 +151,10 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if route == "/" && c.Path() != "/" { // no route matched: keep raw paths out of the labels
 		route = "unmatched"
 	}
+	size := -1 // a streamed body (the /events stream) is never read here: that would block until it ends
+	if !c.Response().IsBodyStream() {
+		size = len(c.Response().Body())
+	}
 	elapsed := time.Since(start)
 	s.metrics.requests.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(route, c.Method()).Observe(elapsed.Seconds())
@@ -155,7 +164,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		slog.String("path", c.Path()),
 		slog.String("route", route),
 		slog.Int("status", status),
-		slog.Int("bytes", len(c.Response().Body())),
+		slog.Int("bytes", size),
 		slog.Duration("duration", elapsed),
 		slog.String("remote", c.IP()),
 	)

@@ -11,6 +11,7 @@ import (
 	"github.com/yitu-gis/yitu/migrations"
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/tiles"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -40,12 +41,18 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	tileSvc, err := tiles.New(ctx, pool, catalog, cfg.Tiles, e.log)
+	if err != nil {
+		return err
+	}
 	go catalog.Run(ctx)
+	go tileSvc.Run(ctx)
 	srv := server.New(cfg.Server, server.Deps{
 		Log:     e.log,
 		Version: version,
 		Pool:    pool,
 		Catalog: catalog,
+		Tiles:   tileSvc,
 		Ready:   readiness(pool),
 	})
 	return srv.Serve(ctx)
