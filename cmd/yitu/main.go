@@ -36,6 +36,7 @@ func commands() []command {
 		{"serve", "[--addr :8080]", "run the HTTP server (tiles, features, 3D, live, viewer)", cmdServe},
 		{"migrate", "[up|down|status]", "bring the database schema up to date (or roll back one step, or list)", cmdMigrate},
 		{"config", "", "print the effective configuration (passwords redacted)", cmdConfig},
+		{"token", "create|revoke --subject S", "create an API token (printed once) or revoke a subject's tokens", cmdToken},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

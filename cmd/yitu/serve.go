@@ -11,6 +11,8 @@ import (
 	"github.com/yitu-gis/yitu/migrations"
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/auth"
+	"github.com/yitu-gis/yitu/spatial/features"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -42,11 +44,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	go catalog.Run(ctx)
 	srv := server.New(cfg.Server, server.Deps{
-		Log:     e.log,
-		Version: version,
-		Pool:    pool,
-		Catalog: catalog,
-		Ready:   readiness(pool),
+		Log:      e.log,
+		Version:  version,
+		Pool:     pool,
+		Catalog:  catalog,
+		Ready:    readiness(pool),
+		Tokens:   auth.New(pool),
+		Features: features.New(pool, e.log),
 	})
 	return srv.Serve(ctx)
 }
