@@ -266,7 +266,9 @@ func where(q *Query, a *args) ([]string, error) {
 				geom, a.add(x1), a.add(y1), a.add(y2), geom, a.add(y1), a.add(x2), a.add(y2)))
 		} else {
 			env := fmt.Sprintf("ST_MakeEnvelope(%s, %s, %s, %s)", a.add(x1), a.add(y1), a.add(x2), a.add(y2))
-			env = q.BBoxCRS.geometryIn(env)
+			crs := q.BBoxCRS
+			crs.Flip = false // the corners are in x, y order already
+			env = crs.geometryIn(env)
 			conds = append(conds, "ST_Intersects("+geom+", "+env+")")
 		}
 	}
