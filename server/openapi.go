@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/features"
 )
 
@@ -28,7 +29,8 @@ func openAPIParameters() map[string]map[string]any {
 		"bbox-crs":    q("bbox-crs", "CRS of bbox.", crs),
 		"datetime":    q("datetime", "An RFC 3339 instant or interval (a/b, ../b, a/..) on the collection's first datetime property; ignored by collections without one.", str),
 		"filter":      q("filter", "A CQL2 filter (text or JSON) over the queryables.", str),
-		"filter-lang": q("filter-lang", "Language of filter.", map[string]any{"type": "string", "enum": []string{"cql2-text", "cql2-json"}, "default": "cql2-text"}),
+		"filter-lang": q("filter-lang", "Language of filter (cql-text, the draft's name, is read as cql2-text for GDAL before 3.7).",
+			map[string]any{"type": "string", "enum": []string{"cql2-text", "cql2-json", "cql-text"}, "default": "cql2-text"}),
 		"filter-crs":  q("filter-crs", "CRS of the geometry literals in filter.", crs),
 		"sortby":      q("sortby", "Comma-separated properties, each optionally prefixed + (ascending) or - (descending).", str),
 		"properties":  q("properties", "The properties to return (comma-separated); empty for none.", map[string]any{"type": "array", "items": str}),
@@ -47,8 +49,9 @@ func openAPIParameters() map[string]map[string]any {
 var pathParam = regexp.MustCompile(`:(\w+)`)
 
 // openAPIDocument is the OpenAPI 3.0 description of the feature routes, generated from the table that
-// registers them.
-func (s *Server) openAPIDocument(base string) map[string]any {
+// registers them, with the items path of each readable collection spelled out with its properties as
+// query parameters (queryables-query-parameters; GDAL reads them from there).
+func (s *Server) openAPIDocument(base string, layers []*spatial.Layer) map[string]any {
 	params := openAPIParameters()
 	paths := map[string]map[string]any{}
 	for _, r := range s.featureRoutes() {
@@ -95,6 +98,27 @@ func (s *Server) openAPIDocument(base string) map[string]any {
 		}
 		paths[p][lowerMethod(r.method)] = op
 	}
+	generic := paths["/collections/{collectionId}/items"]["get"].(map[string]any)
+	for _, l := range layers {
+		if !l.IsTable() {
+			continue
+		}
+		ps := slices.Clone(generic["parameters"].([]any)[1:]) // no collectionId
+		for _, p := range l.Properties {
+			if p.Type == "object" {
+				continue
+			}
+			schema := jsonSchemaType(p.Type)
+			delete(schema, "format")
+			ps = append(ps, map[string]any{"name": p.Name, "in": "query", "required": false, "style": "form", "explode": false,
+				"description": p.TitleZh + " " + p.TitleEn + ": features whose value equals this", "schema": schema})
+		}
+		op := maps.Clone(generic)
+		op["operationId"] = "getFeatures." + l.ID
+		op["summary"] = l.TitleZh + " " + l.TitleEn
+		op["parameters"] = ps
+		paths["/collections/"+l.ID+"/items"] = map[string]any{"get": op}
+	}
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{
@@ -130,7 +154,7 @@ func (s *Server) openAPI(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	doc := s.openAPIDocument(baseURL(c))
+	doc := s.openAPIDocument(baseURL(c), s.deps.Catalog.Current().Readable(principal(c)))
 	if f == "html" {
 		return renderHTML(c, "接口 API", doc)
 	}

@@ -130,7 +130,7 @@ func (e *SyntaxError) Error() string {
 // text).
 func Parse(filter, lang string) (*Filter, error) {
 	switch lang {
-	case LangText:
+	case LangText, "cql-text": // cql-text: the draft's name, still sent by GDAL before 3.7
 		return ParseText(filter)
 	case LangJSON:
 		return ParseJSON([]byte(filter))

@@ -64,6 +64,7 @@ func TestCompileText(t *testing.T) {
 		{"T_AFTER(built, TIMESTAMP('2024-05-01T08:00:00Z'))", `(t."built" > $3::timestamptz)`, []any{ts}},
 		{"T_DURING(built, INTERVAL('2024-05-01T08:00:00Z', '..'))", `(t."built" > $3::timestamptz AND t."built" < 'infinity'::timestamptz)`, []any{ts}},
 		{"built < DATE('2024-05-01')", `(t."built" < $3::date)`, []any{"2024-05-01"}},
+		{"name ILIKE 'abc%'", `(lower(t."name") LIKE lower($3::text))`, []any{"abc%"}},
 	}
 	for _, c := range cases {
 		sql, args := compileText(t, c.in)

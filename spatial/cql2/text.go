@@ -322,7 +322,7 @@ func (p *parser) predicate() (Node, error) {
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
-		if !p.isKeyword("LIKE") && !p.isKeyword("BETWEEN") && !p.isKeyword("IN") {
+		if !p.isKeyword("LIKE") && !p.isKeyword("ILIKE") && !p.isKeyword("BETWEEN") && !p.isKeyword("IN") {
 			return nil, p.unexpected("LIKE, BETWEEN or IN after NOT")
 		}
 	}
@@ -337,6 +337,15 @@ func (p *parser) predicate() (Node, error) {
 			return nil, err
 		}
 		n = &Op{Name: "like", Args: []Node{left, pat}, P: pos}
+	case p.isKeyword("ILIKE"): // not CQL2: the case-insensitive LIKE of OGR SQL, which GDAL sends
+		if err := p.advance(); err != nil {
+			return nil, err
+		}
+		pat, err := p.additive()
+		if err != nil {
+			return nil, err
+		}
+		n = &Op{Name: "like", Args: []Node{&Op{Name: "casei", Args: []Node{left}, P: pos}, &Op{Name: "casei", Args: []Node{pat}, P: pos}}, P: pos}
 	case p.isKeyword("BETWEEN"):
 		if err := p.advance(); err != nil {
 			return nil, err
@@ -554,7 +563,7 @@ func (p *parser) primary() (Node, error) {
 	switch upper {
 	case "TRUE", "FALSE":
 		return &Bool{V: upper == "TRUE", P: t.pos}, p.advance()
-	case "AND", "OR", "NOT", "LIKE", "BETWEEN", "IN", "IS", "NULL", "DIV":
+	case "AND", "OR", "NOT", "LIKE", "ILIKE", "BETWEEN", "IN", "IS", "NULL", "DIV":
 		return nil, p.unexpected("a property, a literal or a function")
 	}
 	if typ, ok := wktTypes[upper]; ok {
