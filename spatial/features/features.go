@@ -134,7 +134,8 @@ type Query struct {
 type Page struct {
 	Returned int
 	HasNext  bool
-	// Matched is the number of features the query selects, -1 when counting took too long.
+	// Matched is the number of features the query selects (exact; reused for CountTTL), -1 when
+	// counting took longer than its budget.
 	Matched int64
 }
 
@@ -392,10 +393,13 @@ type Cursor struct {
 	offset   int
 	returned int
 	hasNext  bool
-	count    chan int64
+	ctx      context.Context
 	cancel   context.CancelFunc
 	store    *Store
-	countKey string
+	// The count query, run by Page only when the page does not tell the total itself.
+	countSQL  string
+	countArgs []any
+	countKey  string
 }
 
 // Items runs q and returns a cursor over its page. Errors of the query (bad input, timeouts) come
@@ -432,18 +436,17 @@ func (s *Store) Items(ctx context.Context, q Query) (*Cursor, error) {
 	if err != nil {
 		return nil, err
 	}
-	sql := "SELECT " + featureSQL(l, props, q.CRS) + " FROM " + table(l) + " t" + whereSQL + order +
-		" LIMIT " + a.add(q.Limit+1) + " OFFSET " + a.add(q.Offset)
+	// The page is cut in a subquery so features are encoded only for its rows, not for the rows that
+	// OFFSET skips; the outer ORDER BY keeps the order (a sort of one page).
+	sql := "SELECT " + featureSQL(l, props, q.CRS) + " FROM (SELECT * FROM " + table(l) + " t" + whereSQL + order +
+		" LIMIT " + a.add(q.Limit+1) + " OFFSET " + a.add(q.Offset) + ") t" + order
 
+	// The cursor outlives the handler that opens it (the body is streamed after it returns).
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c := &Cursor{limit: q.Limit, offset: q.Offset, cancel: cancel, store: s, count: make(chan int64, 1)}
-	c.countKey = l.ID + "\x00" + whereSQL + "\x00" + fmt.Sprint(a[:nWhere]...)
-	if n, ok := s.counts.Get(c.countKey); ok {
-		c.count <- n
-	} else {
-		go s.countRows(cctx, c, "SELECT count(*) FROM "+table(l)+" t"+whereSQL, a[:nWhere])
-	}
-	rows, err := s.pool.Query(ctx, sql, a...)
+	c := &Cursor{limit: q.Limit, offset: q.Offset, ctx: cctx, cancel: cancel, store: s,
+		countSQL: "SELECT count(*) FROM " + table(l) + " t" + whereSQL, countArgs: a[:nWhere:nWhere]}
+	c.countKey = l.ID + "\x00" + whereSQL + "\x00" + fmt.Sprint(c.countArgs...)
+	rows, err := s.pool.Query(cctx, sql, a...)
 	if err != nil {
 		cancel()
 		return nil, queryError(l.ID, err)
@@ -458,20 +461,23 @@ func (s *Store) Items(ctx context.Context, q Query) (*Cursor, error) {
 	return c, nil
 }
 
-// countRows counts what the query selects; a count slower than the budget leaves numberMatched out.
-func (s *Store) countRows(ctx context.Context, c *Cursor, sql string, a []any) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+// matched counts what the query selects, remembering the count for CountTTL; a count slower than
+// its budget leaves numberMatched out (-1).
+func (c *Cursor) matched() int64 {
+	if n, ok := c.store.counts.Get(c.countKey); ok {
+		return n
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
 	defer cancel()
 	var n int64
-	if err := s.pool.QueryRow(ctx, sql, a...).Scan(&n); err != nil {
+	if err := c.store.pool.QueryRow(ctx, c.countSQL, c.countArgs...).Scan(&n); err != nil {
 		if ctx.Err() == nil {
-			s.log.Warn("features: counting failed", "err", err)
+			c.store.log.Warn("features: counting failed", "err", err)
 		}
-		c.count <- -1
-		return
+		return -1
 	}
-	s.counts.Add(c.countKey, n)
-	c.count <- n
+	c.store.counts.Add(c.countKey, n)
+	return n
 }
 
 // WriteFeatures writes the page's features, comma-separated, to w.
@@ -500,17 +506,15 @@ func (c *Cursor) WriteFeatures(w io.Writer) error {
 	return c.rows.Err()
 }
 
-// Page reports the page after WriteFeatures, waiting for the count where it is needed.
+// Page reports the page after WriteFeatures. The last page tells the total without counting; other
+// pages count (once per CountTTL for the same query).
 func (c *Cursor) Page() Page {
-	p := Page{Returned: c.returned, HasNext: c.hasNext, Matched: -1}
-	if !c.hasNext { // the last page: the total is known without counting
+	p := Page{Returned: c.returned, HasNext: c.hasNext}
+	if !c.hasNext && (c.returned > 0 || c.offset == 0) {
 		p.Matched = int64(c.offset + c.returned)
-		if c.returned == 0 && c.offset > 0 {
-			p.Matched = <-c.count
-		}
-		return p
+	} else {
+		p.Matched = c.matched()
 	}
-	p.Matched = <-c.count
 	return p
 }
 
