@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -222,6 +223,17 @@ func TestConformanceCore(t *testing.T) {
 		}
 		c.get(t, "/collections/basemap.building/items?sortby=colour").problem(t, 400)
 		c.get(t, "/collections/basemap.building/items?properties=colour").problem(t, 400)
+	})
+
+	t.Run("items are streamed, not buffered", func(t *testing.T) {
+		resp, err := http.Get(c.base + "/collections/basemap.building/items?limit=30")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.ContentLength != -1 || !slices.Contains(resp.TransferEncoding, "chunked") {
+			t.Errorf("Content-Length %d, Transfer-Encoding %v: the page was buffered", resp.ContentLength, resp.TransferEncoding)
+		}
 	})
 
 	t.Run("HTML items page", func(t *testing.T) {
