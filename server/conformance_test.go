@@ -97,7 +97,7 @@ func TestConformanceCore(t *testing.T) {
 
 	t.Run("ats/core/fc-op,fc-response,fc-links,fc-timeStamp,fc-numberReturned", func(t *testing.T) {
 		doc := c.getJSON(t, "/collections/basemap.building/items?limit=7", "application/geo+json")
-		feats := features_(t, doc)
+		feats := featuresOf(t, doc)
 		if len(feats) != 7 || doc["numberReturned"] != 7.0 || doc["numberMatched"] != float64(c.buildings) {
 			t.Errorf("returned %d, numberReturned %v, numberMatched %v", len(feats), doc["numberReturned"], doc["numberMatched"])
 		}
@@ -131,7 +131,7 @@ func TestConformanceCore(t *testing.T) {
 		pages := 0
 		for next != "" {
 			doc := c.getJSON(t, next, "application/geo+json")
-			for _, f := range features_(t, doc) {
+			for _, f := range featuresOf(t, doc) {
 				id := fmt.Sprint(f["id"])
 				if seen[id] {
 					t.Fatalf("feature %s on two pages", id)
@@ -156,7 +156,7 @@ func TestConformanceCore(t *testing.T) {
 		doc := c.getJSON(t, "/collections/basemap.building/items?bbox="+bbox, "application/geo+json")
 		want := c.count(t, `SELECT count(*) FROM basemap.building WHERE ST_Intersects(geom, ST_MakeEnvelope($1, $2, $3, $4, 4490))`,
 			originLon-0.0001, originLat-0.0001, originLon+0.0015, originLat+0.0015)
-		if got := len(features_(t, doc)); got != want || want != 4 {
+		if got := len(featuresOf(t, doc)); got != want || want != 4 {
 			t.Errorf("bbox selected %d, the database %d (want 4)", got, want)
 		}
 		for _, bad := range []string{"1,2,3", "a,b,c,d", "119.95,37.2,119.94,37.1"} {
@@ -176,7 +176,7 @@ func TestConformanceCore(t *testing.T) {
 		}
 		for dt, want := range cases {
 			doc := c.getJSON(t, "/collections/basemap.event/items?datetime="+url.QueryEscape(dt), "application/geo+json")
-			if got := len(features_(t, doc)); got != want {
+			if got := len(featuresOf(t, doc)); got != want {
 				t.Errorf("datetime=%s: %d features, want %d", dt, got, want)
 			}
 		}
@@ -210,7 +210,7 @@ func TestConformanceCore(t *testing.T) {
 	t.Run("sortby and properties", func(t *testing.T) {
 		doc := c.getJSON(t, "/collections/basemap.building/items?sortby=-floors,name&properties=name,floors&limit=5", "application/geo+json")
 		last := math.Inf(1)
-		for _, f := range features_(t, doc) {
+		for _, f := range featuresOf(t, doc) {
 			p := f["properties"].(map[string]any)
 			if len(p) != 2 {
 				t.Errorf("properties = %v, want name and floors only", p)
@@ -265,21 +265,21 @@ func TestConformanceCRS(t *testing.T) {
 		}{
 			{"", 119.9420, 37.1820, 1e-9},
 			{"http://www.opengis.net/def/crs/EPSG/0/4490", 37.1820, 119.9420, 1e-9},                // latitude first
-			{"http://www.opengis.net/def/crs/EPSG/0/4549", 4116710.792, 494849.654, 0.01},                // northing first, no zone prefix
-			{"http://www.opengis.net/def/crs/EPSG/0/4528", 4116710.792, 40494849.654, 0.01},              // with the zone prefix 40
-			{"http://www.opengis.net/def/crs/EPSG/0/3857", 13351882.365, 4464505.693, 0.01},             // Web Mercator, x first
+			{"http://www.opengis.net/def/crs/EPSG/0/4549", 4116710.792, 494849.654, 0.01},          // northing first, no zone prefix
+			{"http://www.opengis.net/def/crs/EPSG/0/4528", 4116710.792, 40494849.654, 0.01},        // with the zone prefix 40
+			{"http://www.opengis.net/def/crs/EPSG/0/3857", 13351882.365, 4464505.693, 0.01},        // Web Mercator, x first
 			{"[EPSG:4490]", 37.1820, 119.9420, 1e-9},                                               // safe CURIE
 			{"http://www.opengis.net/def/crs/OGC/1.3/CRS84", 119.9420, 37.1820, 1e-9},              // explicit default
-			{"https://www.opengis.net/def/crs/EPSG/0/4549", 4116710.792, 494849.654, 0.01},               // https spelling
-			{"EPSG:3857", 13351882.365, 4464505.693, 0.01},                                              // plain code
+			{"https://www.opengis.net/def/crs/EPSG/0/4549", 4116710.792, 494849.654, 0.01},         // https spelling
+			{"EPSG:3857", 13351882.365, 4464505.693, 0.01},                                         // plain code
 			{"http://www.opengis.net/def/crs/EPSG/0/4490?x=1", 0, 0, -1},                           // not offered
 			{"http://www.opengis.net/def/crs/EPSG/0/4326", 0, 0, -1},                               // not offered
 			{"urn:ogc:def:crs:EPSG::4490", 0, 0, -1},                                               // not offered spelling
 			{"http://www.opengis.net/def/crs/EPSG/0/32650", 0, 0, -1},                              // UTM: not offered
 			{"http://www.opengis.net/def/crs/EPSG/0/4549/extra", 0, 0, -1},                         // malformed
 			{"http://www.opengis.net/def/crs/OGC/1.3/CRS83", 0, 0, -1},                             // typo
-			{"http://www.opengis.net/def/crs/EPSG/0/3857 ", 13351882.365, 4464505.693, 0.01},            // trailing space trimmed
-			{"<http://www.opengis.net/def/crs/EPSG/0/3857>", 13351882.365, 4464505.693, 0.01},           // as in Content-Crs
+			{"http://www.opengis.net/def/crs/EPSG/0/3857 ", 13351882.365, 4464505.693, 0.01},       // trailing space trimmed
+			{"<http://www.opengis.net/def/crs/EPSG/0/3857>", 13351882.365, 4464505.693, 0.01},      // as in Content-Crs
 			{"crs84", 119.9420, 37.1820, 1e-9},                                                     // short name
 			{"OGC:CRS84", 119.9420, 37.1820, 1e-9},                                                 // CURIE of the default
 			{"[OGC:CRS84]", 119.9420, 37.1820, 1e-9},                                               // safe CURIE of the default
@@ -322,13 +322,13 @@ func TestConformanceCRS(t *testing.T) {
 
 	t.Run("ats/crs/fc-bbox-crs-*", func(t *testing.T) {
 		base := c.getJSON(t, "/collections/basemap.building/items?bbox=119.9399,37.1799,119.9415,37.1815", "application/geo+json")
-		want := len(features_(t, base))
+		want := len(featuresOf(t, base))
 		for _, q := range []string{
 			"bbox=37.1799,119.9399,37.1815,119.9415&bbox-crs=" + url.QueryEscape("http://www.opengis.net/def/crs/EPSG/0/4490"),
 			"bbox=13351648.6,4464212.3,13351826.7,4464435.8&bbox-crs=" + url.QueryEscape("http://www.opengis.net/def/crs/EPSG/0/3857"),
 		} {
 			doc := c.getJSON(t, "/collections/basemap.building/items?"+q, "application/geo+json")
-			if got := len(features_(t, doc)); got != want || want != 4 {
+			if got := len(featuresOf(t, doc)); got != want || want != 4 {
 				t.Errorf("%s: %d features, the CRS84 bbox %d (want 4)", q, got, want)
 			}
 		}

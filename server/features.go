@@ -78,7 +78,6 @@ type apiRoute struct {
 }
 
 func (s *Server) featureRoutes() []apiRoute {
-	items := []string{"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "filter-crs", "sortby", "properties", "crs", "near", "radius", "f"}
 	return []apiRoute{
 		{method: "GET", path: "/", id: "getLandingPage", summary: "Landing page 服务首页", params: []string{"f"}, responses: map[int]string{200: mediaJSON}, handler: s.landing},
 		{method: "GET", path: "/conformance", id: "getConformance", summary: "Conformance classes 符合性类", params: []string{"f"}, responses: map[int]string{200: mediaJSON}, handler: s.conformancePage},
@@ -86,7 +85,7 @@ func (s *Server) featureRoutes() []apiRoute {
 		{method: "GET", path: "/collections", id: "getCollections", summary: "Feature collections the caller may read 图层列表", params: []string{"f"}, responses: map[int]string{200: mediaJSON}, handler: s.collections},
 		{method: "GET", path: "/collections/:collectionId", id: "describeCollection", summary: "A feature collection 图层", params: []string{"f"}, responses: map[int]string{200: mediaJSON, 404: ""}, handler: s.collection},
 		{method: "GET", path: "/collections/:collectionId/queryables", id: "getQueryables", summary: "Properties a filter may use 可查询属性", params: []string{"f"}, responses: map[int]string{200: mediaSchema, 404: ""}, handler: s.queryables},
-		{method: "GET", path: "/collections/:collectionId/items", id: "getFeatures", summary: "Features of a collection, paged and filtered 要素", params: items, responses: map[int]string{200: mediaGeoJSON, 400: "", 404: ""}, handler: s.items},
+		{method: "GET", path: "/collections/:collectionId/items", id: "getFeatures", summary: "Features of a collection, paged and filtered 要素", params: itemsParams, responses: map[int]string{200: mediaGeoJSON, 400: "", 404: ""}, handler: s.items},
 		{method: "POST", path: "/collections/:collectionId/items", id: "createFeature", summary: "Create a feature 新增要素", body: mediaGeoJSON, responses: map[int]string{201: "", 400: "", 401: "", 403: ""}, handler: s.createFeature},
 		{method: "GET", path: "/collections/:collectionId/items/:featureId", id: "getFeature", summary: "One feature 单个要素", params: []string{"crs", "properties", "f"}, responses: map[int]string{200: mediaGeoJSON, 304: "", 404: ""}, handler: s.item},
 		{method: "PUT", path: "/collections/:collectionId/items/:featureId", id: "replaceFeature", summary: "Replace a feature 替换要素", body: mediaGeoJSON, responses: map[int]string{204: "", 400: "", 401: "", 403: "", 404: "", 412: ""}, handler: s.replaceFeature},

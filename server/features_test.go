@@ -22,7 +22,7 @@ func (c *city) filterCount(t *testing.T, collection, filter, lang string) int {
 		q += "&filter-lang=" + lang
 	}
 	doc := c.getJSON(t, q, "application/geo+json")
-	return len(features_(t, doc))
+	return len(featuresOf(t, doc))
 }
 
 // TestConformanceFilter: Part 3 (filter, features-filter, queryables, queryables-query-parameters)
@@ -49,7 +49,7 @@ func TestConformanceFilter(t *testing.T) {
 	t.Run("ats/queryables-query-parameters", func(t *testing.T) {
 		doc := c.getJSON(t, "/collections/basemap.building/items?structure="+url.QueryEscape("砼")+"&floors=3", "application/geo+json")
 		want := c.count(t, `SELECT count(*) FROM basemap.building WHERE structure = '砼' AND floors = 3`)
-		if got := len(features_(t, doc)); got != want || want == 0 {
+		if got := len(featuresOf(t, doc)); got != want || want == 0 {
 			t.Errorf("structure=砼&floors=3: %d, database %d", got, want)
 		}
 		if p := c.get(t, "/collections/basemap.building/items?floors=three").problem(t, 400); p.Parameter != "floors" {
@@ -119,7 +119,7 @@ func TestConformanceFilter(t *testing.T) {
 	t.Run("filter-crs", func(t *testing.T) {
 		f := "S_INTERSECTS(geometry, POINT(37.1802 119.9402))"
 		doc := c.getJSON(t, "/collections/basemap.building/items?filter="+url.QueryEscape(f)+"&filter-crs="+url.QueryEscape("http://www.opengis.net/def/crs/EPSG/0/4490"), "application/geo+json")
-		if got := len(features_(t, doc)); got != 1 {
+		if got := len(featuresOf(t, doc)); got != 1 {
 			t.Errorf("a latitude-first point in EPSG:4490 found %d buildings, want 1", got)
 		}
 	})
@@ -158,7 +158,7 @@ func TestConformanceFilter(t *testing.T) {
 				t.Errorf("%s: %d %s", f, r.status, r.body)
 				continue
 			}
-			if n := len(features_(t, r.json(t))); n != 0 {
+			if n := len(featuresOf(t, r.json(t))); n != 0 {
 				t.Errorf("%s selected %d features", f, n)
 			}
 		}
@@ -244,7 +244,7 @@ func TestConformanceTransactions(t *testing.T) {
 	t.Run("bad bodies are 400 naming the field", func(t *testing.T) {
 		for body, field := range map[string]string{
 			`{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"colour":"red"}}`: "colour",
-			`{"type":"Feature","properties":{"name":"x"}}`:                                                    "geometry",
+			`{"type":"Feature","properties":{"name":"x"}}`:                                                     "geometry",
 			`{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"width":"wide"}}`: "",
 			`not json`: "body",
 		} {
@@ -328,14 +328,14 @@ func TestReadRoles(t *testing.T) {
 	c.get(t, "/collections/pipeline.segment/items").problem(t, 401)
 	c.do(t, "GET", "/collections/pipeline.segment/items", c.surveyor, "").problem(t, 403)
 	r := c.do(t, "GET", "/collections/pipeline.segment/items", c.planner, "")
-	if r.status != 200 || len(features_(t, r.json(t))) != 1 {
+	if r.status != 200 || len(featuresOf(t, r.json(t))) != 1 {
 		t.Errorf("planner: %d %s", r.status, r.body)
 	}
 	doc := c.do(t, "GET", "/collections", c.planner, "").json(t)
 	if !strings.Contains(fmt.Sprint(doc["collections"]), "pipeline.segment") {
 		t.Error("a planner does not see pipeline.segment in /collections")
 	}
-	f := features_(t, r.json(t))[0]
+	f := featuresOf(t, r.json(t))[0]
 	if coords := f["geometry"].(map[string]any)["coordinates"].([]any); len(coords[0].([]any)) != 3 {
 		t.Errorf("a 3D pipe lost its heights: %v", coords)
 	}
@@ -345,7 +345,7 @@ func TestSearchIdentifyNear(t *testing.T) {
 	c := newCity(t)
 	t.Run("search: exact, prefix, contains, similar", func(t *testing.T) {
 		doc := c.getJSON(t, "/search?q="+url.QueryEscape("文化东路"), "application/geo+json")
-		feats := features_(t, doc)
+		feats := featuresOf(t, doc)
 		if len(feats) == 0 {
 			t.Fatal("no hits for 文化东路")
 		}
@@ -363,15 +363,15 @@ func TestSearchIdentifyNear(t *testing.T) {
 			t.Error("no building address among the hits for 文化东路")
 		}
 		doc = c.getJSON(t, "/search?q="+url.QueryEscape("莱州市人民"), "application/geo+json")
-		if feats := features_(t, doc); len(feats) == 0 || feats[0]["properties"].(map[string]any)["label"] != "莱州市人民政府" {
+		if feats := featuresOf(t, doc); len(feats) == 0 || feats[0]["properties"].(map[string]any)["label"] != "莱州市人民政府" {
 			t.Errorf("prefix search: %v", doc)
 		}
 		doc = c.getJSON(t, "/search?q="+url.QueryEscape("文峰路小校"), "application/geo+json") // a wrong last character
-		if feats := features_(t, doc); len(feats) == 0 || feats[0]["properties"].(map[string]any)["label"] != "文峰路小学" {
+		if feats := featuresOf(t, doc); len(feats) == 0 || feats[0]["properties"].(map[string]any)["label"] != "文峰路小学" {
 			t.Errorf("similarity search: %v", doc)
 		}
 		doc = c.getJSON(t, "/search?q="+url.QueryEscape("%_"), "application/geo+json")
-		if n := len(features_(t, doc)); n != 0 {
+		if n := len(featuresOf(t, doc)); n != 0 {
 			t.Errorf("wildcards matched %d features", n)
 		}
 		c.get(t, "/search?q=").problem(t, 400)
@@ -379,19 +379,19 @@ func TestSearchIdentifyNear(t *testing.T) {
 
 	t.Run("identify", func(t *testing.T) {
 		doc := c.getJSON(t, "/identify?lon=119.9402&lat=37.1802&z=18", "application/geo+json")
-		feats := features_(t, doc)
+		feats := featuresOf(t, doc)
 		if len(feats) == 0 || feats[0]["collection"] != "basemap.building" || feats[0]["properties"].(map[string]any)["name"] != "文化小区1号楼" {
 			t.Fatalf("identify = %v", feats)
 		}
 		// On the road next to the pipe point: the point comes first, then the line.
 		doc = c.getJSON(t, "/identify?lon=119.9410&lat=37.1835&z=19", "application/geo+json")
-		feats = features_(t, doc)
+		feats = featuresOf(t, doc)
 		if len(feats) < 2 || feats[0]["collection"] != "pipeline.point" {
 			t.Errorf("identify on a pipe point: %v", feats)
 		}
 		// Pipe points are not drawn below zoom 16.
 		doc = c.getJSON(t, "/identify?lon=119.9410&lat=37.1835&z=12", "application/geo+json")
-		for _, f := range features_(t, doc) {
+		for _, f := range featuresOf(t, doc) {
 			if f["collection"] == "pipeline.point" {
 				t.Error("a pipe point identified at zoom 12")
 			}
@@ -401,7 +401,7 @@ func TestSearchIdentifyNear(t *testing.T) {
 
 	t.Run("near, nearest first", func(t *testing.T) {
 		doc := c.getJSON(t, "/collections/basemap.event/items?near=119.9425,37.18&radius=200", "application/geo+json")
-		feats := features_(t, doc)
+		feats := featuresOf(t, doc)
 		want := c.count(t, `SELECT count(*) FROM basemap.event WHERE ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(119.9425, 37.18), 4490)::geography, 200)`)
 		if len(feats) != want || want < 3 {
 			t.Fatalf("near: %d features, database %d", len(feats), want)

@@ -219,7 +219,7 @@ func (r response) problem(t testing.TB, status int) Problem {
 }
 
 // features returns the features of a FeatureCollection.
-func features_(t testing.TB, doc map[string]any) []map[string]any {
+func featuresOf(t testing.TB, doc map[string]any) []map[string]any {
 	t.Helper()
 	if doc["type"] != "FeatureCollection" {
 		t.Fatalf("type = %v, want FeatureCollection", doc["type"])

@@ -113,7 +113,7 @@ func (s *Store) Identify(ctx context.Context, layers []*spatial.Layer, lon, lat,
 	a := args{lon, lat, tol, perLayer}
 	var branches []string
 	for _, l := range layers {
-		if !l.IsTable() || z < float64(l.MinZoom) || z > float64(l.MaxZoom)+1 {
+		if !l.IsTable() || z < float64(l.MinZoom) { // drawn from min_zoom on, over-zoomed past max_zoom
 			continue
 		}
 		tc := col(l.TileColumn)
