@@ -214,6 +214,16 @@ func (s *Server) readable(c *fiber.Ctx) (*spatial.Layer, error) {
 	return l, nil
 }
 
+// readableIn is the response format and the readable collection of a request.
+func (s *Server) readableIn(c *fiber.Ctx) (string, *spatial.Layer, error) {
+	f, err := format(c)
+	if err != nil {
+		return "", nil, err
+	}
+	l, err := s.readable(c)
+	return f, l, err
+}
+
 // denied is 401 for an anonymous principal (credentials would help) and 403 otherwise.
 func denied(p spatial.Principal, why string) error {
 	if p.Subject == spatial.Anonymous.Subject {
@@ -281,11 +291,7 @@ func (s *Server) collectionDoc(ctx context.Context, base, lg string, l *spatial.
 }
 
 func (s *Server) collection(c *fiber.Ctx) error {
-	f, err := format(c)
-	if err != nil {
-		return err
-	}
-	l, err := s.readable(c)
+	f, l, err := s.readableIn(c)
 	if err != nil {
 		return err
 	}
@@ -316,11 +322,7 @@ func jsonSchemaType(t string) map[string]any {
 }
 
 func (s *Server) queryables(c *fiber.Ctx) error {
-	f, err := format(c)
-	if err != nil {
-		return err
-	}
-	l, err := s.readable(c)
+	f, l, err := s.readableIn(c)
 	if err != nil {
 		return err
 	}
@@ -423,14 +425,7 @@ func parseItemsQuery(c *fiber.Ctx, l *spatial.Layer) (features.Query, error) {
 			q.SortBy = append(q.SortBy, features.Sort{Property: k, Desc: desc})
 		}
 	}
-	if c.Context().QueryArgs().Has("properties") {
-		q.Properties = []string{}
-		for _, p := range strings.Split(get("properties"), ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				q.Properties = append(q.Properties, p)
-			}
-		}
-	}
+	q.Properties = propertiesParam(c)
 	if v := get("near"); v != "" {
 		pt, err := parseNumbers("near", v, 2, 2)
 		if err != nil {
@@ -459,6 +454,21 @@ func parseItemsQuery(c *fiber.Ctx, l *spatial.Layer) (features.Query, error) {
 	return q, unknown
 }
 
+// propertiesParam is the properties parameter: nil when absent (every property), else the names
+// (none for properties=).
+func propertiesParam(c *fiber.Ctx) []string {
+	if !c.Context().QueryArgs().Has("properties") {
+		return nil
+	}
+	out := []string{}
+	for _, p := range strings.Split(c.Query("properties"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, strings.Clone(p))
+		}
+	}
+	return out
+}
+
 // parseNumbers reads comma-separated numbers, between lo and hi of them.
 func parseNumbers(param, s string, lo, hi int) ([]float64, error) {
 	parts := strings.Split(s, ",")
@@ -480,11 +490,7 @@ func parseNumbers(param, s string, lo, hi int) ([]float64, error) {
 }
 
 func (s *Server) items(c *fiber.Ctx) error {
-	f, err := format(c)
-	if err != nil {
-		return err
-	}
-	l, err := s.readable(c)
+	f, l, err := s.readableIn(c)
 	if err != nil {
 		return err
 	}
@@ -547,11 +553,7 @@ func (s *Server) items(c *fiber.Ctx) error {
 }
 
 func (s *Server) item(c *fiber.Ctx) error {
-	f, err := format(c)
-	if err != nil {
-		return err
-	}
-	l, err := s.readable(c)
+	f, l, err := s.readableIn(c)
 	if err != nil {
 		return err
 	}
@@ -561,17 +563,8 @@ func (s *Server) item(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	var props []string
-	if c.Context().QueryArgs().Has("properties") {
-		props = []string{}
-		for _, p := range strings.Split(c.Query("properties"), ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				props = append(props, p)
-			}
-		}
-	}
 	id := c.Params("featureId")
-	feat, err := s.deps.Features.Item(c.UserContext(), l, id, crs, props)
+	feat, err := s.deps.Features.Item(c.UserContext(), l, id, crs, propertiesParam(c))
 	if err != nil {
 		return err
 	}
@@ -601,24 +594,20 @@ func (s *Server) item(c *fiber.Ctx) error {
 	return c.Send(body)
 }
 
-// writable returns the collection a write names, if the caller may write it.
-func (s *Server) writable(c *fiber.Ctx) (*spatial.Layer, error) {
+// editRequest checks that the caller may edit the collection a request names and reads the edit:
+// the body (of one of the media types, when media are given), Content-Crs, If-Match and the principal.
+func (s *Server) editRequest(c *fiber.Ctx, media ...string) (features.Edit, error) {
 	id := c.Params("collectionId")
 	l, ok := s.deps.Catalog.Current().Layer(id)
 	if !ok || !l.IsTable() {
-		return nil, spatial.NotFound("collection %q", id)
+		return features.Edit{}, spatial.NotFound("collection %q", id)
 	}
 	p := principal(c)
 	if !l.CanWrite(p) {
 		roles := append(slices.Clone(l.WriteRoles), spatial.RoleAdmin)
-		return nil, denied(p, fmt.Sprintf("editing collection %s needs one of the roles %s", id, strings.Join(roles, ", ")))
+		return features.Edit{}, denied(p, fmt.Sprintf("editing collection %s needs one of the roles %s", id, strings.Join(roles, ", ")))
 	}
-	return l, nil
-}
-
-// edit builds a features.Edit from the request: body, Content-Crs, If-Match and the principal.
-func (s *Server) edit(c *fiber.Ctx, l *spatial.Layer, media ...string) (features.Edit, error) {
-	e := features.Edit{Layer: l, ID: c.Params("featureId"), IfMatch: c.Get(fiber.HeaderIfMatch), Actor: principal(c), CRS: features.DefaultCRS()}
+	e := features.Edit{Layer: l, ID: c.Params("featureId"), IfMatch: c.Get(fiber.HeaderIfMatch), Actor: p, CRS: features.DefaultCRS()}
 	if len(media) > 0 {
 		ct := strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0])
 		if !slices.Contains(media, ct) {
@@ -637,11 +626,7 @@ func (s *Server) edit(c *fiber.Ctx, l *spatial.Layer, media ...string) (features
 }
 
 func (s *Server) createFeature(c *fiber.Ctx) error {
-	l, err := s.writable(c)
-	if err != nil {
-		return err
-	}
-	e, err := s.edit(c, l, mediaGeoJSON, mediaJSON)
+	e, err := s.editRequest(c, mediaGeoJSON, mediaJSON)
 	if err != nil {
 		return err
 	}
@@ -649,38 +634,26 @@ func (s *Server) createFeature(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderLocation, baseURL(c)+"/collections/"+url.PathEscape(l.ID)+"/items/"+url.PathEscape(id))
+	c.Set(fiber.HeaderLocation, baseURL(c)+"/collections/"+url.PathEscape(e.Layer.ID)+"/items/"+url.PathEscape(id))
 	c.Set(fiber.HeaderETag, etag)
 	return c.SendStatus(fiber.StatusCreated)
 }
 
 func (s *Server) replaceFeature(c *fiber.Ctx) error {
-	l, err := s.writable(c)
-	if err != nil {
-		return err
-	}
-	e, err := s.edit(c, l, mediaGeoJSON, mediaJSON)
-	if err != nil {
-		return err
-	}
-	etag, err := s.deps.Features.Replace(c.UserContext(), e)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderETag, etag)
-	return c.SendStatus(fiber.StatusNoContent)
+	return s.rewrite(c, s.deps.Features.Replace, mediaGeoJSON, mediaJSON)
 }
 
 func (s *Server) updateFeature(c *fiber.Ctx) error {
-	l, err := s.writable(c)
+	return s.rewrite(c, s.deps.Features.Update, mediaPatch, mediaGeoJSON, mediaJSON)
+}
+
+// rewrite applies a replace or an update and answers 204 with the feature's new entity tag.
+func (s *Server) rewrite(c *fiber.Ctx, apply func(context.Context, features.Edit) (string, error), media ...string) error {
+	e, err := s.editRequest(c, media...)
 	if err != nil {
 		return err
 	}
-	e, err := s.edit(c, l, mediaPatch, mediaGeoJSON, mediaJSON)
-	if err != nil {
-		return err
-	}
-	etag, err := s.deps.Features.Update(c.UserContext(), e)
+	etag, err := apply(c.UserContext(), e)
 	if err != nil {
 		return err
 	}
@@ -689,11 +662,7 @@ func (s *Server) updateFeature(c *fiber.Ctx) error {
 }
 
 func (s *Server) deleteFeature(c *fiber.Ctx) error {
-	l, err := s.writable(c)
-	if err != nil {
-		return err
-	}
-	e, err := s.edit(c, l)
+	e, err := s.editRequest(c)
 	if err != nil {
 		return err
 	}
