@@ -37,9 +37,9 @@ test: setup ## unit, integration (real PostGIS), golden and browser tests
 	$(GO) test -race -count=1 ./...
 	docker-compose -f docker-compose.yml config -q
 
-bench: setup build ## benchmarks that print their figures
+bench: setup build ## benchmarks that print their figures (features: side by side with pg_featureserv)
 	$(PG) start
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	PG_FEATURESERV="$$(scripts/pg-featureserv || true)" $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 FUZZTIME ?= 30s
 fuzz: ## run every native fuzz target for FUZZTIME each

@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/auth"
+	"github.com/yitu-gis/yitu/spatial/features"
 	"github.com/yitu-gis/yitu/tiles"
 )
 
@@ -42,6 +44,10 @@ type Deps struct {
 	Tiles   *tiles.Service // vector tiles, styles, glyphs, sprites, /events; nil: not served
 	// Ready reports whether the server can serve: database reachable, schema current.
 	Ready func(context.Context) error
+	// Tokens authenticate "Authorization: Bearer" requests (nil: everyone is anonymous).
+	Tokens *auth.Tokens
+	// Features serves OGC API – Features, search and identify (nil: not served).
+	Features *features.Store
 }
 
 // Server is the HTTP edge.
@@ -77,6 +83,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Use(requestid.New(requestid.Config{ContextKey: requestIDKey}))
 	s.app.Use(s.observe)
 	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	s.app.Use(s.authenticate)
 
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
@@ -84,6 +91,7 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Tiles != nil {
 		s.tileRoutes()
 	}
+	s.registerFeatures()
 	return s
 }
 
@@ -151,10 +159,6 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if route == "/" && c.Path() != "/" { // no route matched: keep raw paths out of the labels
 		route = "unmatched"
 	}
-	size := -1 // a streamed body (the /events stream) is never read here: that would block until it ends
-	if !c.Response().IsBodyStream() {
-		size = len(c.Response().Body())
-	}
 	elapsed := time.Since(start)
 	s.metrics.requests.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(route, c.Method()).Observe(elapsed.Seconds())
@@ -164,11 +168,20 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		slog.String("path", c.Path()),
 		slog.String("route", route),
 		slog.Int("status", status),
-		slog.Int("bytes", size),
+		slog.Int("bytes", bodySize(c)),
 		slog.Duration("duration", elapsed),
 		slog.String("remote", c.IP()),
 	)
 	return nil
+}
+
+// bodySize is the size of the response body, -1 for a streamed one (reading a stream's Body() would
+// buffer it whole).
+func bodySize(c *fiber.Ctx) int {
+	if c.Response().IsBodyStream() {
+		return -1
+	}
+	return len(c.Response().Body())
 }
 
 func (s *Server) logPanic(c *fiber.Ctx, e any) {

@@ -11,6 +11,8 @@ import (
 	"github.com/yitu-gis/yitu/migrations"
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/auth"
+	"github.com/yitu-gis/yitu/spatial/features"
 	"github.com/yitu-gis/yitu/tiles"
 )
 
@@ -48,12 +50,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	go catalog.Run(ctx)
 	go tileSvc.Run(ctx)
 	srv := server.New(cfg.Server, server.Deps{
-		Log:     e.log,
-		Version: version,
-		Pool:    pool,
-		Catalog: catalog,
-		Tiles:   tileSvc,
-		Ready:   readiness(pool),
+		Log:      e.log,
+		Version:  version,
+		Pool:     pool,
+		Catalog:  catalog,
+		Tiles:    tileSvc,
+		Ready:    readiness(pool),
+		Tokens:   auth.New(pool),
+		Features: features.New(pool, e.log),
 	})
 	return srv.Serve(ctx)
 }
