@@ -40,11 +40,11 @@ type tile struct {
 		Region []float64 `json:"region"`
 		Box    []float64 `json:"box"`
 	} `json:"boundingVolume"`
-	GeometricError float64      `json:"geometricError"`
-	Refine         string       `json:"refine"`
-	Transform      []float64    `json:"transform"`
+	GeometricError float64               `json:"geometricError"`
+	Refine         string                `json:"refine"`
+	Transform      []float64             `json:"transform"`
 	Content        *struct{ URI string } `json:"content"`
-	Children       []*tile      `json:"children"`
+	Children       []*tile               `json:"children"`
 }
 
 type tilesetDoc struct {
