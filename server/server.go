@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/twin"
 )
 
 // Config is the HTTP server's part of the configuration.
@@ -40,6 +41,8 @@ type Deps struct {
 	Catalog *spatial.CatalogStore
 	// Ready reports whether the server can serve: database reachable, schema current.
 	Ready func(context.Context) error
+	// Twin serves 3D Tiles (/3dtiles); nil: no 3D routes.
+	Twin *twin.Service
 }
 
 // Server is the HTTP edge.
@@ -79,6 +82,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	s.registerTwin()
 	return s
 }
 

@@ -363,3 +363,17 @@ func etag(b []byte) string {
 	h.Write(b)
 	return `"` + strconv.FormatUint(h.Sum64(), 36) + `"`
 }
+
+// Layers names the catalog layers a tileset is built from (for access checks at the edge); stored
+// models and unknown names have none.
+func Layers(name string) []string {
+	switch {
+	case name == "buildings":
+		return (&buildingsSource{basemap: true}).layers()
+	case name == "pipelines":
+		return pipesSource{}.layers()
+	case strings.HasPrefix(name, "cim-"):
+		return (&buildingsSource{cityObjects: true}).layers()
+	}
+	return nil
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/twin"
 )
 
 // Config is Yitu's whole configuration, loaded once: defaults, then the YAML file (yitu.yaml in the
@@ -26,6 +27,7 @@ type Config struct {
 	Database spatial.DBConfig `yaml:"database"`
 	Server   server.Config    `yaml:"server"`
 	Log      LogConfig        `yaml:"log"`
+	Twin     twin.Config      `yaml:"twin"`
 }
 
 // LogConfig configures the structured log on stderr.
@@ -49,7 +51,8 @@ func defaultConfig() Config {
 			IdleTimeout:   120 * time.Second,
 			BodyLimit:     256 << 20,
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Log:  LogConfig{Level: "info", Format: "text"},
+		Twin: twin.DefaultConfig(),
 	}
 }
 
@@ -124,7 +127,7 @@ func (c *Config) validate() error {
 	if c.Database.URL == "" {
 		return errors.New("database.url is empty; set DATABASE_URL or database.url in yitu.yaml")
 	}
-	return nil
+	return c.Twin.Validate()
 }
 
 // Redacted returns a copy that is safe to log: passwords are replaced.

@@ -36,6 +36,7 @@ func commands() []command {
 		{"serve", "[--addr :8080]", "run the HTTP server (tiles, features, 3D, live, viewer)", cmdServe},
 		{"migrate", "[up|down|status]", "bring the database schema up to date (or roll back one step, or list)", cmdMigrate},
 		{"config", "", "print the effective configuration (passwords redacted)", cmdConfig},
+		{"export", "3dtiles TILESET DIR", "write a tileset (buildings, pipelines, cim-X, model-X) to a folder", cmdExport},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/yitu-gis/yitu/migrations"
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/twin"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -41,12 +42,18 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	go catalog.Run(ctx)
+	tw, err := twin.New(pool, cfg.Twin, e.log)
+	if err != nil {
+		return err
+	}
+	go tw.Run(ctx)
 	srv := server.New(cfg.Server, server.Deps{
 		Log:     e.log,
 		Version: version,
 		Pool:    pool,
 		Catalog: catalog,
 		Ready:   readiness(pool),
+		Twin:    tw,
 	})
 	return srv.Serve(ctx)
 }
