@@ -40,7 +40,9 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		var bar *progressbar.ProgressBar
 		var mu sync.Mutex
 		progress = func(done, total int) {
-			once.Do(func() { bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription(name)) })
+			once.Do(func() {
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription(name))
+			})
 			mu.Lock()
 			bar.Set(done)
 			mu.Unlock()
