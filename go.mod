@@ -13,7 +13,7 @@ require (
 	github.com/twpayne/go-geom v1.6.1
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/sync v0.25.0
-	golang.org/x/term v0.28.0
+	golang.org/x/term v0.47.0
 )
 
 require (
