@@ -8,5 +8,5 @@ FROM cim.building b
 JOIN catalog.dataset d ON d.id = b.dataset_id
 LEFT JOIN LATERAL (
     SELECT array_agg(kind ORDER BY id) AS kinds, array_agg(ST_AsBinary(geom) ORDER BY id) AS geoms
-    FROM cim.surface WHERE building_id = b.id) s ON true
+    FROM cim.surface WHERE dataset_id = b.dataset_id AND building_gml_id = b.gml_id) s ON true
 WHERE b.id = ANY($1)
