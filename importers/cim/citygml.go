@@ -149,7 +149,9 @@ func (g *gmlReader) object(n *node, parent string) error {
 	if o.id == "" {
 		o.id = fmt.Sprintf("%s-line%d", o.class, n.line)
 	}
-	o.srs = findSrsName(n)
+	if o.srs = findSrsName(n); o.srs == "" {
+		o.srs = g.srsName
+	}
 	isBuilding := o.class == "Building" || o.class == "BuildingPart"
 	direct := map[int][]polygon{}
 	var surfaces []surface
