@@ -49,10 +49,12 @@ type gmlReader struct {
 	opts    Options
 	emit    func(*cityObject) error
 	reject  func(line int, feature, reason string)
+	// degenerate counts polygons without area, skipped.
+	degenerate int
 }
 
 // readCityGML parses r, calling emit for every city object (parts after their building).
-func readCityGML(file string, r io.Reader, opts Options, emit func(*cityObject) error, reject func(line int, feature, reason string)) (srsName string, err error) {
+func readCityGML(file string, r io.Reader, opts Options, emit func(*cityObject) error, reject func(line int, feature, reason string)) (degenerate int, err error) {
 	g := &gmlReader{file: file, dec: xml.NewDecoder(r), opts: opts, emit: emit, reject: reject}
 	g.dec.Strict = true
 	depth := 0
@@ -61,20 +63,20 @@ func readCityGML(file string, r io.Reader, opts Options, emit func(*cityObject) 
 		tok, err := g.dec.Token()
 		if errors.Is(err, io.EOF) {
 			if !sawRoot {
-				return "", fmt.Errorf("%s: not a CityGML document (no CityModel element)", file)
+				return 0, fmt.Errorf("%s: not a CityGML document (no CityModel element)", file)
 			}
-			return g.srsName, nil
+			return g.degenerate, nil
 		}
 		if err != nil {
 			line, _ := g.dec.InputPos()
-			return g.srsName, fmt.Errorf("%s line %d: %w", file, line, err)
+			return g.degenerate, fmt.Errorf("%s line %d: %w", file, line, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
 			if depth == 1 {
 				if t.Name.Local != "CityModel" {
-					return "", fmt.Errorf("%s: the root element is %s, not a CityGML CityModel", file, t.Name.Local)
+					return 0, fmt.Errorf("%s: the root element is %s, not a CityGML CityModel", file, t.Name.Local)
 				}
 				sawRoot = true
 				continue
@@ -83,12 +85,12 @@ func readCityGML(file string, r io.Reader, opts Options, emit func(*cityObject) 
 			case "cityObjectMember", "featureMember", "member":
 				member, err := g.subtree(t)
 				if err != nil {
-					return g.srsName, err
+					return g.degenerate, err
 				}
 				depth--
 				for _, obj := range member.kids {
 					if err := g.object(obj, ""); err != nil {
-						return g.srsName, err
+						return g.degenerate, err
 					}
 				}
 			case "Envelope":
@@ -358,7 +360,10 @@ func (g *gmlReader) polygons(n *node, o *cityObject) ([]polygon, error) {
 				g.reject(n.line, featureName(o, p.id), "polygon without an exterior ring")
 				return nil
 			}
-			if err := p.check(g.opts.tolerance()); err != nil {
+			if err := p.check(g.opts.tolerance()); errors.Is(err, errDegenerate) {
+				g.degenerate++
+				return nil
+			} else if err != nil {
 				g.reject(n.line, featureName(o, p.id), err.Error())
 				return nil
 			}

@@ -2,6 +2,7 @@ package cim
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/yitu-gis/yitu/importers/loader"
@@ -22,11 +23,19 @@ func ImportCityGML(ctx context.Context, b *loader.Batch, path string, opts Optio
 	reject := func(line int, feature, reason string) {
 		b.Reject(loader.Rejection{File: path, Line: line, Feature: feature, Reason: reason})
 	}
-	if _, err := readCityGML(path, b.Track(f, st.Size()), opts, func(o *cityObject) error { return s.add(ctx, o) }, reject); err != nil {
+	degenerate, err := readCityGML(path, b.Track(f, st.Size()), opts, func(o *cityObject) error { return s.add(ctx, o) }, reject)
+	if err != nil {
 		return err
 	}
 	if err := s.flush(ctx); err != nil {
 		return err
 	}
+	warnDegenerate(b, path, degenerate)
 	return refineFootprints(ctx, b)
+}
+
+func warnDegenerate(b *loader.Batch, path string, n int) {
+	if n > 0 {
+		b.Warn(fmt.Sprintf("%s: %d polygons without area (all points on a line) skipped", path, n))
+	}
 }

@@ -8,9 +8,14 @@
 package cim
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
+
+// errDegenerate marks a polygon without area (all points on a line): real data has them; they are
+// skipped and counted in a warning rather than refusing the import.
+var errDegenerate = errors.New("polygon encloses no area")
 
 // Options of a CIM import.
 type Options struct {
@@ -95,8 +100,8 @@ func (p *polygon) check(tol float64) error {
 		c[0], c[1], c[2] = c[0]+u[0], c[1]+u[1], c[2]+u[2]
 	}
 	l := math.Sqrt(n[0]*n[0] + n[1]*n[1] + n[2]*n[2])
-	if l == 0 {
-		return fmt.Errorf("exterior ring encloses no area (all points on a line)")
+	if l < 1e-9 {
+		return errDegenerate
 	}
 	k := float64(len(ext) - 1)
 	c = [3]float64{c[0] / k, c[1] / k, c[2] / k}
