@@ -1,6 +1,7 @@
 package twin_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"testing"
@@ -43,5 +44,39 @@ func TestCIMTilesets(t *testing.T) {
 	_, feats = fetchAll(t, s, "buildings")
 	if len(feats) != 4+2 {
 		t.Errorf("buildings tileset has %d features, want the 6 CIM buildings and parts", len(feats))
+	}
+}
+
+// Rotterdam (CityJSON LoD2 with one of its 74 textures present): the textured roof keeps its image
+// in the glb, the rest is drawn in colour; every glb validates.
+func TestCIMTexturedTileset(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	path := shareddata.Path(t, "cityjson/rotterdam/rotterdam_subset.json")
+	b, err := loader.New(pool, nil).Begin(ctx, loader.Options{Dataset: "rotterdam", Kind: "cim", Format: "cityjson", Source: path, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cim.ImportCityJSON(ctx, b, path, cim.Options{SRS: "EPSG:7415"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := newService(t, pool, nil)
+	doc, feats := fetchAll(t, s, "cim-rotterdam")
+	if len(feats) != 16 {
+		t.Errorf("%d features, want 16 buildings", len(feats))
+	}
+	images := 0
+	for _, u := range checkStructure(t, doc) {
+		c, err := s.Tile(ctx, "cim-rotterdam", u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images += bytes.Count(c.Data, []byte(`"mimeType":"image/jpeg"`))
+	}
+	if images != 1 {
+		t.Errorf("%d JPEG images in the tiles, want the one texture present", images)
 	}
 }

@@ -115,9 +115,23 @@ func newell(r [][3]float64) [3]float64 {
 
 // polygon adds a planar 3D polygon (exterior then holes, open rings in ENU metres), facing the side
 // its exterior ring turns counter-clockwise around (the GML convention: outward for solids).
-func (b *meshBuilder) polygon(rings [][][3]float64, fid uint32) {
+func (b *meshBuilder) polygon(rings [][][3]float64, fid uint32) { b.texturedPolygon(rings, nil, fid) }
+
+// texturedPolygon is polygon with texture coordinates per ring point (origin bottom left, as CityGML
+// and CityJSON give them); uv nil: none.
+func (b *meshBuilder) texturedPolygon(rings [][][3]float64, uv [][][2]float64, fid uint32) {
 	if len(rings) == 0 || len(rings[0]) < 3 {
 		return
+	}
+	if uv != nil {
+		if len(uv) != len(rings) {
+			return
+		}
+		for i := range rings {
+			if len(uv[i]) != len(rings[i]) {
+				return
+			}
+		}
 	}
 	n := newell(rings[0])
 	if n == ([3]float64{}) {
@@ -151,6 +165,11 @@ func (b *meshBuilder) polygon(rings [][][3]float64, fid uint32) {
 	base := uint32(len(b.p.Positions))
 	for _, p := range pts3 {
 		b.vertex(p, n, fid)
+	}
+	for _, r := range uv {
+		for _, t := range r {
+			b.p.UVs = append(b.p.UVs, [2]float32{float32(t[0]), float32(1 - t[1])})
+		}
 	}
 	for k := 0; k+2 < len(tris); k += 3 {
 		i, j, l := uint32(tris[k]), uint32(tris[k+1]), uint32(tris[k+2])

@@ -307,6 +307,7 @@ func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items
 		}
 	}
 
+	textures := &textureSet{ctx: ctx, db: db, mats: map[string]*glb.Material{}}
 	if ids := idsOf(items, kindCIMBuilding); len(ids) > 0 {
 		rows, err := db.Query(ctx, sqlCIMContent, ids)
 		if err != nil {
@@ -314,7 +315,7 @@ func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items
 		}
 		for rows.Next() {
 			var (
-				id                                    int64
+				id, datasetID                         int64
 				gmlID, class, dataset, attrs          string
 				name, function, usage, roofType, addr *string
 				height                                *float64
@@ -322,9 +323,10 @@ func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items
 				lod                                   *int16
 				kinds                                 []string
 				geoms                                 [][]byte
+				appearances                           []*string
 			)
 			if err := rows.Scan(&id, &gmlID, &class, &name, &function, &usage, &roofType, &height, &storeys, &year,
-				&addr, &lod, &dataset, &attrs, &kinds, &geoms); err != nil {
+				&addr, &lod, &dataset, &attrs, &datasetID, &kinds, &geoms, &appearances); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -370,9 +372,16 @@ func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items
 					if !ok {
 						m = mats[""]
 					}
-					b := builder(m, tb)
-					for _, poly := range polygons3D(g) {
-						b.polygon(fr.rings3D(poly, off), fid)
+					var app *appearance
+					if i < len(appearances) && appearances[i] != nil {
+						app = textures.appearance(datasetID, *appearances[i])
+					}
+					for k, poly := range polygons3D(g) {
+						if uv := app.uv(k); uv != nil {
+							builder(app.material, tb).texturedPolygon(fr.rings3D(poly, off), uv, fid)
+							continue
+						}
+						builder(m, tb).polygon(fr.rings3D(poly, off), fid)
 					}
 				}
 			}})

@@ -352,6 +352,8 @@ func cjGeometryInto(o *cityObject, g *cjGeometry, doc *cjFile, vert func(int) ([
 		return err
 	}
 	groups := map[int]*surface{}
+	uvs := map[int][]any{}
+	texOf := map[int]string{}
 	var order []int
 	for k, cs := range surfs {
 		p := polygon{id: fmt.Sprintf("%s/%d", o.id, k)}
@@ -391,14 +393,16 @@ func cjGeometryInto(o *cityObject, g *cjGeometry, doc *cjFile, vert func(int) ([
 			order = append(order, cs.semantic)
 		}
 		grp.polys = append(grp.polys, p)
-		if uri, uv := textureOf(cs, textures, doc); uri != "" {
-			if grp.appearance == nil {
-				grp.appearance = map[string]any{"texture": uri, "theme": theme, "uv": []any{}}
-			}
-			if grp.appearance["texture"] == uri {
-				grp.appearance["uv"] = append(grp.appearance["uv"].([]any), uv)
-			}
+		// Texture coordinates per polygon of the group (nil for an untextured one), one image per surface.
+		uri, uv := textureOf(cs, textures, doc)
+		uvs[cs.semantic] = append(uvs[cs.semantic], nil)
+		if uri != "" && (texOf[cs.semantic] == "" || texOf[cs.semantic] == uri) {
+			texOf[cs.semantic] = uri
+			uvs[cs.semantic][len(uvs[cs.semantic])-1] = uv
 		}
+	}
+	for i, uri := range texOf {
+		groups[i].appearance = map[string]any{"texture": uri, "theme": theme, "uv": uvs[i]}
 	}
 	for _, i := range order {
 		o.surfaces = append(o.surfaces, *groups[i])
