@@ -1,12 +1,10 @@
 package twin
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"regexp"
-	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -86,8 +84,7 @@ func (pipesSource) content(ctx context.Context, db spatial.Querier, items []item
 	order := featureOrder(items)
 	segs := newTable("pipe_segment", "管线 Pipe segments", segmentColumns)
 	wells := newTable("pipe_well", "管线井 Wells", wellColumns)
-	builders := map[*glb.Material]*meshBuilder{}
-	var matOrder []*glb.Material
+	tile := newTileBuilder()
 	mats := map[string]*glb.Material{}
 	builder := func(typ, color string, t *tableBuilder) *meshBuilder {
 		key := t.t.Class + "/" + typ
@@ -96,19 +93,8 @@ func (pipesSource) content(ctx context.Context, db spatial.Querier, items []item
 			m = &glb.Material{Name: key, BaseColor: hexColor(color), Roughness: 0.6, Metallic: 0.1}
 			mats[key] = m
 		}
-		b, ok := builders[m]
-		if !ok {
-			b = newMeshBuilder(m, t.t)
-			builders[m] = b
-			matOrder = append(matOrder, m)
-		}
-		return b
+		return tile.mesh(m, t)
 	}
-	type row struct {
-		at   int
-		emit func(fid uint32)
-	}
-	var segRows, wellRows []row
 
 	if ids := idsOf(items, kindSegment); len(ids) > 0 {
 		rows, err := db.Query(ctx, sqlSegmentContent, ids)
@@ -139,7 +125,7 @@ func (pipesSource) content(ctx context.Context, db spatial.Querier, items []item
 				continue
 			}
 			pts := lineENU(fr, ls, off)
-			segRows = append(segRows, row{order[[2]int64{int64(kindSegment), id}], func(fid uint32) {
+			tile.later(segs, order[[2]int64{int64(kindSegment), id}], func(fid uint32) {
 				segs.id(id)
 				segs.setStr("layer", "pipeline.segment")
 				segs.setStr("pipe_type", typ)
@@ -179,7 +165,7 @@ func (pipesSource) content(ctx context.Context, db spatial.Querier, items []item
 						b.tube(pts[k], pts[k+1], d/2000, pipeSides(d), fid)
 					}
 				}
-			}})
+			})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -205,7 +191,7 @@ func (pipesSource) content(ctx context.Context, db spatial.Querier, items []item
 				rows.Close()
 				return nil, err
 			}
-			wellRows = append(wellRows, row{order[[2]int64{int64(kindWell), id}], func(fid uint32) {
+			tile.later(wells, order[[2]int64{int64(kindWell), id}], func(fid uint32) {
 				wells.id(id)
 				wells.setStr("layer", "pipeline.point")
 				wells.setStr("point_no", pointNo)
@@ -225,23 +211,14 @@ func (pipesSource) content(ctx context.Context, db spatial.Querier, items []item
 				e, n, u := fr.enu(lon, lat, ground-*wellDepth+off)
 				r := wellRadius(cover)
 				builder(typ, color, wells).well([3]float64{e, n, u}, r, *wellDepth, 16, fid)
-			}})
+			})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("reading wells: %w", err)
 		}
 	}
-	for _, rs := range []struct {
-		rows []row
-		t    *tableBuilder
-	}{{segRows, segs}, {wellRows, wells}} {
-		slices.SortFunc(rs.rows, func(a, b row) int { return cmp.Compare(a.at, b.at) })
-		for _, r := range rs.rows {
-			r.emit(rs.t.row())
-		}
-	}
-	return modelOf(matOrder, builders), nil
+	return tile.model(), nil
 }
 
 // pipeSides: more facets for bigger pipes.

@@ -243,24 +243,10 @@ var cityObjectColumns = []colDef{
 func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items []item, fr *frame, off float64) (*glb.Model, error) {
 	order := featureOrder(items)
 	tb := newTable("building", "房屋 Buildings", buildingColumns)
+	ot := newTable("city_object", "城市对象 City objects", cityObjectColumns)
 	mats := buildingMaterials()
-	builders := map[*glb.Material]*meshBuilder{}
-	var matOrder []*glb.Material
-	builder := func(m *glb.Material, t *tableBuilder) *meshBuilder {
-		b, ok := builders[m]
-		if !ok {
-			b = newMeshBuilder(m, t.t)
-			builders[m] = b
-			matOrder = append(matOrder, m)
-		}
-		return b
-	}
-	// Rows are added in tile order; the database answers in any order, so collect first.
-	type row struct {
-		at   int
-		emit func(fid uint32)
-	}
-	var rowsOut []row
+	tile := newTileBuilder()
+	builder := tile.mesh
 
 	if ids := idsOf(items, kindBasemapBuilding); len(ids) > 0 {
 		rows, err := db.Query(ctx, sqlBasemapContent, ids, s.cfg.StoreyHeight, s.cfg.DefaultFloors, s.cfg.GroundHeight)
@@ -285,7 +271,7 @@ func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items
 				rows.Close()
 				return nil, fmt.Errorf("basemap.building %d: %w", id, err)
 			}
-			rowsOut = append(rowsOut, row{order[[2]int64{int64(kindBasemapBuilding), id}], func(fid uint32) {
+			tile.later(tb, order[[2]int64{int64(kindBasemapBuilding), id}], func(fid uint32) {
 				tb.id(id)
 				tb.setStr("layer", "basemap.building")
 				tb.setStr("class", "Building")
@@ -296,10 +282,10 @@ func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items
 				tb.int("floors", floors)
 				tb.num("height", height)
 				b := builder(mats["basemap"], tb)
-				for _, poly := range polygons2D(g) {
-					b.extrude(fr.rings2D(poly, ground+off), drawHeight, fid)
+				for _, poly := range polygons3D(g) {
+					b.extrude(fr.onGround(poly, ground+off), drawHeight, fid)
 				}
-			}})
+			})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -342,7 +328,7 @@ func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items
 				}
 				parsed[i] = g
 			}
-			rowsOut = append(rowsOut, row{order[[2]int64{int64(kindCIMBuilding), id}], func(fid uint32) {
+			tile.later(tb, order[[2]int64{int64(kindCIMBuilding), id}], func(fid uint32) {
 				tb.id(id)
 				tb.setStr("layer", "cim.building")
 				tb.setStr("gml_id", gmlID)
@@ -384,7 +370,7 @@ func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items
 						builder(m, tb).polygon(fr.rings3D(poly, off), fid)
 					}
 				}
-			}})
+			})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -392,9 +378,6 @@ func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items
 		}
 	}
 
-	// City objects get a table of their own.
-	ot := newTable("city_object", "城市对象 City objects", cityObjectColumns)
-	var objRows []row
 	if ids := idsOf(items, kindCityObject); len(ids) > 0 {
 		rows, err := db.Query(ctx, sqlObjectContent, ids)
 		if err != nil {
@@ -423,7 +406,7 @@ func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items
 				m = &glb.Material{Name: class, BaseColor: hexColor(classColor(class)), Roughness: 1, DoubleSided: true}
 				objMats[class] = m
 			}
-			objRows = append(objRows, row{order[[2]int64{int64(kindCityObject), id}], func(fid uint32) {
+			tile.later(ot, order[[2]int64{int64(kindCityObject), id}], func(fid uint32) {
 				ot.id(id)
 				ot.setStr("layer", "cim.city_object")
 				ot.setStr("gml_id", gmlID)
@@ -440,23 +423,14 @@ func (s *buildingsSource) content(ctx context.Context, db spatial.Querier, items
 				for _, poly := range polygons3D(g) {
 					b.polygon(fr.rings3D(poly, off), fid)
 				}
-			}})
+			})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("reading city objects: %w", err)
 		}
 	}
-	for _, rs := range []struct {
-		rows []row
-		t    *tableBuilder
-	}{{rowsOut, tb}, {objRows, ot}} {
-		slices.SortFunc(rs.rows, func(a, b row) int { return cmp.Compare(a.at, b.at) })
-		for _, r := range rs.rows {
-			r.emit(rs.t.row())
-		}
-	}
-	return modelOf(matOrder, builders), nil
+	return tile.model(), nil
 }
 
 // classColor is the sRGB colour of a city object class.
@@ -478,11 +452,55 @@ func classColor(class string) string {
 	return "#c8c8c8"
 }
 
-// modelOf wraps the non-empty builders as one mesh under one node.
-func modelOf(order []*glb.Material, builders map[*glb.Material]*meshBuilder) *glb.Model {
+// tileBuilder collects a tile's meshes (one per material) and its property table rows. Rows are
+// emitted in the tile's order (heaviest feature first) whatever order the database answered in.
+type tileBuilder struct {
+	builders map[*glb.Material]*meshBuilder
+	order    []*glb.Material
+	rows     map[*tableBuilder][]pendingRow
+	tables   []*tableBuilder
+}
+
+type pendingRow struct {
+	at   int
+	emit func(fid uint32)
+}
+
+func newTileBuilder() *tileBuilder {
+	return &tileBuilder{builders: map[*glb.Material]*meshBuilder{}, rows: map[*tableBuilder][]pendingRow{}}
+}
+
+// mesh returns the builder of a material's primitive, its features in table t.
+func (tl *tileBuilder) mesh(m *glb.Material, t *tableBuilder) *meshBuilder {
+	b, ok := tl.builders[m]
+	if !ok {
+		b = newMeshBuilder(m, t.t)
+		tl.builders[m] = b
+		tl.order = append(tl.order, m)
+	}
+	return b
+}
+
+// later queues a feature: emit gets its feature id (table row) and draws it.
+func (tl *tileBuilder) later(t *tableBuilder, at int, emit func(fid uint32)) {
+	if _, ok := tl.rows[t]; !ok {
+		tl.tables = append(tl.tables, t)
+	}
+	tl.rows[t] = append(tl.rows[t], pendingRow{at, emit})
+}
+
+// model emits the queued features and wraps the non-empty meshes as one node; nil when empty.
+func (tl *tileBuilder) model() *glb.Model {
+	for _, t := range tl.tables {
+		rs := tl.rows[t]
+		slices.SortFunc(rs, func(a, b pendingRow) int { return cmp.Compare(a.at, b.at) })
+		for _, r := range rs {
+			r.emit(t.row())
+		}
+	}
 	mesh := &glb.Mesh{Name: "features"}
-	for _, m := range order {
-		if b := builders[m]; !b.empty() {
+	for _, m := range tl.order {
+		if b := tl.builders[m]; !b.empty() {
 			mesh.Primitives = append(mesh.Primitives, b.p)
 		}
 	}
@@ -492,38 +510,8 @@ func modelOf(order []*glb.Material, builders map[*glb.Material]*meshBuilder) *gl
 	return &glb.Model{Nodes: []*glb.Node{{Name: "tile", Mesh: mesh}}}
 }
 
-// polygons2D returns the rings of every polygon of a 2D (multi)polygon as lon/lat.
-func polygons2D(g geom.T) [][][][2]float64 {
-	var out [][][][2]float64
-	add := func(p *geom.Polygon) {
-		var rings [][][2]float64
-		for i := range p.NumLinearRings() {
-			flat := p.LinearRing(i).FlatCoords()
-			st := p.Stride()
-			n := len(flat) / st
-			if n > 1 && flat[0] == flat[(n-1)*st] && flat[1] == flat[(n-1)*st+1] {
-				n-- // open the ring
-			}
-			r := make([][2]float64, n)
-			for k := range n {
-				r[k] = [2]float64{flat[k*st], flat[k*st+1]}
-			}
-			rings = append(rings, r)
-		}
-		out = append(out, rings)
-	}
-	switch g := g.(type) {
-	case *geom.Polygon:
-		add(g)
-	case *geom.MultiPolygon:
-		for i := range g.NumPolygons() {
-			add(g.Polygon(i))
-		}
-	}
-	return out
-}
-
-// polygons3D returns the rings of every polygon of a (multi)polygon with Z as lon/lat/height.
+// polygons3D returns the rings of every polygon of a (multi)polygon as lon/lat/height (0 without Z),
+// open (the closing point dropped).
 func polygons3D(g geom.T) [][][][3]float64 {
 	var out [][][][3]float64
 	add := func(p *geom.Polygon) {
@@ -558,8 +546,8 @@ func polygons3D(g geom.T) [][][][3]float64 {
 	return out
 }
 
-// rings2D converts lon/lat rings at ellipsoidal height h to ENU metres in the frame.
-func (f *frame) rings2D(rings [][][2]float64, h float64) [][][3]float64 {
+// onGround converts lon/lat rings, ignoring their heights, at ellipsoidal height h to ENU metres.
+func (f *frame) onGround(rings [][][3]float64, h float64) [][][3]float64 {
 	out := make([][][3]float64, len(rings))
 	for i, r := range rings {
 		out[i] = make([][3]float64, len(r))

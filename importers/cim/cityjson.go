@@ -181,17 +181,13 @@ func ints(v any) ([]int, error) {
 // up to the maximum LoD, semantic surfaces of buildings, templates, textures that are present
 // (missing ones are reported as a warning).
 func ImportCityJSON(ctx context.Context, b *loader.Batch, path string, opts Options) error {
-	f, err := os.Open(path)
+	r, closeFile, err := openTracked(b, path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
+	defer closeFile()
 	var doc cjFile
-	if err := json.NewDecoder(b.Track(f, st.Size())).Decode(&doc); err != nil {
+	if err := json.NewDecoder(r).Decode(&doc); err != nil {
 		return fmt.Errorf("%s: not valid CityJSON: %w", path, err)
 	}
 	if doc.Type != "CityJSON" {
