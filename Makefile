@@ -27,6 +27,7 @@ binary: ## the Go binary alone, version-stamped
 run: setup build ## start PostGIS, migrate, (load the demo city) and serve on :8080
 	$(PG) start
 	$(BIN) migrate up
+	$(BIN) demo --if-empty
 	$(BIN) serve
 
 test: setup ## unit, integration (real PostGIS), golden and browser tests
