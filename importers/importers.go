@@ -174,6 +174,9 @@ func Run(ctx context.Context, l *loader.Loader, formats []Format, req Request, l
 	}
 	f, err := Detect(formats, req.Path)
 	if err != nil {
+		if srsErr != nil { // the CRS is the first thing wrong
+			return nil, spatial.Invalid("srs", "%v", srsErr)
+		}
 		return nil, err
 	}
 	if f != nil {
