@@ -24,6 +24,7 @@ import (
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/features"
 	"github.com/yitu-gis/yitu/tiles"
+	"github.com/yitu-gis/yitu/twin"
 )
 
 // Config is the HTTP server's part of the configuration.
@@ -48,6 +49,8 @@ type Deps struct {
 	Tokens *auth.Tokens
 	// Features serves OGC API – Features, search and identify (nil: not served).
 	Features *features.Store
+	// Twin serves 3D Tiles (/3dtiles); nil: no 3D routes.
+	Twin *twin.Service
 }
 
 // Server is the HTTP edge.
@@ -92,6 +95,7 @@ func New(cfg Config, deps Deps) *Server {
 		s.tileRoutes()
 	}
 	s.registerFeatures()
+	s.registerTwin()
 	return s
 }
 
