@@ -1,0 +1,259 @@
+package oblique
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/yitu-gis/yitu/importers/loader"
+	"github.com/yitu-gis/yitu/internal/shareddata"
+	"github.com/yitu-gis/yitu/spatial/pgtest"
+	"github.com/yitu-gis/yitu/twin/glb/glbtest"
+)
+
+// importWith runs one import through the loader, as yitu import does.
+func importWith(t testing.TB, pool *pgxpool.Pool, dataset, format, path string, run func(context.Context, *loader.Batch) error) (*loader.Report, error) {
+	t.Helper()
+	ctx := context.Background()
+	b, err := loader.New(pool, nil).Begin(ctx, loader.Options{Dataset: dataset, Kind: "oblique", Format: format, Source: path})
+	if err != nil {
+		return nil, err
+	}
+	defer b.Rollback(ctx)
+	if err := run(ctx, b); err != nil {
+		return nil, err
+	}
+	return b.Commit(ctx)
+}
+
+// rowCounts counts the rows of every table of the Yitu schemas.
+func rowCounts(t testing.TB, pool *pgxpool.Pool) map[string]int64 {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, `SELECT schemaname, tablename FROM pg_tables
+		WHERE schemaname IN ('catalog', 'basemap', 'pipeline', 'cim', 'twin', 'live', 'ops', 'auth') ORDER BY 1, 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pgx.Identifier, error) {
+		var s, n string
+		err := r.Scan(&s, &n)
+		return pgx.Identifier{s, n}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, tb := range tables {
+		var n int64
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+tb.Sanitize()).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out[tb.Sanitize()] = n
+	}
+	return out
+}
+
+func sameCounts(t testing.TB, before, after map[string]int64) {
+	t.Helper()
+	for k, v := range before {
+		if after[k] != v {
+			t.Errorf("%s: %d rows before, %d after a refused import", k, v, after[k])
+		}
+	}
+}
+
+// contextCaptureFolder lays out a ContextCapture-style export around the shared tile file.
+func contextCaptureFolder(t testing.TB, srs, origin string, tile []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	tileDir := filepath.Join(dir, "Data", "Tile_+000_+000")
+	if err := os.MkdirAll(tileDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tileDir, "Tile_+000_+000.osgb"), tile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	md := fmt.Sprintf("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ModelMetadata version=\"1\">\n\t<SRS>%s</SRS>\n\t<SRSOrigin>%s</SRSOrigin>\n\t<Texture>\n\t\t<ColorSource>Visible</ColorSource>\n\t</Texture>\n</ModelMetadata>\n", srs, origin)
+	if err := os.WriteFile(filepath.Join(dir, "metadata.xml"), []byte(md), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func sharedTile(t testing.TB) []byte {
+	b, err := os.ReadFile(shareddata.Path(t, "osgb/test.osgb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type storedNode struct {
+	ID, Parent     int64
+	Name           string
+	Volume         map[string][]float64
+	GeometricError float64
+	Transform      []float64
+	ContentType    string
+	Content        []byte
+}
+
+func storedModel(t testing.TB, pool *pgxpool.Pool, name string) (kind string, root []float64, nodes []storedNode) {
+	t.Helper()
+	ctx := context.Background()
+	var id int64
+	if err := pool.QueryRow(ctx, `SELECT id, kind, root_transform FROM twin.model WHERE name = $1`, name).Scan(&id, &kind, &root); err != nil {
+		t.Fatalf("model %s: %v", name, err)
+	}
+	rows, err := pool.Query(ctx, `SELECT id, coalesce(parent_id, 0), name, bounding_volume, geometric_error, transform,
+		coalesce(content_type, ''), content FROM twin.model_node WHERE model_id = $1 ORDER BY id`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n storedNode
+		var vol []byte
+		if err := rows.Scan(&n.ID, &n.Parent, &n.Name, &vol, &n.GeometricError, &n.Transform, &n.ContentType, &n.Content); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(vol, &n.Volume); err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return kind, root, nodes
+}
+
+func checkGLBs(t testing.TB, nodes []storedNode) {
+	t.Helper()
+	glbs := map[string][]byte{}
+	for _, n := range nodes {
+		if n.ContentType == "glb" {
+			glbs[n.Name] = n.Content
+		}
+	}
+	if len(glbs) == 0 {
+		t.Fatal("no glb content")
+	}
+	glbtest.CheckBytes(t, glbs)
+}
+
+func TestImportSharedTileENU(t *testing.T) {
+	pool := pgtest.New(t)
+	dir := contextCaptureFolder(t, "ENU:37.18,119.94", "0,0,0", sharedTile(t))
+	rep, err := importWith(t, pool, "test-osgb", "osgb", dir, func(ctx context.Context, b *loader.Batch) error {
+		return ImportOSGB(ctx, b, dir, Options{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Counts["model"] != 1 || rep.Counts["model_node"] != 2 || rep.SourceCRS != "ENU:37.18,119.94" || rep.BBox == nil {
+		t.Fatalf("report: %+v", rep)
+	}
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "Tile_+000_+000_L16_0.osgb is missing") {
+		t.Errorf("warnings %v do not name the missing child tile", rep.Warnings)
+	}
+	// the footprint is around 119.94E 37.18N (the tile is some 150 m south-west of the origin)
+	if b := rep.BBox; b[0] < 119.93 || b[2] > 119.95 || b[1] < 37.17 || b[3] > 37.19 {
+		t.Errorf("bbox %v", b)
+	}
+	kind, root, nodes := storedModel(t, pool, "test-osgb")
+	if kind != "oblique" || len(root) != 16 || len(nodes) != 2 {
+		t.Fatalf("kind %s root %v nodes %d", kind, root, len(nodes))
+	}
+	// the root transform puts the frame origin at 119.94E 37.18N on the ellipsoid
+	lon := math.Atan2(root[13], root[12]) * 180 / math.Pi
+	if math.Abs(lon-119.94) > 1e-9 {
+		t.Errorf("root transform longitude %v", lon)
+	}
+	tile := nodes[1]
+	if nodes[0].Name != "Data" || tile.Name != "Tile_+000_+000/Tile_+000_+000" || tile.Parent != nodes[0].ID || tile.ContentType != "glb" {
+		t.Fatalf("nodes: %+v / %+v", nodes[0].Name, tile.Name)
+	}
+	// the tile's centre is its transform; its box is around it
+	if len(tile.Transform) != 16 || math.Abs(tile.Transform[12]+144) > 30 || math.Abs(tile.Transform[13]+190) > 30 {
+		t.Errorf("tile transform %v", tile.Transform)
+	}
+	if tile.GeometricError != 0 || nodes[0].GeometricError <= 0 {
+		t.Errorf("geometric errors root %v tile %v", nodes[0].GeometricError, tile.GeometricError)
+	}
+	checkGLBs(t, nodes)
+}
+
+func TestImportSharedTileEPSG4528(t *testing.T) {
+	pool := pgtest.New(t)
+	dir := contextCaptureFolder(t, "EPSG:4528", "40500000,4115000,10", sharedTile(t))
+	rep, err := importWith(t, pool, "倾斜摄影", "osgb", dir, func(ctx context.Context, b *loader.Batch) error {
+		return ImportOSGB(ctx, b, dir, Options{HeightOffset: 9})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SourceCRS != "EPSG:4528" {
+		t.Fatalf("report %+v", rep)
+	}
+	// 40500000 is the zone's central meridian, 120°E
+	if b := rep.BBox; math.Abs((b[0]+b[2])/2-120) > 0.01 {
+		t.Errorf("bbox %v", b)
+	}
+	var id int64
+	pool.QueryRow(context.Background(), `SELECT dataset_id FROM twin.model`).Scan(&id)
+	_, _, nodes := storedModel(t, pool, fmt.Sprintf("m%d", id))
+	checkGLBs(t, nodes)
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	pool := pgtest.New(t)
+	// a model already there, which a refused re-import must leave alone
+	good := contextCaptureFolder(t, "ENU:37.18,119.94", "0,0,0", sharedTile(t))
+	if _, err := importWith(t, pool, "model", "osgb", good, func(ctx context.Context, b *loader.Batch) error {
+		return ImportOSGB(ctx, b, good, Options{})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := rowCounts(t, pool)
+	future := sharedTile(t)
+	binary.LittleEndian.PutUint32(future[12:], 250)
+	cases := []struct {
+		name string
+		dir  string
+		want []string
+	}{
+		{"unknown EPSG", contextCaptureFolder(t, "EPSG:999999", "0,0,0", sharedTile(t)), []string{"metadata.xml: <SRS>", "EPSG:999999", "unknown"}},
+		{"unknown SRS form", contextCaptureFolder(t, "Lambert93", "0,0,0", sharedTile(t)), []string{"metadata.xml: <SRS>", "Lambert93"}},
+		{"bad WKT", contextCaptureFolder(t, `PROJCS["nonsense",GEOGCS["x"]]`, "0,0,0", sharedTile(t)), []string{"metadata.xml: <SRS>", "nonsense"}},
+		{"geographic", contextCaptureFolder(t, "EPSG:4490", "120,37,0", sharedTile(t)), []string{"metadata.xml: <SRS>", "geographic"}},
+		{"future serializer version", contextCaptureFolder(t, "ENU:37.18,119.94", "0,0,0", future), []string{"Tile_+000_+000.osgb", "serializer version 250"}},
+		{"unknown object class", contextCaptureFolder(t, "ENU:37.18,119.94", "0,0,0", []byte(strings.Replace(string(sharedTile(t)), "osg::Geode", "osg::Geodx", 1))),
+			[]string{"Tile_+000_+000.osgb", "osg::PagedLOD > osg::Geodx", "not supported"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := importWith(t, pool, "model", "osgb", c.dir, func(ctx context.Context, b *loader.Batch) error {
+				return ImportOSGB(ctx, b, c.dir, Options{})
+			})
+			if err == nil {
+				t.Fatal("imported")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q does not say %q", err, w)
+				}
+			}
+			sameCounts(t, before, rowCounts(t, pool))
+		})
+	}
+}
