@@ -257,3 +257,68 @@ func TestBadInputChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// copyOBJ copies the shared textured box into a folder, leaving out the named file.
+func copyOBJ(t testing.TB, leave string) string {
+	dir := t.TempDir()
+	for _, name := range []string{"box-textured.obj", "box-textured.mtl", "cesium.png"} {
+		if name == leave {
+			continue
+		}
+		b, err := os.ReadFile(shareddata.Path(t, "obj/"+name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "box-textured.obj")
+}
+
+func TestImportOBJ(t *testing.T) {
+	pool := pgtest.New(t)
+	path := shareddata.Path(t, "obj/box-textured.obj")
+	rep, err := importWith(t, pool, "box", "obj", path, func(ctx context.Context, b *loader.Batch) error {
+		return ImportOBJ(ctx, b, path, Options{SRS: "EPSG:4528", Origin: [3]float64{40500000, 4115000, 20}, HeightOffset: 9})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Counts["model_node"] != 1 || rep.SourceCRS != "EPSG:4528" {
+		t.Fatalf("report %+v", rep)
+	}
+	kind, _, nodes := storedModel(t, pool, "box")
+	if kind != "obj" || len(nodes) != 1 || nodes[0].Name != "box-textured" {
+		t.Fatalf("%s %+v", kind, nodes)
+	}
+	// a 2 m cube: its box has half sizes of about 1 m (the grid's scale factor and convergence aside)
+	if v := nodes[0].Volume["box"]; math.Abs(v[3]-1) > 0.01 || math.Abs(v[7]-1) > 0.01 || math.Abs(v[11]-1) > 0.01 {
+		t.Errorf("box %v", v)
+	}
+	checkGLBs(t, nodes)
+
+	before := rowCounts(t, pool)
+	for _, c := range []struct{ leave, want string }{
+		{"box-textured.mtl", "box-textured.obj line 3: mtllib box-textured.mtl"},
+		{"cesium.png", "box-textured.mtl line 13: material Material: map_Kd texture"},
+	} {
+		p := copyOBJ(t, c.leave)
+		_, err := importWith(t, pool, "box", "obj", p, func(ctx context.Context, b *loader.Batch) error {
+			return ImportOBJ(ctx, b, p, Options{SRS: "ENU:37.18,119.94"})
+		})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "not found") {
+			t.Errorf("without %s: %v", c.leave, err)
+		}
+		sameCounts(t, before, rowCounts(t, pool))
+	}
+	// no metadata.xml and no SRS
+	p := copyOBJ(t, "")
+	_, err = importWith(t, pool, "box", "obj", p, func(ctx context.Context, b *loader.Batch) error {
+		return ImportOBJ(ctx, b, p, Options{})
+	})
+	if err == nil || !strings.Contains(err.Error(), "no metadata.xml") {
+		t.Errorf("without georeference: %v", err)
+	}
+	sameCounts(t, before, rowCounts(t, pool))
+}

@@ -36,7 +36,7 @@ const (
 func (im *Image) Encoded(dir string) ([]byte, string, error) {
 	switch im.Storage {
 	case ImageInlineFile:
-		return encodeFile(im.File, im.FileName+" (embedded)")
+		return EncodeTexture(im.File, im.FileName+" (embedded)")
 	case ImageInlineData:
 		img, err := im.decodePixels()
 		if err != nil {
@@ -55,11 +55,13 @@ func (im *Image) Encoded(dir string) ([]byte, string, error) {
 		if err != nil {
 			return nil, "", fmt.Errorf("texture image %s: %w", p, err)
 		}
-		return encodeFile(b, p)
+		return EncodeTexture(b, p)
 	}
 }
 
-func encodeFile(b []byte, name string) ([]byte, string, error) {
+// EncodeTexture returns an image file's bytes as a glTF texture: JPEG and PNG unchanged, DDS
+// (DXT1/3/5, RGB(A)) decoded to PNG with its first row at the bottom. name is used in errors.
+func EncodeTexture(b []byte, name string) ([]byte, string, error) {
 	switch {
 	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
 		return b, "image/jpeg", nil
