@@ -50,20 +50,32 @@ func (f *enuFrame) local(lon, lat, h float64) [3]float64 {
 	return [3]float64{dot(f.east), dot(f.north), dot(f.up)}
 }
 
-// geodetic converts a point of the frame back to longitude, latitude (degrees) and height (Bowring).
+// geodetic converts a point of the frame back to longitude, latitude (degrees) and height.
 func (f *enuFrame) geodetic(p [3]float64) (lon, lat, h float64) {
-	x := f.origin[0] + p[0]*f.east[0] + p[1]*f.north[0] + p[2]*f.up[0]
-	y := f.origin[1] + p[0]*f.east[1] + p[1]*f.north[1] + p[2]*f.up[1]
-	z := f.origin[2] + p[0]*f.east[2] + p[1]*f.north[2] + p[2]*f.up[2]
+	return geodetic([3]float64{
+		f.origin[0] + p[0]*f.east[0] + p[1]*f.north[0] + p[2]*f.up[0],
+		f.origin[1] + p[0]*f.east[1] + p[1]*f.north[1] + p[2]*f.up[1],
+		f.origin[2] + p[0]*f.east[2] + p[1]*f.north[2] + p[2]*f.up[2],
+	})
+}
+
+// geodetic converts ECEF to longitude, latitude (degrees) and ellipsoidal height (Bowring's method,
+// sub-millimetre near the earth's surface).
+func geodetic(p [3]float64) (lon, lat, h float64) {
+	x, y, z := p[0], p[1], p[2]
 	b := ellA * (1 - ellF)
 	ep2 := (ellA*ellA - b*b) / (b * b)
 	r := math.Hypot(x, y)
 	θ := math.Atan2(z*ellA, r*b)
 	sθ, cθ := math.Sincos(θ)
 	φ := math.Atan2(z+ep2*b*sθ*sθ*sθ, r-ellE2*ellA*cθ*cθ*cθ)
-	sφ := math.Sin(φ)
+	sφ, cφ := math.Sincos(φ)
 	n := ellA / math.Sqrt(1-ellE2*sφ*sφ)
-	h = r/math.Cos(φ) - n
+	if math.Abs(cφ) > 1e-9 {
+		h = r/cφ - n
+	} else {
+		h = math.Abs(z)/math.Abs(sφ) - n*(1-ellE2)
+	}
 	return math.Atan2(y, x) * 180 / math.Pi, φ * 180 / math.Pi, h
 }
 

@@ -45,7 +45,7 @@ func ImportOBJ(ctx context.Context, b *loader.Batch, path string, o Options) err
 		return err
 	}
 	asset["format"], asset["files"] = "obj", len(files)
-	m, err := newModel(ctx, b, "obj", g, asset)
+	m, err := newModel(ctx, b, "obj", g.SRS, g.RootTransform(), asset)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func ImportOBJ(ctx context.Context, b *loader.Batch, path string, o Options) err
 			return err
 		}
 	}
-	return m.finish(b, g, asset)
+	return m.finish(b, frameExtent(g, m.bounds), asset)
 }
 
 func objFiles(dir string) ([]string, error) {

@@ -104,7 +104,7 @@ func ImportOSGB(ctx context.Context, b *loader.Batch, path string, o Options) er
 		return err
 	}
 	asset["format"], asset["tiles"] = "osgb", len(roots)
-	m, err := newModel(ctx, b, "oblique", g, asset)
+	m, err := newModel(ctx, b, "oblique", g.SRS, g.RootTransform(), asset)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func ImportOSGB(ctx context.Context, b *loader.Batch, path string, o Options) er
 			return err
 		}
 	}
-	return m.finish(b, g, asset)
+	return m.finish(b, frameExtent(g, m.bounds), asset)
 }
 
 // rootError is the geometric error of a grouping root: twice its children's, and at least a tenth

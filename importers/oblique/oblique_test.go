@@ -322,3 +322,56 @@ func TestImportOBJ(t *testing.T) {
 	}
 	sameCounts(t, before, rowCounts(t, pool))
 }
+
+func TestImportTilesets(t *testing.T) {
+	pool := pgtest.New(t)
+	cases := []struct {
+		dir      string
+		nodes    int
+		contents map[string]int // content type → count
+		lon, lat float64
+	}{
+		// root → the tile of city/tileset.json → its root → 4 b3dm; building.b3dm; points.pnts
+		{"3dtiles/1.0/TilesetWithRequestVolume", 9, map[string]int{"b3dm": 5, "pnts": 1}, -75.61, 40.04},
+		// root → 4 tiles of 5 glb contents each: one tile per content
+		{"3dtiles/1.1/MetadataGranularities", 21, map[string]int{"glb": 20}, 0, 0},
+	}
+	for i, c := range cases {
+		t.Run(c.dir, func(t *testing.T) {
+			dir := shareddata.Path(t, c.dir)
+			name := fmt.Sprintf("tileset%d", i)
+			rep, err := importWith(t, pool, name, "3dtiles", dir, func(ctx context.Context, b *loader.Batch) error {
+				return ImportTileset(ctx, b, dir)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kind, root, nodes := storedModel(t, pool, name)
+			if kind != "3dtiles" || root[0] != 1 || root[12] != 0 || len(nodes) != c.nodes || rep.Counts["model_node"] != c.nodes {
+				t.Fatalf("kind %s root %v: %d nodes", kind, root, len(nodes))
+			}
+			got := map[string]int{}
+			for _, n := range nodes {
+				if n.ContentType == "" {
+					continue
+				}
+				got[n.ContentType]++
+				// stored byte for byte
+				file := filepath.Join(dir, strings.SplitN(n.Name, " ", 2)[1])
+				if _, err := os.Stat(file); err != nil {
+					file = filepath.Join(dir, "city", strings.SplitN(n.Name, " ", 2)[1])
+				}
+				want, err := os.ReadFile(file)
+				if err != nil || string(want) != string(n.Content) {
+					t.Errorf("%s: content differs from %s (%v)", n.Name, file, err)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.contents) {
+				t.Errorf("contents %v, want %v", got, c.contents)
+			}
+			if c.lon != 0 && (rep.BBox == nil || math.Abs((rep.BBox[0]+rep.BBox[2])/2-c.lon) > 0.05 || math.Abs((rep.BBox[1]+rep.BBox[3])/2-c.lat) > 0.05) {
+				t.Errorf("bbox %v", rep.BBox)
+			}
+		})
+	}
+}

@@ -48,8 +48,8 @@ func ModelName(dataset string, datasetID int64) string {
 	return name
 }
 
-// newModel inserts the twin.model row (footprint and bounds are filled in by finish).
-func newModel(ctx context.Context, b *loader.Batch, kind string, g *Georef, asset map[string]any) (*model, error) {
+// newModel inserts the twin.model row (origin, footprint and bounds are filled in by finish).
+func newModel(ctx context.Context, b *loader.Batch, kind, srs string, rootTransform [16]float64, asset map[string]any) (*model, error) {
 	o := b.Options()
 	m := &model{ctx: ctx, tx: b.Tx(), datasetID: b.DatasetID(), counts: map[string]int{}, bounds: emptyBox()}
 	m.name = ModelName(o.Dataset, m.datasetID)
@@ -60,12 +60,10 @@ func newModel(ctx context.Context, b *loader.Batch, kind string, g *Georef, asse
 	if err != nil {
 		return nil, err
 	}
-	rt := g.RootTransform()
-	lon, lat, h := g.LonLat([3]float64{})
 	err = m.tx.QueryRow(ctx, `
-		INSERT INTO twin.model (dataset_id, name, title_zh, title_en, kind, source_srs, root_transform, origin, asset)
-		VALUES ($1, $2, $3, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8, $9), 4490), $10) RETURNING id`,
-		m.datasetID, m.name, o.Dataset, kind, g.SRS, rt[:], lon, lat, h, assetJSON).Scan(&m.id)
+		INSERT INTO twin.model (dataset_id, name, title_zh, title_en, kind, source_srs, root_transform, asset)
+		VALUES ($1, $2, $3, $3, $4, $5, $6, $7) RETURNING id`,
+		m.datasetID, m.name, o.Dataset, kind, srs, rootTransform[:], assetJSON).Scan(&m.id)
 	if err != nil {
 		return nil, fmt.Errorf("registering model %s: %w", m.name, err)
 	}
@@ -155,33 +153,37 @@ func (m *model) update(id int64, volume any, geometricError float64) error {
 	return err
 }
 
-// finish records the footprint (from the model-frame bounds) and the counts, and reports them.
-func (m *model) finish(b *loader.Batch, g *Georef, asset map[string]any) error {
-	if !m.bounds.empty() {
-		var ring [][2]float64
-		for _, c := range [][2]float64{{m.bounds.min[0], m.bounds.min[1]}, {m.bounds.max[0], m.bounds.min[1]}, {m.bounds.max[0], m.bounds.max[1]}, {m.bounds.min[0], m.bounds.max[1]}} {
-			lon, lat, _ := g.LonLat([3]float64{c[0], c[1], m.bounds.min[2]})
-			ring = append(ring, [2]float64{lon, lat})
-		}
-		ring = append(ring, ring[0])
-		minLon, minLat, maxLon, maxLat := ring[0][0], ring[0][1], ring[0][0], ring[0][1]
-		for _, p := range ring {
-			minLon, minLat, maxLon, maxLat = min(minLon, p[0]), min(minLat, p[1]), max(maxLon, p[0]), max(maxLat, p[1])
-		}
-		if m.tx != nil {
-			wkt := "POLYGON(("
-			for i, p := range ring {
-				if i > 0 {
-					wkt += ","
-				}
-				wkt += fmt.Sprintf("%.9f %.9f", p[0], p[1])
+// frameExtent is the lon/lat/height extent of a box of a georeference's frame (its corners).
+func frameExtent(g *Georef, b box) box {
+	ll := emptyBox()
+	if b.empty() {
+		return ll
+	}
+	for _, x := range []float64{b.min[0], b.max[0]} {
+		for _, y := range []float64{b.min[1], b.max[1]} {
+			for _, z := range []float64{b.min[2], b.max[2]} {
+				lon, lat, h := g.LonLat([3]float64{x, y, z})
+				ll.add([3]float64{lon, lat, h})
 			}
-			wkt += "))"
-			if _, err := m.tx.Exec(m.ctx, `UPDATE twin.model SET footprint = ST_GeomFromText($2, 4490) WHERE id = $1`, m.id, wkt); err != nil {
+		}
+	}
+	return ll
+}
+
+// finish records the model's origin (the centre of its extent) and footprint from its lon/lat/height
+// extent, and its counts.
+func (m *model) finish(b *loader.Batch, ll box, asset map[string]any) error {
+	if !ll.empty() {
+		c := ll.center()
+		if m.tx != nil {
+			_, err := m.tx.Exec(m.ctx, `UPDATE twin.model SET origin = ST_SetSRID(ST_MakePoint($2, $3, $4), 4490),
+				footprint = ST_MakeEnvelope($5, $6, $7, $8, 4490) WHERE id = $1`,
+				m.id, c[0], c[1], ll.min[2], ll.min[0], ll.min[1], ll.max[0], ll.max[1])
+			if err != nil {
 				return err
 			}
 		}
-		b.Extend(minLon, minLat, maxLon, maxLat)
+		b.Extend(ll.min[0], ll.min[1], ll.max[0], ll.max[1])
 	}
 	asset["nodes"], asset["content_bytes"] = m.counts["model_node"], m.bytes
 	b.Count("model", 1)
