@@ -70,3 +70,38 @@ func TestImportPagedLODSet(t *testing.T) {
 	}
 	checkGLBs(t, nodes)
 }
+
+// BenchmarkImportOSGBSet imports a 4×4-tile, two-level set of 400 textured buildings (EPSG:4528,
+// converted through PostGIS) and reports tiles and triangles per second.
+func BenchmarkImportOSGBSet(b *testing.B) {
+	dir := b.TempDir()
+	x0, y0 := 40493000.0, 4115000.0
+	var tiles []demo.ObliqueTile
+	for i := range 4 {
+		for j := range 4 {
+			tl := demo.ObliqueTile{I: i, J: j}
+			for k := range 25 {
+				tl.Blocks = append(tl.Blocks, demo.ObliqueBlock{X: x0 + float64(i)*100 + float64(k%5)*19, Y: y0 + float64(j)*100 + float64(k/5)*19,
+					W: 15, D: 12, Ground: 8, Height: 10 + float64(k%7)*4})
+			}
+			tiles = append(tiles, tl)
+		}
+	}
+	if err := demo.WriteObliqueSet(dir, "EPSG:4528", [3]float64{x0, y0, 0}, tiles); err != nil {
+		b.Fatal(err)
+	}
+	pool := pgtest.New(b)
+	var rep *loader.Report
+	for b.Loop() {
+		var err error
+		rep, err = importWith(b, pool, "bench", "osgb", dir, func(ctx context.Context, bt *loader.Batch) error {
+			return ImportOSGB(ctx, bt, dir, Options{HeightOffset: 9})
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(rep.Counts["model_node"])/sec, "tiles/s")
+	b.ReportMetric(float64(2*len(tiles)*25*10)/sec, "triangles/s") // two levels, 10 triangles a building
+}

@@ -97,7 +97,8 @@ type Georef struct {
 	Origin       [3]float64 // in the source SRS
 	frame        *enuFrame
 	enu          bool
-	proj         string  // EPSG:n or WKT (projected SRS)
+	srid         int     // projected SRS in spatial_ref_sys (PostGIS caches its PROJ transformation)
+	proj         string  // else its WKT, transformed through PROJ text (slower: no cache)
 	heightOffset float64 // normal → ellipsoidal height, for projected SRS
 	tx           pgx.Tx
 }
@@ -120,7 +121,19 @@ func newGeoref(ctx context.Context, tx pgx.Tx, srs string, origin [3]float64, he
 	if tx == nil {
 		return nil, invalid(where, "the SRS %s needs the database to check and convert it (not available on a dry run)", p.display)
 	}
-	g.tx, g.proj, g.heightOffset = tx, p.proj, heightOffset
+	g.tx, g.heightOffset = tx, heightOffset
+	if p.srid > 0 {
+		var known bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = $1)`, p.srid).Scan(&known); err != nil {
+			return nil, err
+		}
+		if !known {
+			return nil, invalid(where, "the SRS %s is unknown (not in PostGIS's spatial_ref_sys)", p.display)
+		}
+		g.srid = p.srid
+	} else {
+		g.proj = p.proj
+	}
 	ll, err := g.lonLat(ctx, [][3]float64{origin})
 	if err != nil {
 		return nil, invalid(where, "the SRS %s is unknown to PostGIS/PROJ or the origin %v lies outside it: %v", p.display, origin, err)
@@ -139,10 +152,15 @@ func (g *Georef) lonLat(ctx context.Context, pts [][3]float64) ([][3]float64, er
 		xs[i], ys[i] = p[0], p[1]
 	}
 	var lons, lats []float64
+	transform := `ST_Transform(ST_SetSRID(ST_MakePoint(x, y), $1::int), 4490)`
+	var from any = g.srid
+	if g.srid == 0 {
+		transform, from = `ST_Transform(ST_MakePoint(x, y), $1::text, 4490)`, g.proj
+	}
 	err := g.tx.QueryRow(ctx, `
 		SELECT coalesce(array_agg(ST_X(p) ORDER BY i), '{}'), coalesce(array_agg(ST_Y(p) ORDER BY i), '{}')
-		FROM (SELECT i, ST_Transform(ST_MakePoint(x, y), $1::text, 4490) p
-		      FROM unnest($2::float8[], $3::float8[]) WITH ORDINALITY AS t(x, y, i)) s`, g.proj, xs, ys).Scan(&lons, &lats)
+		FROM (SELECT i, `+transform+` p
+		      FROM unnest($2::float8[], $3::float8[]) WITH ORDINALITY AS t(x, y, i)) s`, from, xs, ys).Scan(&lons, &lats)
 	if err != nil {
 		return nil, fmt.Errorf("converting coordinates from %s: %v", g.SRS, pgMessage(err))
 	}

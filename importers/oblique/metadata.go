@@ -83,7 +83,8 @@ type parsedSRS struct {
 	kind    srsKind
 	lat     float64 // ENU
 	lon     float64
-	proj    string // EPSG:n or WKT, for PostGIS ST_Transform(geom, from_proj, 4490)
+	srid    int    // EPSG code (an EPSG SRS, or a WKT whose top-level AUTHORITY names one)
+	proj    string // WKT without an EPSG authority, for PostGIS ST_Transform(geom, from_proj, 4490)
 	display string
 }
 
@@ -109,12 +110,46 @@ func parseSRS(s string) (parsedSRS, error) {
 		if err != nil || n <= 0 {
 			return parsedSRS{}, fmt.Errorf("%q is not an EPSG code", t)
 		}
-		return parsedSRS{kind: srsEPSG, proj: fmt.Sprintf("EPSG:%d", n), display: t}, nil
+		return parsedSRS{kind: srsEPSG, srid: n, display: t}, nil
 	case strings.Contains(u, "PROJCS[") || strings.Contains(u, "PROJCRS[") || strings.Contains(u, "GEOGCS[") ||
 		strings.Contains(u, "GEOGCRS[") || strings.Contains(u, "COMPD_CS[") || strings.Contains(u, "COMPOUNDCRS["):
-		return parsedSRS{kind: srsWKT, proj: t, display: "WKT " + clip(t, 60)}, nil
+		return parsedSRS{kind: srsWKT, srid: wktEPSG(t), proj: t, display: "WKT " + clip(t, 60)}, nil
 	}
 	return parsedSRS{}, fmt.Errorf("%q is not an SRS Yitu reads (ENU:lat,lon, EPSG:code or WKT)", clip(t, 80))
+}
+
+// wktEPSG returns the EPSG code of a WKT's outermost AUTHORITY (WKT 1) or ID (WKT 2), 0 if none.
+// The outermost one comes last in WKT 1 and, at the CRS level, last in WKT 2 too.
+func wktEPSG(wkt string) int {
+	depth, code := 0, 0
+	u := strings.ToUpper(wkt)
+	for i := 0; i < len(u); i++ {
+		switch u[i] {
+		case '[', '(':
+			depth++
+		case ']', ')':
+			depth--
+		}
+		if depth != 1 {
+			continue
+		}
+		for _, kw := range []string{"AUTHORITY[", "ID["} {
+			if strings.HasPrefix(u[i+1:], kw) && (i == 0 || u[i] == ',' || u[i] == ' ') {
+				rest := u[i+1+len(kw):]
+				end := strings.IndexAny(rest, "]")
+				if end < 0 {
+					continue
+				}
+				f := strings.Split(rest[:end], ",")
+				if len(f) >= 2 && strings.Trim(strings.TrimSpace(f[0]), `"`) == "EPSG" {
+					if n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(f[1]), `"`)); err == nil {
+						code = n
+					}
+				}
+			}
+		}
+	}
+	return code
 }
 
 func clip(s string, n int) string {

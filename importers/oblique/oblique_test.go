@@ -375,3 +375,50 @@ func TestImportTilesets(t *testing.T) {
 		})
 	}
 }
+
+func TestParseSRS(t *testing.T) {
+	wkt4528 := `PROJCS["CGCS2000 / 3-degree Gauss-Kruger zone 40",GEOGCS["China Geodetic Coordinate System 2000",DATUM["China_2000",SPHEROID["CGCS2000",6378137,298.257222101,AUTHORITY["EPSG","1024"]],AUTHORITY["EPSG","1043"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4490"]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",120],PARAMETER["scale_factor",1],PARAMETER["false_easting",40500000],PARAMETER["false_northing",0],UNIT["metre",1,AUTHORITY["EPSG","9001"]],AUTHORITY["EPSG","4528"]]`
+	cases := []struct {
+		in   string
+		kind srsKind
+		srid int
+		err  string
+	}{
+		{"ENU:37.18,119.94", srsENU, 0, ""},
+		{"EPSG:4528", srsEPSG, 4528, ""},
+		{"EPSG:4528+5773", srsEPSG, 4528, ""},
+		{wkt4528, srsWKT, 4528, ""},
+		{`PROJCS["local",GEOGCS["x",DATUM["d",SPHEROID["s",6378137,298.257]]],PROJECTION["Transverse_Mercator"]]`, srsWKT, 0, ""},
+		{"ENU:95,10", 0, 0, "out of range"},
+		{"EPSG:abc", 0, 0, "not an EPSG code"},
+		{"Lambert93", 0, 0, "not an SRS"},
+	}
+	for _, c := range cases {
+		p, err := parseSRS(c.in)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: %v", c.in, err)
+			}
+			continue
+		}
+		if err != nil || p.kind != c.kind || p.srid != c.srid {
+			t.Errorf("%s: %+v %v", clip(c.in, 30), p, err)
+		}
+	}
+}
+
+func TestImportWKTWithoutAuthority(t *testing.T) {
+	pool := pgtest.New(t)
+	// EPSG:4528 spelled out, with no AUTHORITY: PROJ converts it from the text
+	wkt := `PROJCS["CGCS2000 GK zone 40",GEOGCS["CGCS2000",DATUM["China_2000",SPHEROID["CGCS2000",6378137,298.257222101]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",120],PARAMETER["scale_factor",1],PARAMETER["false_easting",40500000],PARAMETER["false_northing",0],UNIT["metre",1]]`
+	dir := contextCaptureFolder(t, wkt, "40500000,4115000,10", sharedTile(t))
+	rep, err := importWith(t, pool, "wkt", "osgb", dir, func(ctx context.Context, b *loader.Batch) error {
+		return ImportOSGB(ctx, b, dir, Options{HeightOffset: 9})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := rep.BBox; math.Abs((b[0]+b[2])/2-120) > 0.01 || math.Abs((b[1]+b[3])/2-37.17) > 0.02 {
+		t.Errorf("bbox %v", b)
+	}
+}

@@ -60,6 +60,13 @@ func newModel(ctx context.Context, b *loader.Batch, kind, srs string, rootTransf
 	if err != nil {
 		return nil, err
 	}
+	var taken bool // by another dataset whose name sanitises the same ("a b" and "a_b")
+	if err := m.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM twin.model WHERE name = $1)`, m.name).Scan(&taken); err != nil {
+		return nil, err
+	}
+	if taken {
+		m.name = fmt.Sprintf("%s-%d", m.name, m.datasetID)
+	}
 	err = m.tx.QueryRow(ctx, `
 		INSERT INTO twin.model (dataset_id, name, title_zh, title_en, kind, source_srs, root_transform, asset)
 		VALUES ($1, $2, $3, $3, $4, $5, $6, $7) RETURNING id`,
