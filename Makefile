@@ -15,8 +15,9 @@ setup: ## Debian packages and Go modules the build, the server and the tests nee
 	scripts/setup
 	$(GO) mod download
 
-frontend: ## build the viewer into frontend/dist (embedded in the binary) when it exists
-	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; fi
+frontend: ## build the viewer into frontend/dist (embedded in the binary); npm ci only when the lockfile changed
+	@cd frontend && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
+	cd frontend && npm run --silent build
 
 build: frontend binary
 
@@ -28,7 +29,7 @@ run: setup build ## start PostGIS, migrate, (load the demo city) and serve on :8
 	$(BIN) migrate up
 	$(BIN) serve
 
-test: setup ## unit, integration (real PostGIS), golden and browser tests
+test: setup frontend ## unit, integration (real PostGIS), golden and browser tests
 	$(PG) start
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
@@ -54,4 +55,5 @@ lint:
 	else echo "staticcheck did not install from the module proxy; skipped"; fi
 
 clean:
-	rm -rf bin frontend/dist
+	rm -rf bin
+	find frontend/dist -mindepth 1 -not -name .gitkeep -delete

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"strconv"
@@ -40,6 +41,8 @@ type Deps struct {
 	Catalog *spatial.CatalogStore
 	// Ready reports whether the server can serve: database reachable, schema current.
 	Ready func(context.Context) error
+	// Viewer is the built one-map viewer (frontend.Files()), served under /map/; nil serves none.
+	Viewer fs.FS
 }
 
 // Server is the HTTP edge.
@@ -79,6 +82,8 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	s.registerCatalog()
+	s.registerViewer()
 	return s
 }
 
