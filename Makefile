@@ -14,6 +14,7 @@ all: build
 setup: ## Debian packages and Go modules the build, the server and the tests need
 	scripts/setup
 	$(GO) mod download
+	@[ -d twin/glb/validator/node_modules/gltf-validator ] || (cd twin/glb/validator && npm ci --no-audit --no-fund)
 
 frontend: ## build the viewer into frontend/dist (embedded in the binary); npm ci only when the lockfile changed
 	@cd frontend && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
