@@ -32,6 +32,7 @@ run: setup build ## start PostGIS, migrate, (load the demo city) and serve on :8
 
 test: setup frontend ## unit, integration (real PostGIS), golden and browser tests
 	$(PG) start
+	cd frontend && npm run --silent test
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	docker-compose -f docker-compose.yml config -q

@@ -50,8 +50,10 @@ export class ApiError extends Error {
   }
 }
 
-export async function getJSON<T>(url: string, signal?: AbortSignal): Promise<T> {
-  const resp = await fetch(url, { signal, headers: { Accept: 'application/json' } });
+export async function getJSON<T>(url: string, signal?: AbortSignal, lang?: 'zh' | 'en'): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (lang) headers['Accept-Language'] = lang === 'en' ? 'en' : 'zh-CN';
+  const resp = await fetch(url, { signal, headers });
   if (!resp.ok) {
     let detail = `${resp.status} ${resp.statusText}`;
     try {
@@ -80,4 +82,44 @@ export interface Identified {
   id: string | number | undefined;
   properties: Record<string, unknown>;
   geometry?: GeoJSON.Geometry;
+}
+
+interface SearchFeature {
+  id: string;
+  geometry: GeoJSON.Point | null;
+  bbox?: [number, number, number, number] | null;
+  properties: { collection: string; collection_title: string; feature_id: string; label: string; field: string };
+}
+
+export interface SearchResult {
+  key: string;
+  label: string;
+  layer: string;
+  layerTitle: string;
+  lon: number;
+  lat: number;
+  bbox?: [number, number, number, number];
+}
+
+/** Named features (roads, places, buildings, annotations) matching q, best first: GET /search. */
+export async function search(q: string, signal?: AbortSignal, lang: 'zh' | 'en' = 'zh'): Promise<SearchResult[]> {
+  const resp = await getJSON<{ features: SearchFeature[] }>(`/search?q=${encodeURIComponent(q)}&limit=10`, signal, lang);
+  return resp.features
+    .filter((f) => f.geometry)
+    .map((f) => ({
+      key: f.id,
+      label: f.properties.label,
+      layer: f.properties.collection,
+      layerTitle: f.properties.collection_title,
+      lon: f.geometry!.coordinates[0],
+      lat: f.geometry!.coordinates[1],
+      bbox: f.bbox ?? undefined,
+    }));
+}
+
+/** What lies at a point at a zoom across the given layers, nearest first: GET /identify. */
+export async function identify(lon: number, lat: number, z: number, layers: string[], signal?: AbortSignal): Promise<Identified[]> {
+  const q = new URLSearchParams({ lon: lon.toFixed(7), lat: lat.toFixed(7), z: z.toFixed(2), layers: layers.join(',') });
+  const resp = await getJSON<{ features: (GeoJSON.Feature & { collection: string })[] }>(`/identify?${q}`, signal);
+  return resp.features.map((f) => ({ layer: f.collection, id: f.id, properties: { ...(f.properties ?? {}) }, geometry: f.geometry ?? undefined }));
 }

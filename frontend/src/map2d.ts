@@ -6,7 +6,6 @@ import {
   ScaleControl,
   setWorkerUrl,
   type LayerSpecification,
-  type MapGeoJSONFeature,
   type StyleSpecification,
   type GeoJSONSource,
 } from 'maplibre-gl';
@@ -95,26 +94,6 @@ export class Map2D {
     }
   }
 
-  /** The features of catalog layers under a pixel (within a few pixels of it), top-most first. */
-  identify(point: { x: number; y: number }, known: (layer: string) => boolean): Identified[] {
-    const r = 4;
-    const feats = this.map.queryRenderedFeatures([
-      [point.x - r, point.y - r],
-      [point.x + r, point.y + r],
-    ]);
-    const seen = new Set<string>();
-    const out: Identified[] = [];
-    for (const f of feats as MapGeoJSONFeature[]) {
-      const layer = catalogLayerOf(f.layer as LayerSpecification);
-      if (!layer || !known(layer)) continue;
-      const key = `${layer}/${f.id ?? JSON.stringify(f.properties)}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push({ layer, id: f.id, properties: { ...f.properties }, geometry: f.geometry });
-    }
-    return out;
-  }
-
   highlight(f: Identified | null) {
     const src = this.map.getSource(highlightSource) as GeoJSONSource | undefined;
     src?.setData({
@@ -155,9 +134,9 @@ export class Map2D {
     const sources = new Set<string>();
     for (const l of style.layers) {
       const id = catalogLayerOf(l);
-      if (id && change.layers.includes(id) && 'source' in l) sources.add(l.source as string);
+      if (id && (!change.layers?.length || change.layers.includes(id)) && 'source' in l) sources.add(l.source as string);
     }
-    const tiles = change.bbox ? tileCover(change.bbox, Math.floor(this.map.getZoom())) : undefined;
+    const tiles = change.bbox && change.layers?.length ? tileCover(change.bbox, Math.floor(this.map.getZoom())) : undefined;
     for (const s of sources) this.map.refreshTiles(s, tiles);
     return sources.size;
   }

@@ -1,6 +1,7 @@
 import type { StyleSpecification } from 'maplibre-gl';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { fetchCatalog, getJSON, layerIndex, type Identified, type LayerTree as Tree } from '../api';
+import { fetchCatalog, getJSON, identify, layerIndex, type Identified, type LayerTree as Tree } from '../api';
+import { subscribeChanges } from '../events';
 import { metresPerPixel, scaleDenominator, type View2D } from '../camera';
 import { composePrint, download, roundScaleBar, type PrintLegend } from '../exportpng';
 import { formatArea, formatLength } from '../geodesy';
@@ -14,6 +15,9 @@ import { SearchBox, type SearchHit } from './SearchBox';
 import { StatusBar } from './StatusBar';
 
 type Mode = '2d' | '3d';
+
+/** Yitu's 3D Tiles the 3D view shows (GET /3dtiles/{name}/tileset.json). */
+const tilesets3d = ['buildings', 'pipelines'];
 
 export function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
@@ -40,8 +44,8 @@ export function App() {
   const measure = useRef<Measure | null>(null);
   const view3d = useRef<View3D | null>(null);
   const layers = useMemo(() => (tree ? layerIndex(tree) : new Map()), [tree]);
-  const current = useRef({ layers, layerState });
-  current.current = { layers, layerState };
+  const current = useRef({ layers, layerState, lang });
+  current.current = { layers, layerState, lang };
 
   useEffect(() => {
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
@@ -77,17 +81,41 @@ export function App() {
       onMove();
       m.map.on('mousemove', (e) => setPointer({ lon: e.lngLat.lng, lat: e.lngLat.lat }));
       m.map.on('mouseout', () => setPointer(null));
-      m.map.on('click', (e) => {
+      let pending: AbortController | undefined;
+      m.map.on('click', async (e) => {
         if (measure.current?.active) return;
-        const { layers: idx, layerState: ls } = current.current;
-        const found = m.identify(e.point, (id) => idx.has(id) && ls[id]?.visible !== false);
-        setIdentified({ features: found, index: 0 });
-        m.highlight(found[0] ?? null);
+        pending?.abort();
+        pending = new AbortController();
+        const { layerState: ls } = current.current;
+        const visible = Object.keys(ls).filter((id) => ls[id].visible);
+        try {
+          const found = await identify(e.lngLat.lng, e.lngLat.lat, m.map.getZoom(), visible, pending.signal);
+          setIdentified({ features: found, index: 0 });
+          m.highlight(found[0] ?? null);
+        } catch (err) {
+          if ((err as Error).name !== 'AbortError') setErrors((es) => [...es, (err as Error).message]);
+        }
       });
+      m.map.once('idle', () => mapEl.current?.setAttribute('data-state', 'idle'));
       measure.current = new Measure(m.map, setMeasurement);
     });
     return () => ac.abort();
   }, []);
+
+  // Tiles changed on the server (an import, an edit): reload exactly those, in 2D and 3D.
+  useEffect(
+    () =>
+      subscribeChanges((change) => {
+        const n = map2d.current?.refresh(change) ?? 0;
+        const names = tilesetsOf(change.layers);
+        view3d.current?.reload(names);
+        if (n + names.length > 0 && change.reason !== 'reset') {
+          setNotice(translator(current.current.lang)('tilesChanged', { n: change.layers?.length ?? n }));
+          setTimeout(() => setNotice(null), 4000);
+        }
+      }),
+    [],
+  );
 
   const changeLayer = (id: string, s: LayerState) => {
     setLayerState((prev) => ({ ...prev, [id]: s }));
@@ -141,7 +169,22 @@ export function App() {
         try {
           const [{ loadCesium, View3D }] = await Promise.all([import('../view3d')]);
           const C = await loadCesium();
-          view3d.current = new View3D(C, globeEl.current!, (found) => setIdentified({ features: found, index: 0 }));
+          const v3 = new View3D(C, globeEl.current!, (found) => setIdentified({ features: found, index: 0 }));
+          view3d.current = v3;
+          if (v) v3.setView(v);
+          const loaded = new Set<string>();
+          await Promise.all(
+            tilesets3d.map((name) =>
+              v3.addTileset(name).then(
+                (ts) =>
+                  ts.initialTilesLoaded.addEventListener(() => {
+                    loaded.add(name);
+                    globeEl.current?.setAttribute('data-tilesets', [...loaded].join(' '));
+                  }),
+                (e: Error) => setErrors((es) => [...es, t('failed3d', { e: `${name}: ${e.message}` })]),
+              ),
+            ),
+          );
         } catch (e) {
           setErrors((es) => [...es, t('failed3d', { e: (e as Error).message })]);
           setMode('2d');
@@ -227,7 +270,7 @@ export function App() {
             <span class="logo" aria-hidden="true" />
             <h1>{t('appTitle')}</h1>
           </div>
-          <SearchBox onPick={pickSearch} />
+          <SearchBox onPick={pickSearch} onError={(e) => setErrors((es) => [...es, t('failedSearch', { e })])} />
           <nav class="tools">
             {mode === '2d' && (
               <>
@@ -316,4 +359,15 @@ export function App() {
       </div>
     </I18nContext.Provider>
   );
+}
+
+/** The 3D tilesets a change of these catalog layers affects (all of them when none is named). */
+function tilesetsOf(layers: string[] | undefined): string[] {
+  if (!layers?.length) return tilesets3d;
+  const out = new Set<string>();
+  for (const l of layers) {
+    if (l === 'basemap.building' || l.startsWith('cim.')) out.add('buildings');
+    if (l.startsWith('pipeline.')) out.add('pipelines');
+  }
+  return [...out];
 }

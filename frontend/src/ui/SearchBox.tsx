@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { search } from '../api';
 import { parseCoordinate } from '../coords';
 import { useI18n } from '../i18n';
 
@@ -13,11 +14,16 @@ export interface SearchHit {
 
 interface Props {
   onPick: (hit: SearchHit) => void;
+  onError: (message: string) => void;
 }
 
-/** The search box: coordinates typed as lon/lat or Gauss-Krüger X/Y are read in the browser. */
-export function SearchBox({ onPick }: Props) {
-  const { t } = useI18n();
+/**
+ * The search box: places, roads and features through GET /search (as you type), and coordinates typed
+ * as lon/lat or Gauss-Krüger X/Y, read in the browser.
+ */
+export function SearchBox({ onPick, onError }: Props) {
+  const { t, lang } = useI18n();
+  const [busy, setBusy] = useState(false);
   const [q, setQ] = useState('');
   const [hits, setHits] = useState<SearchHit[] | null>(null);
   const [active, setActive] = useState(0);
@@ -29,12 +35,28 @@ export function SearchBox({ onPick }: Props) {
       setHits(null);
       return;
     }
-    const out: SearchHit[] = [];
     const c = parseCoordinate(text);
-    if (c) out.push({ key: 'coord', title: c.label, subtitle: t('coordinate'), lon: c.lon, lat: c.lat });
-    setHits(out);
+    const local: SearchHit[] = c ? [{ key: 'coord', title: c.label, subtitle: t('coordinate'), lon: c.lon, lat: c.lat }] : [];
+    setHits(local);
     setActive(0);
-  }, [q, t]);
+    if (c) return;
+    const ac = new AbortController();
+    const timer = setTimeout(() => {
+      setBusy(true);
+      search(text, ac.signal, lang)
+        .then((rs) => {
+          setHits([...local, ...rs.map((r) => ({ key: r.key, title: r.label, subtitle: r.layerTitle, lon: r.lon, lat: r.lat, bbox: r.bbox }))]);
+        })
+        .catch((e: Error) => {
+          if (e.name !== 'AbortError') onError(e.message);
+        })
+        .finally(() => setBusy(false));
+    }, 200);
+    return () => {
+      clearTimeout(timer);
+      ac.abort();
+    };
+  }, [q, t, lang]);
 
   useEffect(() => {
     const close = (e: MouseEvent) => {
@@ -69,7 +91,7 @@ export function SearchBox({ onPick }: Props) {
       />
       {hits && (
         <ul class="search-results" role="listbox">
-          {hits.length === 0 && <li class="empty">{t('noResults')}</li>}
+          {hits.length === 0 && <li class="empty">{busy ? t('searching') : t('noResults')}</li>}
           {hits.map((h, i) => (
             <li key={h.key} role="option" aria-selected={i === active} class={i === active ? 'active' : ''} onMouseDown={() => pick(h)}>
               <span class="hit-title">{h.title}</span>
