@@ -44,12 +44,15 @@ const rad = (d: number) => (d * Math.PI) / 180;
 export class View3D {
   readonly viewer: CesiumNS.Viewer;
   private tilesets = new Map<string, CesiumNS.Cesium3DTileset>();
+  /** called when the camera moves, with the equivalent 2D view */
+  onCamera?: (v: View2D) => void;
   private picked: { feature: CesiumNS.Cesium3DTileFeature; color: CesiumNS.Color } | null = null;
 
   constructor(
     private C: Cesium,
     container: HTMLElement,
     private onPick: (f: Identified[]) => void,
+    onPointer: (p: { lon: number; lat: number } | null) => void,
   ) {
     this.viewer = new C.Viewer(container, {
       // Offline world imagery shipped with CesiumJS; nothing is fetched from elsewhere.
@@ -74,6 +77,14 @@ export class View3D {
     scene.globe.undergroundColor = C.Color.fromCssColorString('#2b3138');
     const handler = new C.ScreenSpaceEventHandler(scene.canvas);
     handler.setInputAction((e: { position: CesiumNS.Cartesian2 }) => this.pick(e.position), C.ScreenSpaceEventType.LEFT_CLICK);
+    handler.setInputAction((e: { endPosition: CesiumNS.Cartesian2 }) => {
+      const p = this.viewer.camera.pickEllipsoid(e.endPosition, scene.globe.ellipsoid);
+      if (!p) return onPointer(null);
+      const c = C.Cartographic.fromCartesian(p);
+      onPointer({ lon: deg(c.longitude), lat: deg(c.latitude) });
+    }, C.ScreenSpaceEventType.MOUSE_MOVE);
+    this.viewer.camera.changed.addEventListener(() => this.onCamera?.(this.view()));
+    this.viewer.camera.percentageChanged = 0.05;
   }
 
   /** Adds (or replaces) the tileset served at /3dtiles/{name}/tileset.json. */

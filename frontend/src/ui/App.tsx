@@ -169,7 +169,8 @@ export function App() {
         try {
           const [{ loadCesium, View3D }] = await Promise.all([import('../view3d')]);
           const C = await loadCesium();
-          const v3 = new View3D(C, globeEl.current!, (found) => setIdentified({ features: found, index: 0 }));
+          const v3 = new View3D(C, globeEl.current!, (found) => setIdentified({ features: found, index: 0 }), setPointer);
+          v3.onCamera = (cv) => setView({ zoom: cv.zoom, lat: cv.lat });
           view3d.current = v3;
           if (v) v3.setView(v);
           const loaded = new Set<string>();
