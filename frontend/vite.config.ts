@@ -3,8 +3,9 @@
 // served under /map/. CesiumJS is not bundled: its prebuilt Build/Cesium is copied to
 // dist/cesium/<version>/ and loaded on demand when the 3D view opens, so the 2D first view stays lean.
 import { defineConfig, type Plugin } from 'vite';
-import { cpSync, createReadStream, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, createReadStream, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 const base = '/map/';
 const cesiumVersion: string = JSON.parse(readFileSync('node_modules/cesium/package.json', 'utf8')).version;
@@ -56,6 +57,31 @@ function cesium(): Plugin {
   };
 }
 
+// Text files are gzipped at build time (name.gz beside name), so that the server sends them compressed
+// from the first request without spending CPU on it.
+const compressible = new Set(['.js', '.mjs', '.css', '.html', '.json', '.svg', '.wasm', '.xml', '.txt']);
+function precompress(): Plugin {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return {
+    name: 'yitu-precompress',
+    apply: 'build',
+    enforce: 'post',
+    closeBundle: {
+      order: 'post',
+      handler() {
+        for (const f of walk('dist')) {
+          if (!compressible.has(extname(f))) continue;
+          const body = readFileSync(f);
+          if (body.length < 1024) continue;
+          const gz = gzipSync(body, { level: 9 });
+          if (gz.length < body.length * 0.9) writeFileSync(f + '.gz', gz);
+        }
+      },
+    },
+  };
+}
+
 export default defineConfig({
   base,
   define: { __CESIUM_PATH__: JSON.stringify(cesiumPath) },
@@ -76,7 +102,7 @@ export default defineConfig({
       },
     },
   },
-  plugins: [cleanDist(), cesium()],
+  plugins: [cleanDist(), cesium(), precompress()],
   server: {
     // `npm run dev` against a running `yitu serve` (make run): the API comes from there.
     proxy: Object.fromEntries(

@@ -132,7 +132,10 @@ func (f *viewerFile) load(fsys fs.FS, name string) error {
 	f.ctype = contentType(name)
 	// assets/ has content-hashed names; cesium/<version>/ changes only with the version in its path.
 	f.immutable = strings.HasPrefix(name, "assets/") || strings.HasPrefix(name, "cesium/")
-	if compressible(f.ctype) && len(body) > 1024 {
+	// The build gzips text files beside them (name.gz); others are gzipped here, once.
+	if gz, err := fs.ReadFile(fsys, name+".gz"); err == nil {
+		f.gz = gz
+	} else if compressible(f.ctype) && len(body) > 1024 {
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 		zw.Write(body)

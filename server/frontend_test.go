@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -11,7 +13,13 @@ import (
 
 func TestViewerServing(t *testing.T) {
 	js := strings.Repeat("console.log('一图');\n", 200)
+	var pre bytes.Buffer // what the build wrote beside assets/pre.js
+	zw := gzip.NewWriter(&pre)
+	zw.Write([]byte(js))
+	zw.Close()
 	s := New(Config{}, Deps{Viewer: fstest.MapFS{
+		"assets/pre.js":                {Data: []byte(js)},
+		"assets/pre.js.gz":             {Data: pre.Bytes()},
 		"index.html":                   {Data: []byte("<!doctype html><title>一图</title>")},
 		"assets/index-abc123.js":       {Data: []byte(js)},
 		"cesium/1.0.0/Cesium.js":       {Data: []byte(js)},
@@ -72,6 +80,10 @@ func TestViewerServing(t *testing.T) {
 	}
 	if !strings.Contains(h["Cache-Control"], "immutable") {
 		t.Errorf("hashed asset Cache-Control = %q, want immutable", h["Cache-Control"])
+	}
+	code, h, body = get("/map/assets/pre.js", "Accept-Encoding", "gzip")
+	if code != 200 || body != js || h["Content-Encoding"] != "gzip" || h["Content-Length"] != fmt.Sprint(pre.Len()) {
+		t.Errorf("precompressed asset: %d %v", code, h)
 	}
 	if _, h, body = get("/map/assets/index-abc123.js", "Accept-Encoding", "gzip;q=0"); h["Content-Encoding"] != "" || body != js {
 		t.Errorf("gzip refused but got Content-Encoding %q", h["Content-Encoding"])
