@@ -15,6 +15,7 @@ setup: ## Debian packages and Go modules the build, the server and the tests nee
 	scripts/setup
 	$(GO) mod download
 	@[ -d twin/glb/validator/node_modules/gltf-validator ] || (cd twin/glb/validator && npm ci --no-audit --no-fund)
+	@[ -d tiles/testdata/js/node_modules ] || npm ci --prefix tiles/testdata/js --no-audit --no-fund --silent
 
 frontend: ## build the viewer into frontend/dist (embedded in the binary) when it exists
 	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; fi
@@ -27,6 +28,7 @@ binary: ## the Go binary alone, version-stamped
 run: setup build ## start PostGIS, migrate, (load the demo city) and serve on :8080
 	$(PG) start
 	$(BIN) migrate up
+	$(BIN) demo --if-empty
 	$(BIN) serve
 
 test: setup ## unit, integration (real PostGIS), golden and browser tests

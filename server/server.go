@@ -23,6 +23,7 @@ import (
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/features"
+	"github.com/yitu-gis/yitu/tiles"
 )
 
 // Config is the HTTP server's part of the configuration.
@@ -40,6 +41,7 @@ type Deps struct {
 	Version string
 	Pool    *pgxpool.Pool
 	Catalog *spatial.CatalogStore
+	Tiles   *tiles.Service // vector tiles, styles, glyphs, sprites, /events; nil: not served
 	// Ready reports whether the server can serve: database reachable, schema current.
 	Ready func(context.Context) error
 	// Tokens authenticate "Authorization: Bearer" requests (nil: everyone is anonymous).
@@ -86,6 +88,9 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	if deps.Tiles != nil {
+		s.tileRoutes()
+	}
 	s.registerFeatures()
 	return s
 }
@@ -154,6 +159,10 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if route == "/" && c.Path() != "/" { // no route matched: keep raw paths out of the labels
 		route = "unmatched"
 	}
+	size := -1 // a streamed body (the /events stream) is never read here: that would block until it ends
+	if !c.Response().IsBodyStream() {
+		size = len(c.Response().Body())
+	}
 	elapsed := time.Since(start)
 	s.metrics.requests.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(route, c.Method()).Observe(elapsed.Seconds())
@@ -163,20 +172,11 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		slog.String("path", c.Path()),
 		slog.String("route", route),
 		slog.Int("status", status),
-		slog.Int("bytes", bodySize(c)),
+		slog.Int("bytes", size),
 		slog.Duration("duration", elapsed),
 		slog.String("remote", c.IP()),
 	)
 	return nil
-}
-
-// bodySize is the size of the response body, -1 for a streamed one (reading a stream's Body() would
-// buffer it whole).
-func bodySize(c *fiber.Ctx) int {
-	if c.Response().IsBodyStream() {
-		return -1
-	}
-	return len(c.Response().Body())
 }
 
 func (s *Server) logPanic(c *fiber.Ctx, e any) {

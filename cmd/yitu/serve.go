@@ -13,6 +13,7 @@ import (
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/features"
+	"github.com/yitu-gis/yitu/tiles"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -42,12 +43,18 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	tileSvc, err := tiles.New(ctx, pool, catalog, cfg.Tiles, e.log)
+	if err != nil {
+		return err
+	}
 	go catalog.Run(ctx)
+	go tileSvc.Run(ctx)
 	srv := server.New(cfg.Server, server.Deps{
 		Log:      e.log,
 		Version:  version,
 		Pool:     pool,
 		Catalog:  catalog,
+		Tiles:    tileSvc,
 		Ready:    readiness(pool),
 		Tokens:   auth.New(pool),
 		Features: features.New(pool, e.log),
