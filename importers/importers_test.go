@@ -404,3 +404,34 @@ func TestUnknownFormat(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A GeoPackage with two layers gives two reference layers in one dataset; --as basemap maps OSM
+// buildings onto basemap.building (polygons) and basemap.other (the rest).
+func TestGeoPackageAndBasemap(t *testing.T) {
+	pool := pgtest.New(t)
+	gpkg := filepath.Join(t.TempDir(), "wuhan.gpkg")
+	for _, f := range []string{"osm/wuhan_roads.geojson", "osm/wuhan_water.geojson"} {
+		cmd := exec.Command("ogr2ogr", "-f", "GPKG", "-update", "-append", gpkg, shareddata.Path(t, f))
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("ogr2ogr: %v\n%s", err, b)
+		}
+	}
+	rep := runOne(t, pool, importers.Request{Path: gpkg, Dataset: "武汉 OSM"})
+	if rep.Format != "gpkg" || len(rep.Layers) != 2 || rep.Counts["wuhan_roads"] != 374 || rep.Counts["wuhan_water"] != 3 {
+		t.Errorf("gpkg: %+v", rep)
+	}
+	for _, l := range rep.Layers {
+		if !strings.HasPrefix(l, "reference.") {
+			t.Errorf("layer %s", l)
+		}
+	}
+
+	b := shareddata.Path(t, "osm/wuhan_buildings.geojson")
+	rep = runOne(t, pool, importers.Request{Path: b, As: "basemap"})
+	if rep.Kind != "basemap" || rep.Counts["building"]+rep.Counts["other"] != ogrCount(t, b) || rep.Counts["building"] == 0 {
+		t.Errorf("--as basemap: %+v", rep)
+	}
+	if got := rows(t, pool, "basemap.building"); got != rep.Counts["building"] {
+		t.Errorf("basemap.building has %d rows", got)
+	}
+}
