@@ -14,6 +14,7 @@ all: build
 setup: ## Debian packages and Go modules the build, the server and the tests need
 	scripts/setup
 	$(GO) mod download
+	@[ -d twin/glb/validator/node_modules/gltf-validator ] || (cd twin/glb/validator && npm ci --no-audit --no-fund)
 
 frontend: ## build the viewer into frontend/dist (embedded in the binary) when it exists
 	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; fi
@@ -26,6 +27,7 @@ binary: ## the Go binary alone, version-stamped
 run: setup build ## start PostGIS, migrate, (load the demo city) and serve on :8080
 	$(PG) start
 	$(BIN) migrate up
+	$(BIN) demo --if-empty
 	$(BIN) serve
 
 test: setup ## unit, integration (real PostGIS), golden and browser tests

@@ -7,6 +7,7 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/pressly/goose/v3 v3.30.0
 	github.com/prometheus/client_golang v1.25.0
+	github.com/qmuntal/gltf v0.28.0
 	github.com/schollz/progressbar/v3 v3.18.0
 	github.com/twpayne/go-geom v1.6.1
 	go.yaml.in/yaml/v3 v3.0.6

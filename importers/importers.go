@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/yitu-gis/yitu/importers/cass"
 	"github.com/yitu-gis/yitu/importers/loader"
 	"github.com/yitu-gis/yitu/importers/pipeline"
 	"github.com/yitu-gis/yitu/importers/vector"
@@ -48,6 +49,7 @@ type Filer interface {
 // Formats is the registry: every format yitu import knows, in the order they are tried.
 func Formats() []Format {
 	return []Format{
+		cass.DXF{}, // DXF base maps (CASS layers and codes)
 		pipeline.EPANET{},
 		pipeline.Folder{},    // a folder of CJJ 61 tables: one pipeline dataset
 		pipeline.CSV{},       // CJJ 61 point or segment table

@@ -34,6 +34,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "[--addr :8080]", "run the HTTP server (tiles, features, 3D, live, viewer)", cmdServe},
+		{"demo", "[--if-empty]", "generate the Laizhou demo city as survey files and import them", cmdDemo},
 		{"import", "<file-or-folder>", "import survey data (DXF, Shapefile, GeoPackage, GeoJSON, CJJ 61 tables, EPANET); exit 1 = refused", cmdImport},
 		{"migrate", "[up|down|status]", "bring the database schema up to date (or roll back one step, or list)", cmdMigrate},
 		{"config", "", "print the effective configuration (passwords redacted)", cmdConfig},
