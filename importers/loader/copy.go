@@ -155,12 +155,13 @@ type chunk struct {
 // copier runs the COPY statements of one batch on its transaction, one at a time, in a goroutine.
 // Consecutive chunks for the same table share one COPY.
 type copier struct {
-	ctx  context.Context
-	tx   pgx.Tx
-	ch   chan *chunk
-	done chan struct{}
-	err  atomic.Pointer[error]
-	once sync.Once
+	ctx    context.Context
+	tx     pgx.Tx
+	ch     chan *chunk
+	done   chan struct{}
+	err    atomic.Pointer[error]
+	once   sync.Once
+	closed atomic.Bool // no more chunks: Commit or Rollback has begun
 }
 
 func newCopier(ctx context.Context, tx pgx.Tx) *copier {
@@ -223,6 +224,9 @@ func (b *Batch) flushWriters() {
 }
 
 func (c *copier) flush(b *Batch) error {
+	if c.closed.Load() {
+		return c.failed()
+	}
 	b.flushWriters()
 	ack := make(chan struct{})
 	select {
@@ -243,6 +247,7 @@ func (c *copier) close(b *Batch) error {
 		if c.failed() == nil {
 			b.flushWriters()
 		}
+		c.closed.Store(true)
 		close(c.ch)
 	})
 	<-c.done
@@ -251,7 +256,10 @@ func (c *copier) close(b *Batch) error {
 
 // abort ends the goroutine without writing what the writers still hold.
 func (c *copier) abort() {
-	c.once.Do(func() { close(c.ch) })
+	c.once.Do(func() {
+		c.closed.Store(true)
+		close(c.ch)
+	})
 	<-c.done
 }
 

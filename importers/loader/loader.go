@@ -284,9 +284,10 @@ func (b *Batch) DatasetID() int64 { return b.id }
 func (b *Batch) Options() Options { return b.opts }
 
 // Tx is the import transaction, for statements besides the COPY streams (creating a reference table,
-// registering a catalog layer). It waits until every row added so far is written. Nil on a dry run.
+// registering a catalog layer). It waits until every row added so far is written. Nil on a dry run
+// and after Commit or Rollback.
 func (b *Batch) Tx() pgx.Tx {
-	if b.tx == nil {
+	if b.tx == nil || b.done {
 		return nil
 	}
 	_ = b.copier.flush(b) // a write error surfaces in the caller's next statement and at Commit
