@@ -119,7 +119,7 @@ func OpenShapefile(src loader.Source) (*Opened, error) {
 	}
 	gdalEnc := "UTF-8"
 	if enc == "gbk" {
-		gdalEnc = "CP936"
+		gdalEnc = "GB18030" // a superset of GBK (CP936): decodes both
 	}
 	o.OpenOptions = []string{"ENCODING=" + gdalEnc}
 	o.Notes = append(o.Notes, fmt.Sprintf("attribute text read as %s (%s)", strings.ToUpper(enc), how))
