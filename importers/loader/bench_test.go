@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yitu-gis/yitu/importers/loader"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
@@ -31,45 +28,6 @@ func BenchmarkLoader(b *testing.B) {
 		total += rows
 	}
 	b.ReportMetric(total/b.Elapsed().Seconds(), "rows/s")
-}
-
-// BenchmarkGeom3857 measures what geom_3857 costs the loader, alternating two databases so that the
-// machine's load falls on both alike: "go" is the schema as migrated (a plain column the loader fills
-// with Web Mercator computed in Go), "generated" the column as it was before migration 00011
-// (GENERATED ALWAYS AS ST_Force2D(ST_Transform(geom, 3857)), PostGIS transforming every row).
-// Each round imports 50,000 building footprints into each; it reports rows/s for both.
-func BenchmarkGeom3857(b *testing.B) {
-	const rows = 50_000
-	ctx := context.Background()
-	geoms := make([][]byte, rows)
-	for i := range geoms {
-		geoms[i] = square(119.9+float64(i%1000)*0.0002, 37.1+float64(i/1000)*0.0002, 0.0001)
-	}
-	src := sourceFile(b, "bench")
-	goPool, genPool := pgtest.New(b), pgtest.New(b)
-	_, err := genPool.Exec(ctx, `
-		DROP TRIGGER geom_3857_on_insert ON basemap.building;
-		DROP TRIGGER geom_3857_on_update ON basemap.building;
-		ALTER TABLE basemap.building DROP COLUMN geom_3857;
-		ALTER TABLE basemap.building ADD COLUMN geom_3857 geometry(Geometry, 3857)
-			GENERATED ALWAYS AS (ST_Force2D(ST_Transform(geom, 3857))) STORED;
-		CREATE INDEX ON basemap.building USING gist (geom_3857)`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var secs [2]float64
-	var total float64
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		for v, pool := range []*pgxpool.Pool{goPool, genPool} {
-			start := time.Now()
-			importFootprints(b, loader.New(pool, nil), fmt.Sprintf("bench %d", i), src, geoms)
-			secs[v] += time.Since(start).Seconds()
-		}
-		total += rows
-	}
-	b.ReportMetric(total/secs[0], "rows/s-go")
-	b.ReportMetric(total/secs[1], "rows/s-generated")
 }
 
 // importFootprints imports building footprints as one dataset.

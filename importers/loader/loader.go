@@ -211,8 +211,7 @@ func (l *Loader) Begin(ctx context.Context, o Options) (*Batch, error) {
 
 func (b *Batch) begin(ctx context.Context) error {
 	// An import may take minutes: the pool's statement timeout guards requests, not this.
-	// The loader computes geom_3857 itself; the tables' triggers do it for every other writer.
-	if _, err := b.tx.Exec(ctx, "SET LOCAL statement_timeout = 0; SET LOCAL yitu.geom_3857 = 'loader'"); err != nil {
+	if _, err := b.tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
 		return err
 	}
 	prev, err := deleteDataset(ctx, b.tx, b.opts.Dataset)
