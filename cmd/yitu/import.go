@@ -64,6 +64,10 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 			printReport(e.stdout, r.Report)
 			reports = append(reports, r.Report)
 		}
+		var inv *spatial.InvalidError
+		if errors.As(r.Err, &inv) { // a flag this format cannot take (--srs outside the registry)
+			return usageError{r.Err.Error()}
+		}
 		if r.Err != nil {
 			failed = append(failed, r.Err) // names the dataset and the file
 		}
