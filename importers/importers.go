@@ -51,7 +51,10 @@ func Formats() []Format {
 	return []Format{
 		cass.DXF{}, // DXF base maps (CASS layers and codes)
 		pipeline.EPANET{},
-		pipeline.Tables{}, // CJJ 61 CSV/XLSX tables and folders of them
+		pipeline.Folder{},    // a folder of CJJ 61 tables: one pipeline dataset
+		pipeline.CSV{},       // CJJ 61 point or segment table
+		pipeline.XLSX{},      // a workbook of CJJ 61 tables
+		pipeline.Shapefile{}, // a shapefile whose attributes are a CJJ 61 table
 		vector.Shapefile{},
 		vector.GeoPackage{},
 		vector.GeoJSON{},

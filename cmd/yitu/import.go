@@ -65,7 +65,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 			reports = append(reports, r.Report)
 		}
 		if r.Err != nil {
-			failed = append(failed, fmt.Errorf("%s: %w", r.Path, r.Err))
+			failed = append(failed, r.Err) // names the dataset and the file
 		}
 	}
 	if *report != "" {

@@ -340,3 +340,22 @@ func TestGeom3857(t *testing.T) {
 		}
 	}
 }
+
+// FuzzEWKB: the loader's EWKB walker never panics, and what it accepts PostGIS-shaped geometry
+// (SRID 4490, lon/lat) yields a bounding box inside lon/lat.
+func FuzzEWKB(f *testing.F) {
+	f.Add(square(120, 37, 0.1))
+	f.Add(point(119.9, 37.2))
+	z, _ := loader.EWKB(geom.NewLineStringFlat(geom.XYZ, []float64{120, 37, 1, 121, 38, 2}))
+	f.Add(z)
+	pool := pgtest.New(f)
+	l := loader.New(pool, nil)
+	b, err := l.Begin(context.Background(), loader.Options{Dataset: "fuzz", Source: sourceFile(f, "x"), DryRun: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	w := b.Table("other", pgx.Identifier{"basemap", "other"}, []string{"geom"})
+	f.Fuzz(func(t *testing.T, g []byte) {
+		_ = w.Add(g)
+	})
+}

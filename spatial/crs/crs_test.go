@@ -208,7 +208,7 @@ func TestLocalGridErrors(t *testing.T) {
 		{"name: a\nmethod: 5-parameter\n", "use 4-parameter or 7-parameter"},
 		{"method: 4-parameter\n", "name is missing"},
 		{"name: a\nmethod: 4-parameter\ntarget: EPSG:4490\n", "projected CRS"},
-		{"name: a\nmethod: 4-parameter\ntarget: EPSG:4528\nscale: 2\n", "implausible"},
+		{"name: a\nmethod: 4-parameter\ntarget: EPSG:4528\nscale: -2\n", "positive"},
 		{"name: a\nmethod: 4-parameter\ntarget: EPSG:4528\nrotaton_deg: 2\n", "rotaton_deg"},
 		{"name: a\nmethod: 7-parameter\ntarget: EPSG:4490\nsource: {ellipsoid: mars}\n", "ellipsoid"},
 		{"name: a\nmethod: 7-parameter\ntarget: EPSG:4490\nsource: {ellipsoid: xian80}\ntx: 100000\n", "check units"},

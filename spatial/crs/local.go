@@ -157,8 +157,8 @@ func (g *LocalGrid) init4() error {
 	case d.ScalePPM != 0:
 		k = 1 + d.ScalePPM*1e-6
 	}
-	if k <= 0.9 || k >= 1.1 {
-		return fmt.Errorf("scale %g is implausible for a survey grid", k)
+	if !(k > 0 && k < 1e5) {
+		return fmt.Errorf("scale %g must be positive (1 + a few ppm for a survey grid; larger to place a schematic drawing such as an EPANET network)", k)
 	}
 	theta := d.RotationDeg*math.Pi/180 + d.RotationArcsec*math.Pi/(180*3600)
 	if d.RotationDeg != 0 && d.RotationArcsec != 0 {
