@@ -234,18 +234,11 @@ func polyline(g *Geometry, pts []Vec, bulges []float64, closed bool) {
 // nextRecord reads up to the next "0" group inside the sequence of an owner (a POLYLINE's VERTEXes,
 // an INSERT's ATTRIBs) that started at line, and returns it with its record type.
 func (r *Reader) nextRecord(owner string, line int) (tag, string, error) {
-	for {
-		t, err := r.sc.next()
-		if err != nil {
-			if err == io.EOF {
-				err = r.sc.errorf(r.sc.line, "file ends inside the %s that starts at line %d (truncated file?)", owner, line)
-			}
-			return tag{}, "", err
-		}
-		if t.code == 0 {
-			return t, string(bytes.TrimSpace(t.val)), nil
-		}
+	t, typ, err := r.nextZero()
+	if err == io.EOF {
+		err = r.sc.errorf(r.sc.line, "file ends inside the %s that starts at line %d (truncated file?)", owner, line)
 	}
+	return t, typ, err
 }
 
 type vertex struct {

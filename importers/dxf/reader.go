@@ -269,12 +269,28 @@ func (r *Reader) eofIn(err error) error {
 
 func (r *Reader) skipSection() error {
 	for {
+		_, typ, err := r.nextInSection()
+		if err != nil || typ == "ENDSEC" {
+			return err
+		}
+	}
+}
+
+// nextInSection reads up to the next "0" group of the current section and returns it with its type.
+func (r *Reader) nextInSection() (tag, string, error) {
+	t, typ, err := r.nextZero()
+	return t, typ, r.eofIn(err)
+}
+
+// nextZero reads up to the next "0" group and returns it with its record type (io.EOF at the end).
+func (r *Reader) nextZero() (tag, string, error) {
+	for {
 		t, err := r.sc.next()
 		if err != nil {
-			return r.eofIn(err)
+			return tag{}, "", err
 		}
-		if t.code == 0 && bytes.Equal(bytes.TrimSpace(t.val), []byte("ENDSEC")) {
-			return nil
+		if t.code == 0 {
+			return t, string(bytes.TrimSpace(t.val)), nil
 		}
 	}
 }
@@ -352,16 +368,9 @@ func (r *Reader) setupEncoding() {
 
 func (r *Reader) readTables() error {
 	for {
-		t, err := r.sc.next()
-		if err != nil {
-			return r.eofIn(err)
-		}
-		if t.code != 0 {
-			continue
-		}
-		typ := string(bytes.TrimSpace(t.val))
-		if typ == "ENDSEC" {
-			return nil
+		t, typ, err := r.nextInSection()
+		if err != nil || typ == "ENDSEC" {
+			return err
 		}
 		if err := r.readRecord(typ, t.line); err != nil {
 			return err
@@ -379,14 +388,10 @@ func (r *Reader) readTables() error {
 func (r *Reader) readBlocks() error {
 	var cur *block
 	for {
-		t, err := r.sc.next()
+		t, typ, err := r.nextInSection()
 		if err != nil {
-			return r.eofIn(err)
+			return err
 		}
-		if t.code != 0 {
-			continue
-		}
-		typ := string(bytes.TrimSpace(t.val))
 		switch typ {
 		case "ENDSEC":
 			return nil
@@ -427,16 +432,9 @@ var (
 
 func (r *Reader) readObjects() error {
 	for {
-		t, err := r.sc.next()
-		if err != nil {
-			return r.eofIn(err)
-		}
-		if t.code != 0 {
-			continue
-		}
-		typ := string(bytes.TrimSpace(t.val))
-		if typ == "ENDSEC" {
-			return nil
+		t, typ, err := r.nextInSection()
+		if err != nil || typ == "ENDSEC" {
+			return err
 		}
 		if typ != "GEODATA" {
 			continue
