@@ -134,6 +134,10 @@ func (r *Reader) expand(ins *Entity, outer Matrix, depth int, count *int) ([]*En
 		return nil, nil
 	}
 	ref := ins.ref
+	*count++ // every reference visited counts, so that nested empty blocks cannot multiply unchecked
+	if *count > maxExpanded {
+		return nil, r.sc.errorf(ins.Line, "block reference %q expands into more than %d entities", ins.Insert.Block, maxExpanded)
+	}
 	if ref.cols*ref.rows > maxExpanded || ref.cols*ref.rows < 0 {
 		return nil, r.sc.errorf(ins.Line, "block reference %q: %d×%d copies", ins.Insert.Block, ref.cols, ref.rows)
 	}

@@ -91,9 +91,9 @@ type Reader struct {
 // maxDepth bounds nested block references (and catches blocks that reference themselves).
 const maxDepth = 16
 
-// maxExpanded bounds the entities one top-level block reference expands into (a MINSERT of a
-// nested block can multiply without end in a hostile file).
-const maxExpanded = 1 << 20
+// maxExpanded bounds the entities (and nested references) one top-level block reference expands
+// into: a MINSERT of a nested block can multiply without end in a hostile file.
+const maxExpanded = 100_000
 
 // NewReader reads the header, tables and blocks of a DXF and positions the reader at its first entity.
 func NewReader(r io.Reader, o Options) (*Reader, error) {
