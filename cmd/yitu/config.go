@@ -16,6 +16,7 @@ import (
 
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/tiles"
 )
 
 // Config is Yitu's whole configuration, loaded once: defaults, then the YAML file (yitu.yaml in the
@@ -25,6 +26,7 @@ import (
 type Config struct {
 	Database spatial.DBConfig `yaml:"database"`
 	Server   server.Config    `yaml:"server"`
+	Tiles    tiles.Config     `yaml:"tiles"`
 	Log      LogConfig        `yaml:"log"`
 }
 
@@ -49,7 +51,8 @@ func defaultConfig() Config {
 			IdleTimeout:   120 * time.Second,
 			BodyLimit:     256 << 20,
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Tiles: tiles.DefaultConfig(),
+		Log:   LogConfig{Level: "info", Format: "text"},
 	}
 }
 
