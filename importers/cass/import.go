@@ -90,8 +90,8 @@ func Import(ctx context.Context, b *loader.Batch, path string, o Options) error 
 	}
 	if u := r.Header().InsUnits; geo == nil && u != 0 && u != 6 {
 		// Surveyors draw in metres whatever the template's $INSUNITS says (millimetres, often): the
-		// coordinates are taken as the CRS's metres, and the report says so.
-		b.Warn(fmt.Sprintf("$INSUNITS is %d (%g m), not metres; coordinates taken as metres of %s", u, dxf.UnitsToMetres(u), proj.code))
+		// coordinates are taken as they are, and the report says so.
+		b.Warn(fmt.Sprintf("$INSUNITS is %d (%g m per unit), not metres; coordinates are taken as they are, in %s units", u, dxf.UnitsToMetres(u), proj.code))
 	}
 	im := &importer{b: b, t: o.Table, file: name, proj: proj, unknown: map[string]int{}, skipped: map[string]int{}, writers: map[string]*loader.TableWriter{}}
 	for {
