@@ -17,6 +17,7 @@ import (
 
 	"github.com/yitu-gis/yitu/importers/cass"
 	"github.com/yitu-gis/yitu/importers/loader"
+	"github.com/yitu-gis/yitu/importers/oblique"
 	"github.com/yitu-gis/yitu/importers/pipeline"
 	"github.com/yitu-gis/yitu/importers/vector"
 	"github.com/yitu-gis/yitu/spatial"
@@ -49,7 +50,10 @@ type Filer interface {
 // Formats is the registry: every format yitu import knows, in the order they are tried.
 func Formats() []Format {
 	return []Format{
-		cass.DXF{}, // DXF base maps (CASS layers and codes)
+		cass.DXF{},        // DXF base maps (CASS layers and codes)
+		oblique.OSGB{},    // oblique photography: ContextCapture export folders, .osgb files
+		oblique.OBJ{},     // OBJ models with MTL and textures
+		oblique.Tileset{}, // existing 3D Tiles tilesets
 		pipeline.EPANET{},
 		pipeline.Folder{},    // a folder of CJJ 61 tables: one pipeline dataset
 		pipeline.CSV{},       // CJJ 61 point or segment table
@@ -134,6 +138,9 @@ type Request struct {
 	MaxRejects int
 	Progress   io.Writer
 	HomeLon    float64
+	// 3D models: --origin, and twin.height_offset (nil when not configured; see loader.Source).
+	Origin       *[3]float64
+	HeightOffset *float64
 }
 
 // Result is one import of a Run: a folder of unrelated files gives one per file.
@@ -157,7 +164,8 @@ func Run(ctx context.Context, l *loader.Loader, formats []Format, req Request, l
 	var srs crs.CRS
 	if req.SRS != "" {
 		var err error
-		if srs, err = crs.Lookup(req.SRS); err != nil {
+		// An ENU frame (ENU:lat,lon) is no CRS of the registry; the 3D model formats take it.
+		if srs, err = crs.Lookup(req.SRS); err != nil && !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(req.SRS)), "ENU:") {
 			return nil, spatial.Invalid("srs", "%v", err)
 		}
 	}
@@ -201,7 +209,8 @@ func stem(p string) string {
 }
 
 func importOne(ctx context.Context, l *loader.Loader, f Format, req Request, srs crs.CRS, log *slog.Logger) Result {
-	src := loader.Source{Path: req.Path, As: req.As, CRS: srs, Encoding: normEncoding(req.Encoding), HomeLon: req.HomeLon, Log: log}
+	src := loader.Source{Path: req.Path, As: req.As, CRS: srs, Encoding: normEncoding(req.Encoding), HomeLon: req.HomeLon, Log: log,
+		SRSText: req.SRS, Origin: req.Origin, HeightOffset: req.HeightOffset}
 	if fl, ok := f.(Filer); ok {
 		src.Files = fl.Files(req.Path)
 	}

@@ -80,4 +80,5 @@ func printStats(e *env, f *demo.Files, d time.Duration) {
 		demo.BaseMapFile, s.Buildings, s.Roads, s.Annotations, s.Contours, s.ElevationPoints, s.ControlPoints, s.Features())
 	fmt.Fprintf(e.stdout, "  %s, %s: %d pipe points, %d pipe segments\n", demo.PipePointsFile, demo.PipeSegmentsFile, s.PipePoints, s.PipeSegments)
 	fmt.Fprintf(e.stdout, "  %s: the district boundary\n", demo.BoundaryFile)
+	fmt.Fprintf(e.stdout, "  %s/: oblique photography, %d tiles of %d buildings (OSGB PagedLOD, EPSG:4528)\n", demo.ObliqueFolder, s.ObliqueTiles, s.ObliqueBuilding)
 }

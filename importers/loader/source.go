@@ -15,5 +15,11 @@ type Source struct {
 	CRS      crs.CRS  // --srs; nil: the source says (.prj, DXF GEODATA) or the importer refuses
 	Encoding string   // --encoding: gbk or utf-8; "" = the source says (.cpg, code page), else detected
 	HomeLon  float64  // longitude of the county the server is set up for, for zone guesses (Laizhou 119.94)
-	Log      *slog.Logger
+	// 3D models (OSGB, OBJ): the --srs as given (it may name an ENU frame, ENU:lat,lon, or an EPSG
+	// code PostGIS knows), --origin (the point model coordinates are relative to) and
+	// twin.height_offset (normal → ellipsoidal heights; nil when not configured).
+	SRSText      string
+	Origin       *[3]float64
+	HeightOffset *float64
+	Log          *slog.Logger
 }

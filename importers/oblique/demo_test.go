@@ -1,4 +1,4 @@
-package oblique
+package oblique_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/yitu-gis/yitu/demo"
 	"github.com/yitu-gis/yitu/importers/loader"
+	"github.com/yitu-gis/yitu/importers/oblique"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 )
 
@@ -21,7 +22,7 @@ func TestImportPagedLODSet(t *testing.T) {
 	for i := range 2 {
 		tl := demo.ObliqueTile{I: i}
 		for k := range 3 {
-			tl.Blocks = append(tl.Blocks, demo.ObliqueBlock{X: x0 + float64(i)*100 + float64(k)*30, Y: y0, W: 20, D: 15, Ground: 8, Height: 10 + float64(k)*6})
+			tl.Blocks = append(tl.Blocks, demo.Box(x0+float64(i)*100+float64(k)*30, y0, 20, 15, 8, 10+float64(k)*6))
 		}
 		tiles = append(tiles, tl)
 	}
@@ -29,8 +30,8 @@ func TestImportPagedLODSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool := pgtest.New(t)
-	rep, err := importWith(t, pool, "laizhou-oblique", "osgb", dir, func(ctx context.Context, b *loader.Batch) error {
-		return ImportOSGB(ctx, b, dir, Options{HeightOffset: 9.2})
+	rep, err := oblique.ImportWith(t, pool, "laizhou-oblique", "osgb", dir, func(ctx context.Context, b *loader.Batch) error {
+		return oblique.ImportOSGB(ctx, b, dir, oblique.Options{HeightOffset: 9.2})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -38,8 +39,8 @@ func TestImportPagedLODSet(t *testing.T) {
 	if len(rep.Warnings) != 0 || rep.Counts["model_node"] != 5 {
 		t.Fatalf("report %+v", rep)
 	}
-	_, _, nodes := storedModel(t, pool, "laizhou-oblique")
-	byName := map[string]storedNode{}
+	_, _, nodes := oblique.StoredModel(t, pool, "laizhou-oblique")
+	byName := map[string]oblique.StoredNode{}
 	for _, n := range nodes {
 		byName[n.Name] = n
 	}
@@ -68,7 +69,7 @@ func TestImportPagedLODSet(t *testing.T) {
 	if b := rep.BBox; b == nil || b[0] < 119.91 || b[2] > 119.93 || b[0] >= b[2] {
 		t.Errorf("bbox %v", rep.BBox)
 	}
-	checkGLBs(t, nodes)
+	oblique.CheckGLBs(t, nodes)
 }
 
 // BenchmarkImportOSGBSet imports a 4×4-tile, two-level set of 400 textured buildings (EPSG:4528,
@@ -81,8 +82,7 @@ func BenchmarkImportOSGBSet(b *testing.B) {
 		for j := range 4 {
 			tl := demo.ObliqueTile{I: i, J: j}
 			for k := range 25 {
-				tl.Blocks = append(tl.Blocks, demo.ObliqueBlock{X: x0 + float64(i)*100 + float64(k%5)*19, Y: y0 + float64(j)*100 + float64(k/5)*19,
-					W: 15, D: 12, Ground: 8, Height: 10 + float64(k%7)*4})
+				tl.Blocks = append(tl.Blocks, demo.Box(x0+float64(i)*100+float64(k%5)*19, y0+float64(j)*100+float64(k/5)*19, 15, 12, 8, 10+float64(k%7)*4))
 			}
 			tiles = append(tiles, tl)
 		}
@@ -94,8 +94,8 @@ func BenchmarkImportOSGBSet(b *testing.B) {
 	var rep *loader.Report
 	for b.Loop() {
 		var err error
-		rep, err = importWith(b, pool, "bench", "osgb", dir, func(ctx context.Context, bt *loader.Batch) error {
-			return ImportOSGB(ctx, bt, dir, Options{HeightOffset: 9})
+		rep, err = oblique.ImportWith(b, pool, "bench", "osgb", dir, func(ctx context.Context, bt *loader.Batch) error {
+			return oblique.ImportOSGB(ctx, bt, dir, oblique.Options{HeightOffset: 9})
 		})
 		if err != nil {
 			b.Fatal(err)
