@@ -19,6 +19,9 @@ type Files struct {
 	PipeSegments string // CJJ 61 segment table, CSV, GBK
 	Boundary     string // district boundary, GeoJSON (lon/lat)
 	Oblique      string // oblique photography set: ContextCapture-style folder (metadata.xml, Data/Tile_*/*.osgb)
+	// HeightOffset is twin.height_offset, which Load applies to the oblique set's normal heights
+	// (nil: not configured, and the import report says so). The caller sets it before Load.
+	HeightOffset *float64
 	Stats        Stats
 }
 

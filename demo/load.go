@@ -45,7 +45,7 @@ func Load(ctx context.Context, l *loader.Loader, f *Files, progress io.Writer, l
 		{Path: f.BaseMap, As: "basemap", SRS: SourceCRS, Dataset: BaseMapDataset},
 		{Path: pipes, As: "pipeline", SRS: SourceCRS, Encoding: "gbk", Dataset: PipelineDataset},
 		{Path: f.Boundary, As: "boundary", Dataset: DistrictDataset},
-		{Path: f.Oblique, Dataset: ObliqueDataset}, // georeferenced by its metadata.xml
+		{Path: f.Oblique, Dataset: ObliqueDataset, HeightOffset: f.HeightOffset}, // georeferenced by its metadata.xml
 	}
 	var reports []*loader.Report
 	var errs []error

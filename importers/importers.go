@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/yitu-gis/yitu/importers/cass"
+	"github.com/yitu-gis/yitu/importers/cim"
 	"github.com/yitu-gis/yitu/importers/loader"
 	"github.com/yitu-gis/yitu/importers/oblique"
 	"github.com/yitu-gis/yitu/importers/pipeline"
@@ -41,6 +42,12 @@ type Kinder interface {
 	Kind(src loader.Source) string
 }
 
+// AnyEPSG is a Format that transforms coordinates with PostGIS: --srs may name any EPSG code, not only
+// those spatial/crs knows.
+type AnyEPSG interface {
+	AnyEPSG()
+}
+
 // Filer is a Format whose source is several files (a shapefile and its sidecars): they make the
 // source hash.
 type Filer interface {
@@ -59,6 +66,8 @@ func Formats() []Format {
 		pipeline.CSV{},       // CJJ 61 point or segment table
 		pipeline.XLSX{},      // a workbook of CJJ 61 tables
 		pipeline.Shapefile{}, // a shapefile whose attributes are a CJJ 61 table
+		cim.CityGML{},        // CityGML 2.0/3.0
+		cim.CityJSON{},       // CityJSON 1.1/2.0 (before GeoJSON: both are JSON)
 		vector.Shapefile{},
 		vector.GeoPackage{},
 		vector.GeoJSON{},
@@ -162,19 +171,25 @@ func Run(ctx context.Context, l *loader.Loader, formats []Format, req Request, l
 		return nil, spatial.Invalid("encoding", "%q is not gbk or utf-8", req.Encoding)
 	}
 	var srs crs.CRS
+	var srsErr error // an EPSG code spatial/crs lacks: only formats that transform with PostGIS take it
 	if req.SRS != "" {
-		var err error
-		// An ENU frame (ENU:lat,lon) is no CRS of the registry; the 3D model formats take it.
-		if srs, err = crs.Lookup(req.SRS); err != nil && !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(req.SRS)), "ENU:") {
-			return nil, spatial.Invalid("srs", "%v", err)
+		if srs, srsErr = crs.Lookup(req.SRS); srsErr != nil {
+			// an ENU frame (ENU:lat,lon) is no CRS either; the 3D model formats take it
+			enu := strings.HasPrefix(strings.ToUpper(strings.TrimSpace(req.SRS)), "ENU:")
+			if _, ok := crs.IsEPSG(req.SRS); !ok && !enu {
+				return nil, spatial.Invalid("srs", "%v", srsErr)
+			}
 		}
 	}
 	f, err := Detect(formats, req.Path)
 	if err != nil {
+		if srsErr != nil { // the CRS is the first thing wrong
+			return nil, spatial.Invalid("srs", "%v", srsErr)
+		}
 		return nil, err
 	}
 	if f != nil {
-		return []Result{importOne(ctx, l, f, req, srs, log)}, nil
+		return []Result{importOne(ctx, l, f, req, srs, srsErr, log)}, nil
 	}
 	entries, err := os.ReadDir(req.Path)
 	if err != nil {
@@ -195,7 +210,7 @@ func Run(ctx context.Context, l *loader.Loader, formats []Format, req Request, l
 		if req.Dataset != "" {
 			r.Dataset = req.Dataset + "/" + stem(p)
 		}
-		results = append(results, importOne(ctx, l, f, r, srs, log))
+		results = append(results, importOne(ctx, l, f, r, srs, srsErr, log))
 	}
 	if len(results) == 0 {
 		return nil, fmt.Errorf("%s: no file in this folder is in a format Yitu imports (%s)", req.Path, names(formats))
@@ -208,9 +223,12 @@ func stem(p string) string {
 	return strings.TrimSuffix(b, filepath.Ext(b))
 }
 
-func importOne(ctx context.Context, l *loader.Loader, f Format, req Request, srs crs.CRS, log *slog.Logger) Result {
-	src := loader.Source{Path: req.Path, As: req.As, CRS: srs, Encoding: normEncoding(req.Encoding), HomeLon: req.HomeLon, Log: log,
-		SRSText: req.SRS, Origin: req.Origin, HeightOffset: req.HeightOffset}
+func importOne(ctx context.Context, l *loader.Loader, f Format, req Request, srs crs.CRS, srsErr error, log *slog.Logger) Result {
+	if _, ok := f.(AnyEPSG); srsErr != nil && !ok {
+		return Result{Path: req.Path, Err: spatial.Invalid("srs", "%v", srsErr)}
+	}
+	src := loader.Source{Path: req.Path, As: req.As, CRS: srs, SRS: req.SRS, Encoding: normEncoding(req.Encoding), HomeLon: req.HomeLon, Log: log,
+		Origin: req.Origin, HeightOffset: req.HeightOffset}
 	if fl, ok := f.(Filer); ok {
 		src.Files = fl.Files(req.Path)
 	}
@@ -229,6 +247,8 @@ func importOne(ctx context.Context, l *loader.Loader, f Format, req Request, srs
 		Actor: req.Actor, DryRun: req.DryRun, MaxRejects: req.MaxRejects, Progress: req.Progress}
 	if srs != nil {
 		o.SourceCRS = srs.Code()
+	} else if n, ok := crs.IsEPSG(req.SRS); ok {
+		o.SourceCRS = fmt.Sprintf("EPSG:%d", n)
 	}
 	b, err := l.Begin(ctx, o)
 	if err != nil {

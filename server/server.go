@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/features"
 	"github.com/yitu-gis/yitu/tiles"
+	"github.com/yitu-gis/yitu/twin"
 )
 
 // Config is the HTTP server's part of the configuration.
@@ -48,6 +50,10 @@ type Deps struct {
 	Tokens *auth.Tokens
 	// Features serves OGC API – Features, search and identify (nil: not served).
 	Features *features.Store
+	// Twin serves 3D Tiles (/3dtiles); nil: no 3D routes.
+	Twin *twin.Service
+	// Viewer is the built one-map viewer (frontend.Files()), served under /map/; nil serves none.
+	Viewer fs.FS
 }
 
 // Server is the HTTP edge.
@@ -88,10 +94,14 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	// The viewer first: a browser asking for / is sent to the map; API clients fall through.
+	s.registerCatalog()
+	s.registerViewer()
 	if deps.Tiles != nil {
 		s.tileRoutes()
 	}
 	s.registerFeatures()
+	s.registerTwin()
 	return s
 }
 

@@ -35,31 +35,22 @@ func (b *meshBuilder) quad(a, bb, c, d, n [3]float64, fid uint32) {
 	b.p.Indices = append(b.p.Indices, i, i+1, i+2, i, i+2, i+3)
 }
 
-// ringArea is the signed area of a 2D ring (positive: counter-clockwise).
-func ringArea(r [][2]float64) float64 {
-	var a float64
-	for i := range r {
-		p, q := r[i], r[(i+1)%len(r)]
-		a += p[0]*q[1] - q[0]*p[1]
-	}
-	return a / 2
-}
-
-// extrude adds a prism over a footprint (exterior ring then holes, open rings in ENU metres) from
-// height bottom to top: walls with outward normals and a flat roof. The floor is left out (nobody
-// sees it from above, and it would add a third of the bytes).
-func (b *meshBuilder) extrude(rings [][][2]float64, bottom, top float64, fid uint32) {
-	if top <= bottom || len(rings) == 0 || len(rings[0]) < 3 {
+// extrude adds a prism over a footprint (exterior ring then holes, open rings of ENU points on the
+// ground) rising height metres: walls with outward normals and a flat roof. The floor is left out
+// (nobody sees it from above, and it would add a third of the bytes).
+func (b *meshBuilder) extrude(rings [][][3]float64, height float64, fid uint32) {
+	if height <= 0 || len(rings) == 0 || len(rings[0]) < 3 {
 		return
 	}
 	var pts [][2]float64
+	var roof [][3]float64
 	var idx [][]int
 	for k, r := range rings {
 		if len(r) < 3 {
 			continue
 		}
 		// Exterior counter-clockwise, holes clockwise: then (dy, -dx) points out of the solid.
-		ccw := ringArea(r) > 0
+		ccw := ringArea3(r) > 0
 		if ccw != (k == 0) {
 			r = reversed(r)
 		}
@@ -67,25 +58,35 @@ func (b *meshBuilder) extrude(rings [][][2]float64, bottom, top float64, fid uin
 		for i, p := range r {
 			q := r[(i+1)%len(r)]
 			dx, dy := q[0]-p[0], q[1]-p[1]
+			pt, qt := [3]float64{p[0], p[1], p[2] + height}, [3]float64{q[0], q[1], q[2] + height}
 			if l := math.Hypot(dx, dy); l > 1e-9 {
-				n := [3]float64{dy / l, -dx / l, 0}
-				b.quad([3]float64{p[0], p[1], bottom}, [3]float64{q[0], q[1], bottom},
-					[3]float64{q[0], q[1], top}, [3]float64{p[0], p[1], top}, n, fid)
+				b.quad(p, q, qt, pt, [3]float64{dy / l, -dx / l, 0}, fid)
 			}
 			ring[i] = len(pts)
-			pts = append(pts, p)
+			pts = append(pts, [2]float64{p[0], p[1]})
+			roof = append(roof, pt)
 		}
 		idx = append(idx, ring)
 	}
 	tris := triangulate(pts, idx)
 	up := [3]float64{0, 0, 1}
 	base := uint32(len(b.p.Positions))
-	for _, p := range pts {
-		b.vertex([3]float64{p[0], p[1], top}, up, fid)
+	for _, p := range roof {
+		b.vertex(p, up, fid)
 	}
 	for _, t := range tris {
 		b.p.Indices = append(b.p.Indices, base+uint32(t))
 	}
+}
+
+// ringArea3 is the signed area of a ring's projection on the horizontal plane.
+func ringArea3(r [][3]float64) float64 {
+	var a float64
+	for i := range r {
+		p, q := r[i], r[(i+1)%len(r)]
+		a += p[0]*q[1] - q[0]*p[1]
+	}
+	return a / 2
 }
 
 func reversed[T any](s []T) []T {
@@ -114,9 +115,23 @@ func newell(r [][3]float64) [3]float64 {
 
 // polygon adds a planar 3D polygon (exterior then holes, open rings in ENU metres), facing the side
 // its exterior ring turns counter-clockwise around (the GML convention: outward for solids).
-func (b *meshBuilder) polygon(rings [][][3]float64, fid uint32) {
+func (b *meshBuilder) polygon(rings [][][3]float64, fid uint32) { b.texturedPolygon(rings, nil, fid) }
+
+// texturedPolygon is polygon with texture coordinates per ring point (origin bottom left, as CityGML
+// and CityJSON give them); uv nil: none.
+func (b *meshBuilder) texturedPolygon(rings [][][3]float64, uv [][][2]float64, fid uint32) {
 	if len(rings) == 0 || len(rings[0]) < 3 {
 		return
+	}
+	if uv != nil {
+		if len(uv) != len(rings) {
+			return
+		}
+		for i := range rings {
+			if len(uv[i]) != len(rings[i]) {
+				return
+			}
+		}
 	}
 	n := newell(rings[0])
 	if n == ([3]float64{}) {
@@ -150,6 +165,11 @@ func (b *meshBuilder) polygon(rings [][][3]float64, fid uint32) {
 	base := uint32(len(b.p.Positions))
 	for _, p := range pts3 {
 		b.vertex(p, n, fid)
+	}
+	for _, r := range uv {
+		for _, t := range r {
+			b.p.UVs = append(b.p.UVs, [2]float32{float32(t[0]), float32(1 - t[1])})
+		}
 	}
 	for k := 0; k+2 < len(tris); k += 3 {
 		i, j, l := uint32(tris[k]), uint32(tris[k+1]), uint32(tris[k+2])

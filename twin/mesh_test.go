@@ -29,12 +29,12 @@ func checkWinding(t *testing.T, name string, p *glb.Primitive) {
 }
 
 func TestMeshWinding(t *testing.T) {
-	courtyard := [][][2]float64{
-		{{0, 0}, {0, 20}, {20, 20}, {20, 0}}, // clockwise on purpose
-		{{5, 5}, {15, 5}, {15, 15}, {5, 15}}, // counter-clockwise hole
+	courtyard := [][][3]float64{
+		{{0, 0, 3}, {0, 20, 3}, {20, 20, 3.1}, {20, 0, 3}}, // clockwise on purpose
+		{{5, 5, 3}, {15, 5, 3}, {15, 15, 3}, {5, 15, 3}},   // counter-clockwise hole
 	}
 	cases := map[string]func(b *meshBuilder){
-		"extrude":       func(b *meshBuilder) { b.extrude(courtyard, 3, 21, 0) },
+		"extrude":       func(b *meshBuilder) { b.extrude(courtyard, 18, 0) },
 		"tube east":     func(b *meshBuilder) { b.tube([3]float64{0, 0, -2}, [3]float64{30, 0, -2.5}, 0.3, 10, 0) },
 		"tube diagonal": func(b *meshBuilder) { b.tube([3]float64{0, 0, -2}, [3]float64{-10, 20, -1}, 0.1, 8, 0) },
 		"duct":          func(b *meshBuilder) { b.duct([3]float64{0, 0, -1}, [3]float64{5, 5, -1.2}, 1.0, 0.6, 0) },

@@ -52,6 +52,9 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	printStats(e, files, time.Since(start))
+	if off, ok := cfg.Twin.Offset(); ok {
+		files.HeightOffset = &off
+	}
 	reports, err := demo.Load(ctx, loader.New(pool, e.log), files, e.stderr, e.log)
 	for _, r := range reports {
 		printReport(e.stdout, r)

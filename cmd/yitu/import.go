@@ -51,6 +51,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	}
 	req := importers.Request{Path: f.Arg(0), As: *as, SRS: *srs, Encoding: *encoding, Dataset: *dataset,
 		DryRun: *dryRun, MaxRejects: *maxRejects, Progress: e.stderr, HomeLon: homeLon}
+	if off, ok := cfg.Twin.Offset(); ok {
+		req.HeightOffset = &off
+	}
 	if *origin != "" {
 		o, err := oblique.ParseOrigin(*origin)
 		if err != nil {

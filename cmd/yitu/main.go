@@ -39,6 +39,7 @@ func commands() []command {
 		{"migrate", "[up|down|status]", "bring the database schema up to date (or roll back one step, or list)", cmdMigrate},
 		{"config", "", "print the effective configuration (passwords redacted)", cmdConfig},
 		{"token", "create|revoke --subject S", "create an API token (printed once) or revoke a subject's tokens", cmdToken},
+		{"export", "3dtiles TILESET DIR", "write a tileset (buildings, pipelines, cim-X, model-X) to a folder", cmdExport},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

@@ -27,6 +27,8 @@ func (OSGB) Name() string              { return "osgb" }
 func (OBJ) Name() string               { return "obj" }
 func (Tileset) Name() string           { return "3dtiles" }
 func (OSGB) Kind(loader.Source) string { return "oblique" }
+func (OSGB) AnyEPSG()                  {} // any SRS PostGIS knows, and ENU frames
+func (OBJ) AnyEPSG()                   {}
 func (OBJ) Kind(loader.Source) string  { return "oblique" }
 func (Tileset) Kind(loader.Source) string {
 	return "tileset"
@@ -93,7 +95,7 @@ func (Tileset) Sniff(path string, head []byte) bool {
 
 // options turns the import's flags into Options: --srs and --origin, and the height offset.
 func options(src loader.Source) Options {
-	o := Options{SRS: src.SRSText}
+	o := Options{SRS: src.SRS}
 	if o.SRS == "" && src.CRS != nil {
 		o.SRS = src.CRS.Code()
 	}
@@ -116,7 +118,7 @@ func (OBJ) Import(ctx context.Context, b *loader.Batch, src loader.Source) error
 }
 
 func (Tileset) Import(ctx context.Context, b *loader.Batch, src loader.Source) error {
-	if src.SRSText != "" || src.Origin != nil {
+	if src.SRS != "" || src.Origin != nil {
 		return fmt.Errorf("a 3D Tiles tileset carries its own georeference (ECEF); --srs and --origin do not apply")
 	}
 	return ImportTileset(ctx, b, src.Path)
