@@ -18,15 +18,7 @@ import (
 func TestImportPagedLODSet(t *testing.T) {
 	dir := t.TempDir()
 	x0, y0 := 40493000.0, 4115000.0
-	var tiles []demo.ObliqueTile
-	for i := range 2 {
-		tl := demo.ObliqueTile{I: i}
-		for k := range 3 {
-			tl.Blocks = append(tl.Blocks, demo.Box(x0+float64(i)*100+float64(k)*30, y0, 20, 15, 8, 10+float64(k)*6))
-		}
-		tiles = append(tiles, tl)
-	}
-	if err := demo.WriteObliqueSet(dir, "EPSG:4528", [3]float64{x0, y0, 0}, tiles); err != nil {
+	if err := demo.WriteObliqueSet(dir, "EPSG:4528", [3]float64{x0, y0, 0}, boxTiles(x0, y0, 2, 1, 3)); err != nil {
 		t.Fatal(err)
 	}
 	pool := pgtest.New(t)
@@ -77,16 +69,7 @@ func TestImportPagedLODSet(t *testing.T) {
 func BenchmarkImportOSGBSet(b *testing.B) {
 	dir := b.TempDir()
 	x0, y0 := 40493000.0, 4115000.0
-	var tiles []demo.ObliqueTile
-	for i := range 4 {
-		for j := range 4 {
-			tl := demo.ObliqueTile{I: i, J: j}
-			for k := range 25 {
-				tl.Blocks = append(tl.Blocks, demo.Box(x0+float64(i)*100+float64(k%5)*19, y0+float64(j)*100+float64(k/5)*19, 15, 12, 8, 10+float64(k%7)*4))
-			}
-			tiles = append(tiles, tl)
-		}
-	}
+	tiles := boxTiles(x0, y0, 4, 4, 25)
 	if err := demo.WriteObliqueSet(dir, "EPSG:4528", [3]float64{x0, y0, 0}, tiles); err != nil {
 		b.Fatal(err)
 	}
@@ -104,4 +87,20 @@ func BenchmarkImportOSGBSet(b *testing.B) {
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(rep.Counts["model_node"])/sec, "tiles/s")
 	b.ReportMetric(float64(2*len(tiles)*25*10)/sec, "triangles/s") // two levels, 10 triangles a building
+}
+
+// boxTiles lays out nx × ny tiles of 100 m, each with perTile buildings of 15 m × 12 m in rows of
+// five, 19 m apart, 10 to 34 m high.
+func boxTiles(x0, y0 float64, nx, ny, perTile int) []demo.ObliqueTile {
+	var tiles []demo.ObliqueTile
+	for i := range nx {
+		for j := range ny {
+			tl := demo.ObliqueTile{I: i, J: j}
+			for k := range perTile {
+				tl.Blocks = append(tl.Blocks, demo.Box(x0+float64(i)*100+float64(k%5)*19, y0+float64(j)*100+float64(k/5)*19, 15, 12, 8, 10+float64(k%7)*4))
+			}
+			tiles = append(tiles, tl)
+		}
+	}
+	return tiles
 }

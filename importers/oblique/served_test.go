@@ -32,17 +32,7 @@ type servedTile struct {
 func TestServedOblique(t *testing.T) {
 	dir := t.TempDir()
 	x0, y0 := 40493000.0, 4115000.0
-	var tiles []demo.ObliqueTile
-	for i := range 2 {
-		for j := range 2 {
-			tl := demo.ObliqueTile{I: i, J: j}
-			for k := range 4 {
-				tl.Blocks = append(tl.Blocks, demo.Box(x0+float64(i)*100+float64(k)*22, y0+float64(j)*100, 18, 14, 8, 9+float64(k)*5))
-			}
-			tiles = append(tiles, tl)
-		}
-	}
-	if err := demo.WriteObliqueSet(dir, "EPSG:4528", [3]float64{x0, y0, 0}, tiles); err != nil {
+	if err := demo.WriteObliqueSet(dir, "EPSG:4528", [3]float64{x0, y0, 0}, boxTiles(x0, y0, 2, 2, 4)); err != nil {
 		t.Fatal(err)
 	}
 	pool := pgtest.New(t)
