@@ -186,7 +186,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 }
 
 // bodySize is the size of the response body, -1 for a streamed one (reading a stream's Body() would
-// buffer it whole).
+// block until the stream ends: /events, streamed feature collections).
 func bodySize(c *fiber.Ctx) int {
 	if c.Response().IsBodyStream() {
 		return -1
