@@ -22,6 +22,8 @@ type Stats struct {
 	Boundaries      int `json:"boundaries"`
 	PipePoints      int `json:"pipe_points"`
 	PipeSegments    int `json:"pipe_segments"`
+	ObliqueTiles    int `json:"oblique_tiles"`     // tiles of the oblique set (two levels each)
+	ObliqueBuilding int `json:"oblique_buildings"` // buildings the oblique set models
 }
 
 // Features is the number of base-map features in the DXF.
@@ -100,7 +102,9 @@ func (c *city) writeDXF(w io.Writer, net *pipeNet) (Stats, error) {
 			if c.parks[[2]int{i, j}] {
 				continue
 			}
-			for _, bd := range c.blockBuildings(i, j) {
+			bds := c.blockBuildings(i, j)
+			c.photograph(i, j, bds) // the oblique set models a few blocks of these buildings
+			for _, bd := range bds {
 				d.polyline("JMD", bd.xy, true, 0, bd.code)
 				cx, cy := centroid(bd.xy)
 				d.text("JMD", cx, cy, 2.0, 0, fmt.Sprintf("%s%d", bd.structure, bd.floors), "")
