@@ -46,6 +46,7 @@ type city struct {
 	ewName []string // names of east-west streets, by row
 	nsName []string // names of north-south streets, by column
 	roads  []road
+	layout []placed // the buildings, laid out on first use (forEachBuilding)
 }
 
 type hill struct{ x, y, h, sigma float64 }

@@ -18,6 +18,7 @@ type Files struct {
 	PipePoints   string // CJJ 61 point table, CSV, GBK
 	PipeSegments string // CJJ 61 segment table, CSV, GBK
 	Boundary     string // district boundary, GeoJSON (lon/lat)
+	CityJSON     string // the core blocks' LoD2 buildings, CityJSON 2.0, EPSG:4528
 	Stats        Stats
 }
 
@@ -57,6 +58,14 @@ func Generate(dir string, o Options) (*Files, error) {
 		return nil, err
 	}
 	if err := writeFile(f.Boundary, func(w *bufio.Writer) error { return c.writeBoundary(w) }); err != nil {
+		return nil, err
+	}
+	f.CityJSON = filepath.Join(dir, CityJSONFile)
+	if err := writeFile(f.CityJSON, func(w *bufio.Writer) error {
+		n, err := c.writeCityJSON(w)
+		f.Stats.CIMBuildings = n
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -44,6 +44,7 @@ func Load(ctx context.Context, l *loader.Loader, f *Files, progress io.Writer, l
 		{Path: f.BaseMap, As: "basemap", SRS: SourceCRS, Dataset: BaseMapDataset},
 		{Path: pipes, As: "pipeline", SRS: SourceCRS, Encoding: "gbk", Dataset: PipelineDataset},
 		{Path: f.Boundary, As: "boundary", Dataset: DistrictDataset},
+		{Path: f.CityJSON, Dataset: CIMDataset}, // CRS from the file (EPSG:4528)
 	}
 	var reports []*loader.Report
 	var errs []error
