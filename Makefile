@@ -15,6 +15,7 @@ setup: ## Debian packages and Go modules the build, the server and the tests nee
 	scripts/setup
 	$(GO) mod download
 	@[ -d twin/glb/validator/node_modules/gltf-validator ] || (cd twin/glb/validator && npm ci --no-audit --no-fund)
+	@[ -d tiles/testdata/js/node_modules ] || npm ci --prefix tiles/testdata/js --no-audit --no-fund --silent
 
 frontend: ## build the viewer into frontend/dist (embedded in the binary) when it exists
 	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; fi
@@ -36,9 +37,9 @@ test: setup ## unit, integration (real PostGIS), golden and browser tests
 	$(GO) test -race -count=1 ./...
 	docker-compose -f docker-compose.yml config -q
 
-bench: setup build ## benchmarks that print their figures
+bench: setup build ## benchmarks that print their figures (features: side by side with pg_featureserv)
 	$(PG) start
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	PG_FEATURESERV="$$(scripts/pg-featureserv || true)" $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 FUZZTIME ?= 30s
 fuzz: ## run every native fuzz target for FUZZTIME each

@@ -21,6 +21,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/auth"
+	"github.com/yitu-gis/yitu/spatial/features"
+	"github.com/yitu-gis/yitu/tiles"
 	"github.com/yitu-gis/yitu/twin"
 )
 
@@ -39,8 +42,13 @@ type Deps struct {
 	Version string
 	Pool    *pgxpool.Pool
 	Catalog *spatial.CatalogStore
+	Tiles   *tiles.Service // vector tiles, styles, glyphs, sprites, /events; nil: not served
 	// Ready reports whether the server can serve: database reachable, schema current.
 	Ready func(context.Context) error
+	// Tokens authenticate "Authorization: Bearer" requests (nil: everyone is anonymous).
+	Tokens *auth.Tokens
+	// Features serves OGC API – Features, search and identify (nil: not served).
+	Features *features.Store
 	// Twin serves 3D Tiles (/3dtiles); nil: no 3D routes.
 	Twin *twin.Service
 }
@@ -78,10 +86,15 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Use(requestid.New(requestid.Config{ContextKey: requestIDKey}))
 	s.app.Use(s.observe)
 	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	s.app.Use(s.authenticate)
 
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	if deps.Tiles != nil {
+		s.tileRoutes()
+	}
+	s.registerFeatures()
 	s.registerTwin()
 	return s
 }
@@ -159,11 +172,20 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		slog.String("path", c.Path()),
 		slog.String("route", route),
 		slog.Int("status", status),
-		slog.Int("bytes", len(c.Response().Body())),
+		slog.Int("bytes", bodySize(c)),
 		slog.Duration("duration", elapsed),
 		slog.String("remote", c.IP()),
 	)
 	return nil
+}
+
+// bodySize is the size of the response body, -1 for a streamed one (reading a stream's Body() would
+// buffer it whole).
+func bodySize(c *fiber.Ctx) int {
+	if c.Response().IsBodyStream() {
+		return -1
+	}
+	return len(c.Response().Body())
 }
 
 func (s *Server) logPanic(c *fiber.Ctx, e any) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/tiles"
 	"github.com/yitu-gis/yitu/twin"
 )
 
@@ -26,6 +27,7 @@ import (
 type Config struct {
 	Database spatial.DBConfig `yaml:"database"`
 	Server   server.Config    `yaml:"server"`
+	Tiles    tiles.Config     `yaml:"tiles"`
 	Log      LogConfig        `yaml:"log"`
 	Twin     twin.Config      `yaml:"twin"`
 }
@@ -51,8 +53,9 @@ func defaultConfig() Config {
 			IdleTimeout:   120 * time.Second,
 			BodyLimit:     256 << 20,
 		},
-		Log:  LogConfig{Level: "info", Format: "text"},
-		Twin: twin.DefaultConfig(),
+		Tiles: tiles.DefaultConfig(),
+		Log:   LogConfig{Level: "info", Format: "text"},
+		Twin:  twin.DefaultConfig(),
 	}
 }
 

@@ -38,6 +38,7 @@ func commands() []command {
 		{"import", "<file-or-folder>", "import survey data (DXF, Shapefile, GeoPackage, GeoJSON, CJJ 61 tables, EPANET); exit 1 = refused", cmdImport},
 		{"migrate", "[up|down|status]", "bring the database schema up to date (or roll back one step, or list)", cmdMigrate},
 		{"config", "", "print the effective configuration (passwords redacted)", cmdConfig},
+		{"token", "create|revoke --subject S", "create an API token (printed once) or revoke a subject's tokens", cmdToken},
 		{"export", "3dtiles TILESET DIR", "write a tileset (buildings, pipelines, cim-X, model-X) to a folder", cmdExport},
 		{"version", "", "print the version", cmdVersion},
 	}

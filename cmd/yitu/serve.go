@@ -11,6 +11,9 @@ import (
 	"github.com/yitu-gis/yitu/migrations"
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/auth"
+	"github.com/yitu-gis/yitu/spatial/features"
+	"github.com/yitu-gis/yitu/tiles"
 	"github.com/yitu-gis/yitu/twin"
 )
 
@@ -41,19 +44,27 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	tileSvc, err := tiles.New(ctx, pool, catalog, cfg.Tiles, e.log)
+	if err != nil {
+		return err
+	}
 	go catalog.Run(ctx)
+	go tileSvc.Run(ctx)
 	tw, err := twin.New(pool, cfg.Twin, e.log)
 	if err != nil {
 		return err
 	}
 	go tw.Run(ctx)
 	srv := server.New(cfg.Server, server.Deps{
-		Log:     e.log,
-		Version: version,
-		Pool:    pool,
-		Catalog: catalog,
-		Ready:   readiness(pool),
-		Twin:    tw,
+		Log:      e.log,
+		Version:  version,
+		Pool:     pool,
+		Catalog:  catalog,
+		Tiles:    tileSvc,
+		Twin:     tw,
+		Ready:    readiness(pool),
+		Tokens:   auth.New(pool),
+		Features: features.New(pool, e.log),
 	})
 	return srv.Serve(ctx)
 }

@@ -161,6 +161,7 @@ type Batch struct {
 	rejected []Rejection
 	warnings []string
 	owned    []string
+	counted  map[string]int // rows written through Tx (Count)
 }
 
 type previous struct {
@@ -483,6 +484,10 @@ func (b *Batch) report() *Report {
 			rep.Counts[w.class] += w.rows
 			rep.Features += w.rows
 		}
+	}
+	for class, n := range b.counted {
+		rep.Counts[class] += n
+		rep.Features += n
 	}
 	if !b.bbox.empty() {
 		rep.BBox = &[4]float64{b.bbox.minX, b.bbox.minY, b.bbox.maxX, b.bbox.maxY}

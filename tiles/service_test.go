@@ -1,0 +1,474 @@
+package tiles_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/pgtest"
+	"github.com/yitu-gis/yitu/tiles"
+	"github.com/yitu-gis/yitu/tiles/tilestest"
+)
+
+func testLog(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// setup returns a service over a fresh database holding the fixture, its generalized views refreshed.
+func setup(t testing.TB, cfg tiles.Config) (*tiles.Service, *pgxpool.Pool, *spatial.CatalogStore) {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	tilestest.Import(t, pool, "fixture", 0)
+	store, err := spatial.NewCatalogStore(ctx, pool, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := tiles.New(ctx, pool, store, cfg, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RefreshStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return svc, pool, store
+}
+
+var basemap = []string{"basemap.building", "basemap.road", "basemap.water", "basemap.boundary",
+	"basemap.annotation", "basemap.control_point", "basemap.label", "pipeline.segment", "pipeline.point"}
+
+func tileAt(g *tiles.Grid, z int) tiles.Tile {
+	b := tilestest.BBox()
+	return g.At(z, (b[0]+b[2])/2, (b[1]+b[3])/2)
+}
+
+func raw(t testing.TB, r *tiles.Result) []byte {
+	t.Helper()
+	b, err := r.Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestGoldenTiles(t *testing.T) {
+	svc, _, _ := setup(t, tiles.Config{})
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		grid *tiles.Grid
+		z    int
+	}{
+		{"webmercator_z17", tiles.WebMercatorQuad, 17},
+		{"webmercator_z16", tiles.WebMercatorQuad, 16},
+		{"webmercator_z15", tiles.WebMercatorQuad, 15},
+		{"webmercator_z12", tiles.WebMercatorQuad, 12},
+		{"webmercator_z10", tiles.WebMercatorQuad, 10},
+		{"cgcs2000_z16", tiles.CGCS2000Quad, 16},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := svc.Tile(ctx, tiles.Request{Grid: c.grid, Layers: basemap, Tile: tileAt(c.grid, c.z), Principal: spatial.Anonymous})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tilestest.Golden(t, c.name, raw(t, r))
+		})
+	}
+}
+
+// TestTileContent checks what a tile holds independently of the golden files: layer names are catalog
+// ids, feature ids are row ids, exposed properties only, zoom bands honoured.
+func TestTileContent(t *testing.T) {
+	svc, pool, _ := setup(t, tiles.Config{})
+	ctx := context.Background()
+	r, err := svc.Tile(ctx, tiles.Request{Layers: basemap, Tile: tileAt(tiles.WebMercatorQuad, 16), Principal: spatial.Anonymous})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tilestest.Decode(t, raw(t, r))
+	var ids []int64
+	rows, _ := pool.Query(ctx, "SELECT id FROM basemap.building ORDER BY id")
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	b := got["basemap.building"]
+	if b == nil || len(b.Features) != len(ids) {
+		t.Fatalf("building layer has %v features, want the %d rows", b, len(ids))
+	}
+	for _, id := range ids {
+		f := b.Features[uint64(id)]
+		if f == nil {
+			t.Fatalf("building %d missing", id)
+		}
+		if _, ok := f.Properties["dataset_id"]; ok {
+			t.Error("an unexposed column is in the tile")
+		}
+		if f.Properties["structure"] != "砼" || f.Geometry.GeoJSONType() != "Polygon" {
+			t.Errorf("building %d: %v %v", id, f.Geometry.GeoJSONType(), f.Properties)
+		}
+	}
+	if _, ok := got["pipeline.point"]; !ok {
+		t.Error("pipeline.point missing at z16")
+	}
+	// z15: below the minimum zoom of points and annotations, above the generalized bands.
+	r, _ = svc.Tile(ctx, tiles.Request{Layers: basemap, Tile: tileAt(tiles.WebMercatorQuad, 15), Principal: spatial.Anonymous})
+	got = tilestest.Decode(t, raw(t, r))
+	for _, l := range []string{"pipeline.point", "basemap.annotation"} {
+		if _, ok := got[l]; ok {
+			t.Errorf("%s served below its minimum zoom", l)
+		}
+	}
+	// z10: blocks instead of buildings.
+	r, _ = svc.Tile(ctx, tiles.Request{Layers: []string{"basemap.building"}, Tile: tileAt(tiles.WebMercatorQuad, 10), Principal: spatial.Anonymous})
+	got = tilestest.Decode(t, raw(t, r))
+	if l := got["basemap.building"]; l == nil || len(l.Features) == 0 || len(l.Features) >= len(ids) {
+		t.Errorf("z10 buildings are not merged into blocks: %v", l)
+	}
+}
+
+// TestCGCS2000MatchesWebMercator: the same area in the two grids holds the same features with the
+// same properties, and their geometries agree on the ground to within a pixel or two.
+func TestCGCS2000MatchesWebMercator(t *testing.T) {
+	svc, _, _ := setup(t, tiles.Config{})
+	ctx := context.Background()
+	const z = 16
+	wm, cg := tileAt(tiles.WebMercatorQuad, z), tileAt(tiles.CGCS2000Quad, z)
+	decode := func(g *tiles.Grid, tile tiles.Tile) map[string]*tilestest.Layer {
+		r, err := svc.Tile(ctx, tiles.Request{Grid: g, Layers: basemap, Tile: tile, Principal: spatial.Anonymous})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tilestest.Decode(t, raw(t, r))
+	}
+	a, b := decode(tiles.WebMercatorQuad, wm), decode(tiles.CGCS2000Quad, cg)
+	// The fixture lies inside both tiles (checked here, or the comparison would mean nothing).
+	fb := tilestest.BBox()
+	for _, g := range []struct {
+		grid *tiles.Grid
+		tile tiles.Tile
+	}{{tiles.WebMercatorQuad, wm}, {tiles.CGCS2000Quad, cg}} {
+		tb := g.grid.LonLatBounds(g.tile)
+		if fb[0] < tb[0] || fb[1] < tb[1] || fb[2] > tb[2] || fb[3] > tb[3] {
+			t.Fatalf("the fixture %v is not inside %s tile %v %v", fb, g.grid.ID, g.tile, tb)
+		}
+	}
+	if len(a) == 0 || len(a) != len(b) {
+		t.Fatalf("layers differ: %d WebMercator, %d CGCS2000", len(a), len(b))
+	}
+	toLonLat := func(g *tiles.Grid, tile tiles.Tile, extent uint32, p orb.Point) orb.Point {
+		minx, miny, maxx, maxy := g.Bounds(tile)
+		x := minx + p[0]/float64(extent)*(maxx-minx)
+		y := maxy - p[1]/float64(extent)*(maxy-miny)
+		if g.Mercator() {
+			return orb.Point{x / 20037508.342789244 * 180, math.Atan(math.Sinh(y/20037508.342789244*math.Pi)) * 180 / math.Pi}
+		}
+		return orb.Point{x, y}
+	}
+	pixel := 360.0 / math.Pow(2, z) / 4096 // degrees of longitude per tile unit
+	for name, la := range a {
+		lb := b[name]
+		if lb == nil || len(la.Features) != len(lb.Features) {
+			t.Errorf("%s: %d features in WebMercator, %v in CGCS2000", name, len(la.Features), lb)
+			continue
+		}
+		for id, fa := range la.Features {
+			fbb := lb.Features[id]
+			if fbb == nil {
+				t.Errorf("%s feature %d missing in CGCS2000", name, id)
+				continue
+			}
+			if !equalProps(fa.Properties, fbb.Properties) {
+				t.Errorf("%s feature %d: properties %v vs %v", name, id, fa.Properties, fbb.Properties)
+			}
+			ca := orb.Bound.Center(boundLonLat(fa, func(p orb.Point) orb.Point { return toLonLat(tiles.WebMercatorQuad, wm, la.Extent, p) }))
+			cb := orb.Bound.Center(boundLonLat(fbb, func(p orb.Point) orb.Point { return toLonLat(tiles.CGCS2000Quad, cg, lb.Extent, p) }))
+			if math.Abs(ca[0]-cb[0]) > 3*pixel || math.Abs(ca[1]-cb[1]) > 3*pixel {
+				t.Errorf("%s feature %d: centre %v in WebMercator, %v in CGCS2000", name, id, ca, cb)
+			}
+		}
+	}
+}
+
+func equalProps(a, b geojson.Properties) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func boundLonLat(f *geojson.Feature, proj func(orb.Point) orb.Point) orb.Bound {
+	b := f.Geometry.Bound()
+	return orb.MultiPoint{proj(b.Min), proj(b.Max)}.Bound()
+}
+
+// TestPurgeOnReimport: a cached tile stays as it was until the re-import's notification arrives, then
+// exactly the touched tiles go and the new content is served; viewers hear of it.
+func TestPurgeOnReimport(t *testing.T) {
+	svc, pool, _ := setup(t, tiles.Config{CacheMB: 16})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sub, _ := svc.Events().Subscribe(0)
+	defer sub.Close()
+	go svc.Run(ctx)
+	// Wait until the listener runs: it announces nothing, so probe with a change of our own.
+	waitEvent(t, sub, func(ch spatial.Change) bool { return ch.Reason == "probe" }, func() {
+		spatial.NotifyChange(ctx, pool, spatial.Change{Layers: []string{"basemap.other"}, Reason: "probe"})
+	})
+	req := tiles.Request{Layers: []string{"basemap.building"}, Tile: tileAt(tiles.WebMercatorQuad, 17), Principal: spatial.Anonymous}
+	far := req
+	far.Tile = tiles.Tile{Z: 17, X: req.Tile.X + 100, Y: req.Tile.Y}
+	before, err := svc.Tile(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Tile(ctx, far); err != nil {
+		t.Fatal(err)
+	}
+	// The data changes without a notification: the cache still serves the old tile.
+	if _, err := pool.Exec(ctx, "UPDATE basemap.building SET name = name || '改'"); err != nil {
+		t.Fatal(err)
+	}
+	stale, _ := svc.Tile(ctx, req)
+	if stale.ETag != before.ETag {
+		t.Fatal("the tile changed before any change notification: it was not served from the cache")
+	}
+	misses := svc.Stats().Misses
+	// The re-import notifies: the tile is purged and re-rendered with the new data.
+	waitEvent(t, sub, func(ch spatial.Change) bool { return ch.Reason == "import" }, func() {
+		tilestest.Import(t, pool, "fixture", 3)
+	})
+	after, err := svc.Tile(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.ETag == before.ETag {
+		t.Fatal("the tile did not change after the re-import")
+	}
+	got := tilestest.Decode(t, raw(t, after))
+	found := false
+	for _, f := range got["basemap.building"].Features {
+		found = found || f.Properties["name"] == "1号楼-3"
+	}
+	if !found {
+		t.Error("the re-imported building name is not in the tile")
+	}
+	if _, err := svc.Tile(ctx, far); err != nil {
+		t.Fatal(err)
+	}
+	if m := svc.Stats().Misses - misses; m != 1 {
+		t.Errorf("%d misses after the re-import, want 1: the far tile must stay cached", m)
+	}
+}
+
+func waitEvent(t *testing.T, sub *tiles.Subscription, match func(spatial.Change) bool, do func()) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	do()
+	for {
+		select {
+		case e := <-sub.C:
+			if match(e.Change) {
+				return
+			}
+		case <-tick.C:
+			if t.Name() != "" && e2eProbe(do) {
+				continue
+			}
+		case <-deadline:
+			t.Fatal("no matching change event within 20 s")
+		}
+	}
+}
+
+// e2eProbe repeats an idempotent probe while the listener is starting.
+func e2eProbe(do func()) bool { do(); return true }
+
+// TestGeneralizedRefresh: a re-import refreshes the low-zoom views and purges their tiles again.
+func TestGeneralizedRefresh(t *testing.T) {
+	svc, pool, _ := setup(t, tiles.Config{CacheMB: 16})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sub, _ := svc.Events().Subscribe(0)
+	defer sub.Close()
+	go svc.Run(ctx)
+	req := tiles.Request{Layers: []string{"basemap.label"}, Tile: tileAt(tiles.WebMercatorQuad, 14), Principal: spatial.Anonymous}
+	before, err := svc.Tile(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, sub, func(ch spatial.Change) bool {
+		return ch.Reason == tiles.ReasonGeneralized && len(ch.Layers) == 1 && ch.Layers[0] == "basemap.label"
+	}, func() { tilestest.Import(t, pool, "fixture", 5) })
+	after, err := svc.Tile(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[any]bool{}
+	for _, f := range tilestest.Decode(t, raw(t, after))["basemap.label"].Features {
+		names[f.Properties["name"]] = true
+	}
+	if after.ETag == before.ETag || !names["1号楼-5"] {
+		t.Errorf("label points not refreshed after the re-import: %v", names)
+	}
+}
+
+// TestSingleFlight: concurrent misses for one tile run one query.
+func TestSingleFlight(t *testing.T) {
+	svc, _, _ := setup(t, tiles.Config{CacheMB: 16})
+	req := tiles.Request{Layers: basemap, Tile: tileAt(tiles.WebMercatorQuad, 16), Principal: spatial.Anonymous}
+	var wg sync.WaitGroup
+	etags := make([]string, 20)
+	for i := range etags {
+		wg.Go(func() {
+			r, err := svc.Tile(context.Background(), req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			etags[i] = r.ETag
+		})
+	}
+	wg.Wait()
+	st := svc.Stats()
+	// Every request either hit the cache, or joined the one query, or ran it.
+	if st.Hits+st.Shared != 19 || st.Misses-st.Shared != 1 {
+		t.Errorf("stats %+v: want one query for 20 concurrent requests", st)
+	}
+	for _, e := range etags {
+		if e != etags[0] {
+			t.Fatal("requests got different tiles")
+		}
+	}
+}
+
+// TestLayerTimeout: a layer over its budget fails the tile with a TimeoutError naming the layer.
+func TestLayerTimeout(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	_, err := pool.Exec(ctx, `
+		CREATE FUNCTION public.slow_tile(z integer, x integer, y integer, params jsonb) RETURNS bytea
+		LANGUAGE sql AS $$ SELECT pg_sleep(5)::text::bytea $$;
+		INSERT INTO catalog.layer (id, title_zh, title_en, kind, schema_name, function_name)
+		VALUES ('reference.slow', '慢', 'Slow', 'function', 'public', 'slow_tile')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := spatial.NewCatalogStore(ctx, pool, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := tiles.New(ctx, pool, store, tiles.Config{LayerTimeout: 300 * time.Millisecond}, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Tile(ctx, tiles.Request{Layers: []string{"basemap.road", "reference.slow"}, Tile: tiles.Tile{Z: 14, X: 13651, Y: 6283}, Principal: spatial.Anonymous})
+	var te *spatial.TimeoutError
+	if !errors.As(err, &te) || te.Subject != "reference.slow" {
+		t.Fatalf("err = %v, want a TimeoutError naming reference.slow", err)
+	}
+}
+
+// TestNewLayerWithoutRestart: a layer added to the catalog serves tiles after the NOTIFY reload.
+func TestNewLayerWithoutRestart(t *testing.T) {
+	svc, pool, store := setup(t, tiles.Config{CacheMB: 16})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go store.Run(ctx)
+	_, err := pool.Exec(ctx, `
+		CREATE TABLE public.poi (id serial PRIMARY KEY, title text, geom geometry(Point, 4490),
+			geom_3857 geometry(Point, 3857) GENERATED ALWAYS AS (ST_Transform(geom, 3857)) STORED);
+		INSERT INTO public.poi (title, geom) VALUES ('莱州站', ST_SetSRID(ST_MakePoint(119.943, 37.182), 4490))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := tiles.Request{Layers: []string{"reference.poi"}, Tile: tileAt(tiles.WebMercatorQuad, 16), Principal: spatial.Anonymous}
+	if _, err := svc.Tile(ctx, req); !errors.Is(err, spatial.ErrNotFound) {
+		t.Fatalf("before: %v, want not found", err)
+	}
+	sub, _ := svc.Events().Subscribe(0)
+	defer sub.Close()
+	waitEvent(t, sub, func(ch spatial.Change) bool { return ch.Reason == "catalog" }, func() {
+		pool.Exec(ctx, `INSERT INTO catalog.layer (id, title_zh, title_en, theme, schema_name, table_name, geometry_type, properties)
+			VALUES ('reference.poi', '兴趣点', 'Points of interest', 'reference', 'public', 'poi', 'Point',
+			        '[{"name":"title","title_zh":"名称","title_en":"Title","type":"string"}]') ON CONFLICT DO NOTHING`)
+	})
+	r, err := svc.Tile(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := tilestest.Decode(t, raw(t, r))["reference.poi"]
+	if l == nil || len(l.Features) != 1 || l.Features[1].Properties["title"] != "莱州站" {
+		t.Fatalf("new layer tile = %v", l)
+	}
+}
+
+// TestDiscovery: tables in configured schemas serve tiles without a catalog row.
+func TestDiscovery(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	_, err := pool.Exec(ctx, `CREATE SCHEMA survey;
+		CREATE TABLE survey.parcel (gid serial PRIMARY KEY, owner text, area real, geom geometry(Polygon, 4490));
+		INSERT INTO survey.parcel (owner, area, geom) VALUES ('莱州市自然资源局', 812.5,
+			ST_GeomFromText('POLYGON((119.941 37.181, 119.942 37.181, 119.942 37.182, 119.941 37.182, 119.941 37.181))', 4490))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, _ := spatial.NewCatalogStore(ctx, pool, testLog(t))
+	svc, err := tiles.New(ctx, pool, store, tiles.Config{DiscoverSchemas: []string{"survey"}}, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.Tile(ctx, tiles.Request{Layers: []string{"survey.parcel"}, Tile: tileAt(tiles.WebMercatorQuad, 15), Principal: spatial.Anonymous})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := tilestest.Decode(t, raw(t, r))["survey.parcel"]
+	if l == nil || len(l.Features) != 1 || l.Features[1].Properties["owner"] != "莱州市自然资源局" {
+		t.Fatalf("discovered layer tile = %v", l)
+	}
+}
+
+func TestPermissions(t *testing.T) {
+	svc, pool, store := setup(t, tiles.Config{})
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, "UPDATE catalog.layer SET read_roles = '{planner}' WHERE id = 'pipeline.segment'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	req := tiles.Request{Layers: []string{"basemap.road", "pipeline.segment"}, Tile: tileAt(tiles.WebMercatorQuad, 16), Principal: spatial.Anonymous}
+	if _, err := svc.Tile(ctx, req); !errors.Is(err, spatial.ErrUnauthorized) {
+		t.Errorf("anonymous: %v, want unauthorized", err)
+	}
+	req.Principal = spatial.Principal{Subject: "zhang", Roles: []string{"surveyor"}}
+	if _, err := svc.Tile(ctx, req); !errors.Is(err, spatial.ErrForbidden) {
+		t.Errorf("surveyor: %v, want forbidden", err)
+	}
+	req.Principal = spatial.Principal{Subject: "li", Roles: []string{"planner"}}
+	if _, err := svc.Tile(ctx, req); err != nil {
+		t.Errorf("planner: %v", err)
+	}
+}
