@@ -17,8 +17,9 @@ setup: ## Debian packages and Go modules the build, the server and the tests nee
 	@[ -d twin/glb/validator/node_modules/gltf-validator ] || (cd twin/glb/validator && npm ci --no-audit --no-fund)
 	@[ -d tiles/testdata/js/node_modules ] || npm ci --prefix tiles/testdata/js --no-audit --no-fund --silent
 
-frontend: ## build the viewer into frontend/dist (embedded in the binary) when it exists
-	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; fi
+frontend: ## build the viewer into frontend/dist (embedded in the binary); npm ci only when the lockfile changed
+	@cd frontend && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
+	cd frontend && npm run --silent build
 
 build: frontend binary
 
@@ -31,8 +32,9 @@ run: setup build ## start PostGIS, migrate, (load the demo city) and serve on :8
 	$(BIN) demo --if-empty
 	$(BIN) serve
 
-test: setup ## unit, integration (real PostGIS), golden and browser tests
+test: setup frontend ## unit, integration (real PostGIS), golden and browser tests
 	$(PG) start
+	cd frontend && npm run --silent test
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	docker-compose -f docker-compose.yml config -q
@@ -57,4 +59,5 @@ lint:
 	else echo "staticcheck did not install from the module proxy; skipped"; fi
 
 clean:
-	rm -rf bin frontend/dist
+	rm -rf bin
+	find frontend/dist -mindepth 1 -not -name .gitkeep -delete

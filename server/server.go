@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"strconv"
@@ -51,6 +52,8 @@ type Deps struct {
 	Features *features.Store
 	// Twin serves 3D Tiles (/3dtiles); nil: no 3D routes.
 	Twin *twin.Service
+	// Viewer is the built one-map viewer (frontend.Files()), served under /map/; nil serves none.
+	Viewer fs.FS
 }
 
 // Server is the HTTP edge.
@@ -91,6 +94,9 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	// The viewer first: a browser asking for / is sent to the map; API clients fall through.
+	s.registerCatalog()
+	s.registerViewer()
 	if deps.Tiles != nil {
 		s.tileRoutes()
 	}
@@ -180,7 +186,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 }
 
 // bodySize is the size of the response body, -1 for a streamed one (reading a stream's Body() would
-// buffer it whole).
+// block until the stream ends: /events, streamed feature collections).
 func bodySize(c *fiber.Ctx) int {
 	if c.Response().IsBodyStream() {
 		return -1

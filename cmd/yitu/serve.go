@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/yitu-gis/yitu/frontend"
 	"github.com/yitu-gis/yitu/migrations"
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
@@ -65,6 +66,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Ready:    readiness(pool),
 		Tokens:   auth.New(pool),
 		Features: features.New(pool, e.log),
+		Viewer:   frontend.Files(),
 	})
 	return srv.Serve(ctx)
 }
