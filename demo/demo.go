@@ -22,6 +22,7 @@ type Files struct {
 	// HeightOffset is twin.height_offset, which Load applies to the oblique set's normal heights
 	// (nil: not configured, and the import report says so). The caller sets it before Load.
 	HeightOffset *float64
+	CityJSON     string // the core blocks' LoD2 buildings, CityJSON 2.0, EPSG:4528
 	Stats        Stats
 }
 
@@ -66,6 +67,14 @@ func Generate(dir string, o Options) (*Files, error) {
 	}
 	f.Oblique = filepath.Join(dir, ObliqueFolder)
 	if f.Stats.ObliqueTiles, f.Stats.ObliqueBuilding, err = c.writeOblique(f.Oblique); err != nil {
+		return nil, err
+	}
+	f.CityJSON = filepath.Join(dir, CityJSONFile)
+	if err := writeFile(f.CityJSON, func(w *bufio.Writer) error {
+		n, err := c.writeCityJSON(w)
+		f.Stats.CIMBuildings = n
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	return f, nil

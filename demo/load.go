@@ -46,6 +46,7 @@ func Load(ctx context.Context, l *loader.Loader, f *Files, progress io.Writer, l
 		{Path: pipes, As: "pipeline", SRS: SourceCRS, Encoding: "gbk", Dataset: PipelineDataset},
 		{Path: f.Boundary, As: "boundary", Dataset: DistrictDataset},
 		{Path: f.Oblique, Dataset: ObliqueDataset, HeightOffset: f.HeightOffset}, // georeferenced by its metadata.xml
+		{Path: f.CityJSON, Dataset: CIMDataset},                                  // CRS from the file (EPSG:4528)
 	}
 	var reports []*loader.Report
 	var errs []error

@@ -241,15 +241,15 @@ const storey = 3.0
 func (c *city) photoArea() (i0, j0 int) { return c.n/2 - 3, c.n/2 - 1 }
 
 // photograph keeps the buildings of a block the oblique set covers (called as the base map draws them).
-func (c *city) photograph(i, j int, bds []building) {
+func (c *city) photograph(i, j int, bd building) {
 	i0, j0 := c.photoArea()
-	if i < i0 || i >= i0+3 || j < j0 || j >= j0+2 || len(bds) == 0 {
+	if i < i0 || i >= i0+3 || j < j0 || j >= j0+2 {
 		return
 	}
 	if c.photo == nil {
 		c.photo = map[[2]int][]building{}
 	}
-	c.photo[[2]int{i, j}] = bds
+	c.photo[[2]int{i, j}] = append(c.photo[[2]int{i, j}], bd)
 }
 
 // writeOblique writes the oblique set of the photographed blocks (EPSG:4528, origin at the area's
