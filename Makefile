@@ -14,10 +14,12 @@ all: build
 setup: ## Debian packages and Go modules the build, the server and the tests need
 	scripts/setup
 	$(GO) mod download
-	npm ci --prefix tiles/testdata/js --no-audit --no-fund --silent
+	@[ -d twin/glb/validator/node_modules/gltf-validator ] || (cd twin/glb/validator && npm ci --no-audit --no-fund)
+	@[ -d tiles/testdata/js/node_modules ] || npm ci --prefix tiles/testdata/js --no-audit --no-fund --silent
 
-frontend: ## build the viewer into frontend/dist (embedded in the binary) when it exists
-	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; fi
+frontend: ## build the viewer into frontend/dist (embedded in the binary); npm ci only when the lockfile changed
+	@cd frontend && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
+	cd frontend && npm run --silent build
 
 build: frontend binary
 
@@ -27,17 +29,19 @@ binary: ## the Go binary alone, version-stamped
 run: setup build ## start PostGIS, migrate, (load the demo city) and serve on :8080
 	$(PG) start
 	$(BIN) migrate up
+	$(BIN) demo --if-empty
 	$(BIN) serve
 
-test: setup ## unit, integration (real PostGIS), golden and browser tests
+test: setup frontend ## unit, integration (real PostGIS), golden and browser tests
 	$(PG) start
+	cd frontend && npm run --silent test
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	docker-compose -f docker-compose.yml config -q
 
-bench: setup build ## benchmarks that print their figures
+bench: setup build ## benchmarks that print their figures (features side by side with pg_featureserv, tiles with tegola)
 	$(PG) start
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	PG_FEATURESERV="$$(scripts/pg-featureserv || true)" $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
 	BIN=$(BIN) scripts/bench-tiles
 
 FUZZTIME ?= 30s
@@ -56,4 +60,5 @@ lint:
 	else echo "staticcheck did not install from the module proxy; skipped"; fi
 
 clean:
-	rm -rf bin frontend/dist
+	rm -rf bin
+	find frontend/dist -mindepth 1 -not -name .gitkeep -delete

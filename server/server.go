@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"strconv"
@@ -21,7 +22,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/auth"
+	"github.com/yitu-gis/yitu/spatial/features"
 	"github.com/yitu-gis/yitu/tiles"
+	"github.com/yitu-gis/yitu/twin"
 )
 
 // Config is the HTTP server's part of the configuration.
@@ -42,6 +46,14 @@ type Deps struct {
 	Tiles   *tiles.Service // vector tiles, styles, glyphs, sprites, /events; nil: not served
 	// Ready reports whether the server can serve: database reachable, schema current.
 	Ready func(context.Context) error
+	// Tokens authenticate "Authorization: Bearer" requests (nil: everyone is anonymous).
+	Tokens *auth.Tokens
+	// Features serves OGC API – Features, search and identify (nil: not served).
+	Features *features.Store
+	// Twin serves 3D Tiles (/3dtiles); nil: no 3D routes.
+	Twin *twin.Service
+	// Viewer is the built one-map viewer (frontend.Files()), served under /map/; nil serves none.
+	Viewer fs.FS
 }
 
 // Server is the HTTP edge.
@@ -77,13 +89,19 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Use(requestid.New(requestid.Config{ContextKey: requestIDKey}))
 	s.app.Use(s.observe)
 	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	s.app.Use(s.authenticate)
 
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	// The viewer first: a browser asking for / is sent to the map; API clients fall through.
+	s.registerCatalog()
+	s.registerViewer()
 	if deps.Tiles != nil {
 		s.tileRoutes()
 	}
+	s.registerFeatures()
+	s.registerTwin()
 	return s
 }
 
@@ -151,10 +169,6 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if route == "/" && c.Path() != "/" { // no route matched: keep raw paths out of the labels
 		route = "unmatched"
 	}
-	size := -1 // a streamed body (the /events stream) is never read here: that would block until it ends
-	if !c.Response().IsBodyStream() {
-		size = len(c.Response().Body())
-	}
 	elapsed := time.Since(start)
 	s.metrics.requests.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(route, c.Method()).Observe(elapsed.Seconds())
@@ -164,11 +178,20 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		slog.String("path", c.Path()),
 		slog.String("route", route),
 		slog.Int("status", status),
-		slog.Int("bytes", size),
+		slog.Int("bytes", bodySize(c)),
 		slog.Duration("duration", elapsed),
 		slog.String("remote", c.IP()),
 	)
 	return nil
+}
+
+// bodySize is the size of the response body, -1 for a streamed one (reading a stream's Body() would
+// block until the stream ends: /events, streamed feature collections).
+func bodySize(c *fiber.Ctx) int {
+	if c.Response().IsBodyStream() {
+		return -1
+	}
+	return len(c.Response().Body())
 }
 
 func (s *Server) logPanic(c *fiber.Ctx, e any) {

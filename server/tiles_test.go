@@ -188,14 +188,14 @@ func TestTileTimeoutNamesTheLayer(t *testing.T) {
 	pool := pgtest.New(t)
 	_, err := pool.Exec(ctx, `
 		CREATE FUNCTION public.slow_tile(z integer, x integer, y integer, params jsonb) RETURNS bytea
-		LANGUAGE sql AS $$ SELECT pg_sleep(5)::text::bytea $$;
+		LANGUAGE sql AS $$ SELECT pg_sleep(60)::text::bytea $$;
 		INSERT INTO catalog.layer (id, title_zh, title_en, kind, schema_name, function_name)
 		VALUES ('reference.slow', '慢', 'Slow', 'function', 'public', 'slow_tile')`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	store, _ := spatial.NewCatalogStore(ctx, pool, nil2log())
-	svc, err := tiles.New(ctx, pool, store, tiles.Config{LayerTimeout: 200 * time.Millisecond}, nil2log())
+	svc, err := tiles.New(ctx, pool, store, tiles.Config{LayerTimeout: 3 * time.Second}, nil2log())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -369,7 +369,7 @@ func TestLayerTimeout(t *testing.T) {
 	pool := pgtest.New(t)
 	_, err := pool.Exec(ctx, `
 		CREATE FUNCTION public.slow_tile(z integer, x integer, y integer, params jsonb) RETURNS bytea
-		LANGUAGE sql AS $$ SELECT pg_sleep(5)::text::bytea $$;
+		LANGUAGE sql AS $$ SELECT pg_sleep(60)::text::bytea $$;
 		INSERT INTO catalog.layer (id, title_zh, title_en, kind, schema_name, function_name)
 		VALUES ('reference.slow', '慢', 'Slow', 'function', 'public', 'slow_tile')`)
 	if err != nil {
@@ -379,7 +379,7 @@ func TestLayerTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := tiles.New(ctx, pool, store, tiles.Config{LayerTimeout: 300 * time.Millisecond}, testLog(t))
+	svc, err := tiles.New(ctx, pool, store, tiles.Config{LayerTimeout: 3 * time.Second}, testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/tiles"
+	"github.com/yitu-gis/yitu/twin"
 )
 
 // Config is Yitu's whole configuration, loaded once: defaults, then the YAML file (yitu.yaml in the
@@ -28,6 +29,7 @@ type Config struct {
 	Server   server.Config    `yaml:"server"`
 	Tiles    tiles.Config     `yaml:"tiles"`
 	Log      LogConfig        `yaml:"log"`
+	Twin     twin.Config      `yaml:"twin"`
 }
 
 // LogConfig configures the structured log on stderr.
@@ -53,6 +55,7 @@ func defaultConfig() Config {
 		},
 		Tiles: tiles.DefaultConfig(),
 		Log:   LogConfig{Level: "info", Format: "text"},
+		Twin:  twin.DefaultConfig(),
 	}
 }
 
@@ -127,7 +130,7 @@ func (c *Config) validate() error {
 	if c.Database.URL == "" {
 		return errors.New("database.url is empty; set DATABASE_URL or database.url in yitu.yaml")
 	}
-	return nil
+	return c.Twin.Validate()
 }
 
 // Redacted returns a copy that is safe to log: passwords are replaced.

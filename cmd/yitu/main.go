@@ -34,10 +34,13 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "[--addr :8080]", "run the HTTP server (tiles, features, 3D, live, viewer)", cmdServe},
+		{"demo", "[--if-empty]", "generate the Laizhou demo city as survey files and import them", cmdDemo},
+		{"import", "<file-or-folder>", "import survey data (DXF, Shapefile, GeoPackage, GeoJSON, CJJ 61 tables, EPANET); exit 1 = refused", cmdImport},
 		{"migrate", "[up|down|status]", "bring the database schema up to date (or roll back one step, or list)", cmdMigrate},
 		{"seed", "[--layers L] [--bbox …] [--zooms a-b]", "render tiles into the disk cache ahead of use", cmdSeed},
-		{"export", "pmtiles [--layers L] [--bbox …] [--zooms a-b] OUT", "write tiles to a PMTiles archive for offline use", cmdExport},
 		{"config", "", "print the effective configuration (passwords redacted)", cmdConfig},
+		{"token", "create|revoke --subject S", "create an API token (printed once) or revoke a subject's tokens", cmdToken},
+		{"export", "3dtiles TILESET DIR | pmtiles OUT", "write a 3D tileset to a folder, or vector tiles to a PMTiles archive", cmdExport},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

@@ -8,10 +8,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/yitu-gis/yitu/frontend"
 	"github.com/yitu-gis/yitu/migrations"
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/auth"
+	"github.com/yitu-gis/yitu/spatial/features"
 	"github.com/yitu-gis/yitu/tiles"
+	"github.com/yitu-gis/yitu/twin"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -47,13 +51,22 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	go catalog.Run(ctx)
 	go tileSvc.Run(ctx)
+	tw, err := twin.New(pool, cfg.Twin, e.log)
+	if err != nil {
+		return err
+	}
+	go tw.Run(ctx)
 	srv := server.New(cfg.Server, server.Deps{
-		Log:     e.log,
-		Version: version,
-		Pool:    pool,
-		Catalog: catalog,
-		Tiles:   tileSvc,
-		Ready:   readiness(pool),
+		Log:      e.log,
+		Version:  version,
+		Pool:     pool,
+		Catalog:  catalog,
+		Tiles:    tileSvc,
+		Twin:     tw,
+		Ready:    readiness(pool),
+		Tokens:   auth.New(pool),
+		Features: features.New(pool, e.log),
+		Viewer:   frontend.Files(),
 	})
 	return srv.Serve(ctx)
 }

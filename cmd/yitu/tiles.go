@@ -148,10 +148,8 @@ func cmdSeed(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func cmdExport(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "pmtiles" {
-		return usageError{"usage: yitu export pmtiles --layers L --bbox minlon,minlat,maxlon,maxlat --zooms a-b OUT.pmtiles"}
-	}
+// cmdExportPMTiles is `yitu export pmtiles [--layers L] [--bbox …] [--zooms a-b] OUT.pmtiles`.
+func cmdExportPMTiles(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "export pmtiles")
 	var tf tileFlags
 	tf.register(f)

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/yitu-gis/yitu/importers"
+	"github.com/yitu-gis/yitu/importers/loader"
+	"github.com/yitu-gis/yitu/importers/oblique"
+	"github.com/yitu-gis/yitu/migrations"
+	"github.com/yitu-gis/yitu/spatial"
+)
+
+// homeLon is the longitude of the county Yitu is set up for (Laizhou), for Gauss-Krüger zone guesses.
+const homeLon = 119.94
+
+// cmdImport is `yitu import <file-or-folder>`: exit 0 imported, 1 refused (nothing written), 2 usage.
+func cmdImport(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "import")
+	as := f.String("as", "", "what the data is when its content cannot say: "+strings.Join(importers.Kinds, ", "))
+	srs := f.String("srs", "", "source CRS: EPSG:4528, EPSG:4549, 4490, 4326, 3857, gcj02, local:<grid.yaml>; for 3D models also ENU:lat,lon (default: from the file, metadata.xml)")
+	origin := f.String("origin", "", "3D models (OBJ, OSGB) without metadata.xml: the point their coordinates are relative to, x,y[,z] in --srs")
+	encoding := f.String("encoding", "", "text encoding of the source: gbk or utf-8 (default: from the file, else detected)")
+	dataset := f.String("dataset", "", "dataset name; importing the same name again replaces it (default: the file name)")
+	report := f.String("report", "", "write the import report (counts, rejections with reasons) to this JSON file")
+	dryRun := f.Bool("dry-run", false, "parse and validate, write nothing")
+	maxRejects := f.Int("max-rejects", 0, "rejected features tolerated before the import is refused (0: all or nothing)")
+	cfg, err := f.load(e, args, nil)
+	if err != nil {
+		return err
+	}
+	if f.NArg() != 1 {
+		return usageError{"import takes one file or folder: yitu import <file-or-folder> [flags]"}
+	}
+	if _, err := os.Stat(f.Arg(0)); err != nil {
+		return usageError{fmt.Sprintf("%s: no such file or folder", f.Arg(0))}
+	}
+	pool, err := spatial.Open(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrations.Check(ctx, pool); err != nil {
+		return err
+	}
+	req := importers.Request{Path: f.Arg(0), As: *as, SRS: *srs, Encoding: *encoding, Dataset: *dataset,
+		DryRun: *dryRun, MaxRejects: *maxRejects, Progress: e.stderr, HomeLon: homeLon}
+	if off, ok := cfg.Twin.Offset(); ok {
+		req.HeightOffset = &off
+	}
+	if *origin != "" {
+		o, err := oblique.ParseOrigin(*origin)
+		if err != nil {
+			return usageError{fmt.Sprintf("--origin %q: %v", *origin, err)}
+		}
+		req.Origin = &o
+	}
+	results, err := importers.Run(ctx, loader.New(pool, e.log), importers.Formats(), req, e.log)
+	if err != nil {
+		var inv *spatial.InvalidError
+		if errors.As(err, &inv) {
+			return usageError{err.Error()}
+		}
+		return exitError{1, err}
+	}
+	var reports []*loader.Report
+	var failed []error
+	for _, r := range results {
+		if r.Report != nil {
+			printReport(e.stdout, r.Report)
+			reports = append(reports, r.Report)
+		}
+		var inv *spatial.InvalidError
+		if errors.As(r.Err, &inv) { // a flag this format cannot take (--srs outside the registry)
+			return usageError{r.Err.Error()}
+		}
+		if r.Err != nil {
+			failed = append(failed, r.Err) // names the dataset and the file
+		}
+	}
+	if *report != "" {
+		var v any = reports
+		if len(reports) == 1 {
+			v = reports[0]
+		}
+		b, _ := json.MarshalIndent(v, "", "  ")
+		if err := os.WriteFile(*report, append(b, '\n'), 0o644); err != nil {
+			return exitError{1, fmt.Errorf("writing the report: %w", err)}
+		}
+	}
+	if len(failed) > 0 {
+		return exitError{1, errors.Join(failed...)}
+	}
+	return nil
+}
+
+// printReport prints what an import did, for people.
+func printReport(w io.Writer, r *loader.Report) {
+	verb := "imported"
+	switch {
+	case r.Refused:
+		verb = "REFUSED, nothing written:"
+	case r.DryRun:
+		verb = "checked (dry run, nothing written):"
+	}
+	fmt.Fprintf(w, "%s %s %q (%s, %s, from %s): %d features in %.1f s\n", "导入", verb, r.Dataset, r.Format, r.Kind, r.SourceCRS, r.Features, r.Seconds)
+	classes := make([]string, 0, len(r.Counts))
+	for c := range r.Counts {
+		classes = append(classes, c)
+	}
+	sort.Strings(classes)
+	for _, c := range classes {
+		fmt.Fprintf(w, "  %-24s %d\n", c, r.Counts[c])
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "  note: %s\n", warn)
+	}
+	if n := len(r.Rejected); n > 0 {
+		fmt.Fprintf(w, "  %d rejected:\n", n)
+		for i, rej := range r.Rejected {
+			if i == 20 {
+				fmt.Fprintf(w, "    … %d more (--report FILE lists every one)\n", n-20)
+				break
+			}
+			fmt.Fprintf(w, "    %s\n", rej)
+		}
+	}
+}

@@ -1,0 +1,183 @@
+// End-to-end test of the one-map viewer in Debian's Chromium, driven by playwright-core. The Go test
+// (frontend/e2e_test.go) starts `yitu serve` over a database with the city loaded and runs this script
+// with YITU_URL (the server), YITU_ARTIFACTS (where screenshots go) and YITU_EXPECT (JSON: what the
+// database holds: a building, a road, a pipe and the checks to run). It prints one line per check and
+// a closing summary, and exits 1 when any check failed.
+import { chromium } from 'playwright-core';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const base = process.env.YITU_URL;
+const artifacts = process.env.YITU_ARTIFACTS;
+const expect = JSON.parse(process.env.YITU_EXPECT ?? '{}');
+if (!base || !artifacts) throw new Error('YITU_URL and YITU_ARTIFACTS must be set');
+mkdirSync(artifacts, { recursive: true });
+const origin = new URL(base).origin;
+const slow = 120_000; // software WebGL on a shared 2-core machine is slow; these are limits, not assertions
+
+const profile = mkdtempSync(join(tmpdir(), 'yitu-chromium-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+  ],
+  viewport: { width: 1280, height: 800 },
+  locale: 'zh-CN',
+  acceptDownloads: true,
+});
+const page = ctx.pages()[0] ?? (await ctx.newPage());
+page.setDefaultTimeout(slow);
+
+const problems = []; // console errors, failed requests, requests leaving the server
+page.on('console', (m) => {
+  if (m.type() === 'error') problems.push(`console error: ${m.text()} (${m.location().url})`);
+});
+page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+page.on('requestfailed', (r) => {
+  const why = r.failure()?.errorText ?? '';
+  if (!why.includes('ERR_ABORTED')) problems.push(`request failed: ${r.url()} ${why}`);
+});
+page.on('response', (r) => {
+  if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+});
+page.on('request', (r) => {
+  const u = r.url();
+  if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`external request: ${u}`);
+});
+
+const results = [];
+let n = 0;
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    const note = await fn();
+    results.push({ name, ok: true, note });
+    console.log(`ok   ${name}${note ? ` (${note})` : ''} ${Date.now() - t0} ms`);
+  } catch (e) {
+    results.push({ name, ok: false, note: e.message });
+    console.log(`FAIL ${name}: ${e.message.split('\n')[0]}`);
+  }
+  await shot(name);
+}
+async function shot(name) {
+  n++;
+  await page.screenshot({ path: join(artifacts, `${String(n).padStart(2, '0')}-${name}.png`) }).catch(() => {});
+}
+const wants = (c) => !expect.checks || expect.checks.includes(c);
+
+/** Share of pixels of an element's screenshot that differ from its commonest colour, and the colour count. */
+async function inkOf(selector) {
+  const png = await page.locator(selector).screenshot();
+  return page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const counts = new Map();
+    for (let i = 0; i < d.length; i += 4) {
+      const k = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    const top = Math.max(...counts.values());
+    return { ink: 1 - top / (d.length / 4), colours: counts.size };
+  }, png.toString('base64'));
+}
+
+function hashView() {
+  return page.evaluate(() => {
+    const m = /map=([\d.]+)\/(-?[\d.]+)\/(-?[\d.]+)/.exec(location.hash);
+    return m ? { zoom: +m[1], lat: +m[2], lon: +m[3] } : null;
+  });
+}
+
+const metres = (a, b) => {
+  const k = Math.PI / 180;
+  const x = (b.lon - a.lon) * k * Math.cos(((a.lat + b.lat) / 2) * k);
+  const y = (b.lat - a.lat) * k;
+  return Math.hypot(x, y) * 6371008;
+};
+
+let firstView = null;
+const start = expect.building ?? expect.start;
+await check('page loads and the map draws', async () => {
+  const t0 = Date.now();
+  await page.goto(`${base}/map/#map=18/${start.lat}/${start.lon}`, { waitUntil: 'domcontentloaded' });
+  await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
+  firstView = Date.now() - t0;
+  const groups = await page.locator('.layer-group .group-title').allTextContents();
+  if (!groups.includes('基础底图')) throw new Error(`layer tree groups ${JSON.stringify(groups)} lack 基础底图`);
+  const nav = await page.evaluate(() => {
+    const e = performance.getEntriesByType('navigation')[0];
+    return Math.round(e.domContentLoadedEventEnd);
+  });
+  return `first view in ${firstView} ms, DOMContentLoaded at ${nav} ms`;
+});
+
+if (wants('tiles')) await check('base map tiles render', async () => {
+  const { ink, colours } = await inkOf('[data-testid=map2d] canvas');
+  if (ink < 0.02 || colours < 8) throw new Error(`the map canvas looks blank: ${(ink * 100).toFixed(1)}% ink, ${colours} colours`);
+  return `${(ink * 100).toFixed(1)}% ink, ${colours} colours`;
+});
+
+if (wants('identify')) await check('clicking a known building shows its attributes', async () => {
+  const box = await page.locator('[data-testid=map2d] canvas').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  const panel = page.locator('.attributes');
+  await panel.locator('td[data-field=id]', { hasText: new RegExp(`^${expect.building.id}$`) }).waitFor();
+  const text = await panel.innerText();
+  for (const w of expect.building.text ?? []) if (!text.includes(w)) throw new Error(`the attributes panel lacks ${w}: ${text}`);
+  return `building ${expect.building.id}`;
+});
+
+if (wants('search')) await check('search finds a road by its Chinese name and flies there', async () => {
+  await page.locator('.attributes .close').click().catch(() => {});
+  const input = page.locator('.search input');
+  await input.fill(expect.road.name);
+  await page.locator('.search-results li', { hasText: expect.road.name }).first().waitFor();
+  await page.locator('.search-results li', { hasText: expect.road.name }).first().click();
+  await page.waitForFunction(
+    ([lon, lat]) => {
+      const m = /map=([\d.]+)\/(-?[\d.]+)\/(-?[\d.]+)/.exec(location.hash);
+      if (!m) return false;
+      const k = Math.PI / 180;
+      const d = Math.hypot((+m[3] - lon) * k * Math.cos(lat * k), (+m[2] - lat) * k) * 6371008;
+      return d < 300;
+    },
+    [expect.road.lon, expect.road.lat],
+  );
+  await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
+  const v = await hashView();
+  return `${expect.road.name}: centre ${metres(v, expect.road).toFixed(0)} m from the road, zoom ${v.zoom}`;
+});
+
+if (wants('3d')) await check('3D loads the buildings and pipelines tilesets and a pick returns the id', async () => {
+  await page.locator('.search input').fill('');
+  await page.goto(`${base}/map/#map=18/${expect.building.lat}/${expect.building.lon}`);
+  await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
+  await page.locator('[data-mode="3d"]').click();
+  await page.locator('[data-testid=map3d][data-tilesets~=buildings][data-tilesets~=pipelines]').waitFor();
+  const box = await page.locator('[data-testid=map3d] canvas').first().boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.locator('.attributes td[data-field=id]', { hasText: new RegExp(`^${expect.building.id}$`) }).waitFor();
+  return `picked building ${expect.building.id}`;
+});
+
+await check('no console errors, failed or external requests', async () => {
+  if (problems.length) throw new Error(problems.join('\n'));
+});
+
+await ctx.close();
+rmSync(profile, { recursive: true, force: true });
+const failed = results.filter((r) => !r.ok);
+writeFileSync(join(artifacts, 'results.json'), JSON.stringify({ firstViewMs: firstView, results, problems }, null, 2));
+if (failed.length) for (const f of failed) console.log(`\n${f.name}:\n${f.note}`);
+console.log(`viewer: ${results.length - failed.length} passed, ${failed.length} failed`);
+process.exit(failed.length ? 1 : 0);

@@ -1,0 +1,125 @@
+// Yitu's HTTP API as the viewer uses it. Every error is an RFC 7807 problem+json; its detail is shown.
+
+export interface Property {
+  name: string;
+  title_zh: string;
+  title_en: string;
+  type: string;
+}
+
+export interface LegendItem {
+  kind: 'fill' | 'line' | 'circle' | 'symbol' | 'fill-extrusion';
+  color?: string;
+  outline?: string;
+  width?: number;
+  dashed?: boolean;
+  label_zh?: string;
+  label_en?: string;
+}
+
+export interface LayerNode {
+  id: string;
+  title_zh: string;
+  title_en: string;
+  description?: string;
+  geometry_type: string;
+  min_zoom: number;
+  max_zoom: number;
+  properties: Property[];
+  legend: LegendItem[];
+  editable: boolean;
+}
+
+export interface LayerGroup {
+  id: string;
+  title_zh: string;
+  title_en: string;
+  layers: LayerNode[];
+}
+
+export interface LayerTree {
+  groups: LayerGroup[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function getJSON<T>(url: string, signal?: AbortSignal, lang?: 'zh' | 'en'): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (lang) headers['Accept-Language'] = lang === 'en' ? 'en' : 'zh-CN';
+  const resp = await fetch(url, { signal, headers });
+  if (!resp.ok) {
+    let detail = `${resp.status} ${resp.statusText}`;
+    try {
+      const p = await resp.json();
+      if (p && typeof p.detail === 'string') detail = p.detail;
+    } catch {
+      // not a problem+json body
+    }
+    throw new ApiError(resp.status, detail);
+  }
+  return resp.json() as Promise<T>;
+}
+
+export const fetchCatalog = (signal?: AbortSignal) => getJSON<LayerTree>('/catalog/layers', signal);
+
+/** The catalog's layers by id. */
+export function layerIndex(tree: LayerTree): Map<string, LayerNode> {
+  const m = new Map<string, LayerNode>();
+  for (const g of tree.groups) for (const l of g.layers) m.set(l.id, l);
+  return m;
+}
+
+/** A feature identified on the map (2D click or 3D pick), shown in the attributes panel. */
+export interface Identified {
+  layer: string;
+  id: string | number | undefined;
+  properties: Record<string, unknown>;
+  geometry?: GeoJSON.Geometry;
+}
+
+interface SearchFeature {
+  id: string;
+  geometry: GeoJSON.Point | null;
+  bbox?: [number, number, number, number] | null;
+  properties: { collection: string; collection_title: string; feature_id: string; label: string; field: string };
+}
+
+export interface SearchResult {
+  key: string;
+  label: string;
+  layer: string;
+  layerTitle: string;
+  lon: number;
+  lat: number;
+  bbox?: [number, number, number, number];
+}
+
+/** Named features (roads, places, buildings, annotations) matching q, best first: GET /search. */
+export async function search(q: string, signal?: AbortSignal, lang: 'zh' | 'en' = 'zh'): Promise<SearchResult[]> {
+  const resp = await getJSON<{ features: SearchFeature[] }>(`/search?q=${encodeURIComponent(q)}&limit=10`, signal, lang);
+  return resp.features
+    .filter((f) => f.geometry)
+    .map((f) => ({
+      key: f.id,
+      label: f.properties.label,
+      layer: f.properties.collection,
+      layerTitle: f.properties.collection_title,
+      lon: f.geometry!.coordinates[0],
+      lat: f.geometry!.coordinates[1],
+      bbox: f.bbox ?? undefined,
+    }));
+}
+
+/** What lies at a point at a zoom across the given layers, nearest first: GET /identify. */
+export async function identify(lon: number, lat: number, z: number, layers: string[], signal?: AbortSignal): Promise<Identified[]> {
+  const q = new URLSearchParams({ lon: lon.toFixed(7), lat: lat.toFixed(7), z: z.toFixed(2), layers: layers.join(',') });
+  const resp = await getJSON<{ features: (GeoJSON.Feature & { collection: string })[] }>(`/identify?${q}`, signal);
+  return resp.features.map((f) => ({ layer: f.collection, id: f.id, properties: { ...(f.properties ?? {}) }, geometry: f.geometry ?? undefined }));
+}

@@ -1,0 +1,186 @@
+// The 2D map: MapLibre GL JS on Yitu's one-map style, with per-catalog-layer visibility and opacity,
+// identify, a highlight overlay, tile refresh on data changes and a snapshot for the PNG export.
+import {
+  Map as MLMap,
+  NavigationControl,
+  ScaleControl,
+  setWorkerUrl,
+  type LayerSpecification,
+  type StyleSpecification,
+  type GeoJSONSource,
+} from 'maplibre-gl';
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import type { Identified } from './api';
+import { catalogLayerOf, opacityProps, scaleOpacity } from './styleutil';
+import type { View2D } from './camera';
+
+setWorkerUrl(workerUrl);
+
+type PaintProperty = Parameters<MLMap['setPaintProperty']>[1];
+type PaintValue = Parameters<MLMap["setPaintProperty"]>[2];
+
+export const cjkFonts = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif';
+
+const highlightSource = 'yitu-highlight';
+
+export interface Change {
+  layers: string[];
+  bbox?: [number, number, number, number] | null;
+}
+
+export class Map2D {
+  readonly map: MLMap;
+  /** style layer ids drawing each catalog layer, in style order */
+  private drawn = new Map<string, string[]>();
+  /** the style's own opacity values, which the layer tree's opacity multiplies */
+  private baseOpacity = new Map<string, Record<string, unknown>>();
+
+  constructor(container: HTMLElement, style: StyleSpecification, view?: Partial<View2D>) {
+    this.map = new MLMap({
+      container,
+      style,
+      hash: 'map',
+      center: view?.lon !== undefined && view.lat !== undefined ? [view.lon, view.lat] : undefined,
+      zoom: view?.zoom,
+      maxPitch: 85,
+      attributionControl: false,
+      localIdeographFontFamily: cjkFonts,
+      locale: {
+        'NavigationControl.ZoomIn': '放大 Zoom in',
+        'NavigationControl.ZoomOut': '缩小 Zoom out',
+        'NavigationControl.ResetBearing': '指北 Reset bearing',
+      },
+    });
+    this.map.addControl(new NavigationControl({ visualizePitch: true }), 'bottom-right');
+    this.map.addControl(new ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-left');
+    for (const l of style.layers) {
+      const id = catalogLayerOf(l);
+      if (!id) continue;
+      const list = this.drawn.get(id) ?? [];
+      list.push(l.id);
+      this.drawn.set(id, list);
+      const base: Record<string, unknown> = {};
+      for (const p of opacityProps[l.type] ?? []) base[p] = (l.paint as Record<string, unknown> | undefined)?.[p];
+      this.baseOpacity.set(l.id, base);
+    }
+    this.map.on('load', () => this.addOverlays());
+  }
+
+  /** Catalog layers the style draws. */
+  drawnLayers(): string[] {
+    return [...this.drawn.keys()];
+  }
+
+  /** Whether the style shows a catalog layer at start (some style layer of it is not hidden). */
+  initiallyVisible(id: string, style: StyleSpecification): boolean {
+    const ids = this.drawn.get(id) ?? [];
+    return ids.some((sid) => {
+      const l = style.layers.find((x) => x.id === sid) as LayerSpecification & { layout?: { visibility?: string } };
+      return l?.layout?.visibility !== 'none';
+    });
+  }
+
+  setVisible(id: string, visible: boolean) {
+    for (const sid of this.drawn.get(id) ?? []) this.map.setLayoutProperty(sid, 'visibility', visible ? 'visible' : 'none');
+  }
+
+  setOpacity(id: string, factor: number) {
+    for (const sid of this.drawn.get(id) ?? []) {
+      const base = this.baseOpacity.get(sid) ?? {};
+      for (const [prop, value] of Object.entries(base)) {
+        this.map.setPaintProperty(sid, prop as PaintProperty, scaleOpacity(value, factor) as PaintValue);
+      }
+    }
+  }
+
+  highlight(f: Identified | null) {
+    const src = this.map.getSource(highlightSource) as GeoJSONSource | undefined;
+    src?.setData({
+      type: 'FeatureCollection',
+      features: f?.geometry ? [{ type: 'Feature', geometry: f.geometry, properties: {} }] : [],
+    });
+  }
+
+  flyTo(lon: number, lat: number, zoom?: number) {
+    this.map.flyTo({ center: [lon, lat], zoom: zoom ?? Math.max(this.map.getZoom(), 17), essential: true });
+  }
+
+  fitBounds(bbox: [number, number, number, number]) {
+    this.map.fitBounds(
+      [
+        [bbox[0], bbox[1]],
+        [bbox[2], bbox[3]],
+      ],
+      { padding: 80, maxZoom: 18, essential: true },
+    );
+  }
+
+  view(): View2D {
+    const c = this.map.getCenter();
+    return { lon: c.lng, lat: c.lat, zoom: this.map.getZoom(), bearing: this.map.getBearing(), pitch: this.map.getPitch() };
+  }
+
+  jumpTo(v: View2D) {
+    this.map.jumpTo({ center: [v.lon, v.lat], zoom: v.zoom, bearing: v.bearing, pitch: Math.min(v.pitch, 85) });
+  }
+
+  /**
+   * Reloads the tiles a data change touched: of the sources that carry the changed layers, the tiles over
+   * the change's bounding box at the zooms in use (or every tile when the change has no box).
+   */
+  refresh(change: Change): number {
+    const style = this.map.getStyle();
+    const sources = new Set<string>();
+    for (const l of style.layers) {
+      const id = catalogLayerOf(l);
+      if (id && (!change.layers?.length || change.layers.includes(id)) && 'source' in l) sources.add(l.source as string);
+    }
+    const tiles = change.bbox && change.layers?.length ? tileCover(change.bbox, Math.floor(this.map.getZoom())) : undefined;
+    for (const s of sources) this.map.refreshTiles(s, tiles);
+    return sources.size;
+  }
+
+  /** The map as drawn now, copied while the frame is still in the drawing buffer. */
+  snapshot(): Promise<HTMLCanvasElement> {
+    return new Promise((resolve) => {
+      this.map.once('render', () => {
+        const src = this.map.getCanvas();
+        const c = document.createElement('canvas');
+        c.width = src.width;
+        c.height = src.height;
+        c.getContext('2d')!.drawImage(src, 0, 0);
+        resolve(c);
+      });
+      this.map.triggerRepaint();
+    });
+  }
+
+  private addOverlays() {
+    this.map.addSource(highlightSource, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    const color = '#00e5ff';
+    this.map.addLayer({ id: 'yitu-highlight-fill', type: 'fill', source: highlightSource, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': color, 'fill-opacity': 0.25 } });
+    this.map.addLayer({ id: 'yitu-highlight-line', type: 'line', source: highlightSource, filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': color, 'line-width': 3 } });
+    this.map.addLayer({ id: 'yitu-highlight-point', type: 'circle', source: highlightSource, filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-color': color, 'circle-radius': 7, 'circle-opacity': 0.5, 'circle-stroke-color': color, 'circle-stroke-width': 2 } });
+  }
+}
+
+/**
+ * Web Mercator tiles covering a lon/lat box at zooms z-1 … z+1 (the ones a viewer at zoom z holds), at
+ * most 2,048 of them; beyond that undefined, meaning all tiles.
+ */
+export function tileCover(bbox: [number, number, number, number], z: number): { x: number; y: number; z: number }[] | undefined {
+  const out: { x: number; y: number; z: number }[] = [];
+  for (let zz = Math.max(0, z - 1); zz <= Math.min(24, z + 1); zz++) {
+    const n = 2 ** zz;
+    const tx = (lon: number) => Math.min(n - 1, Math.max(0, Math.floor(((lon + 180) / 360) * n)));
+    const ty = (lat: number) => {
+      const r = (Math.max(-85.0511, Math.min(85.0511, lat)) * Math.PI) / 180;
+      return Math.min(n - 1, Math.max(0, Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n)));
+    };
+    const [x0, x1, y0, y1] = [tx(bbox[0]), tx(bbox[2]), ty(bbox[3]), ty(bbox[1])];
+    if ((x1 - x0 + 1) * (y1 - y0 + 1) + out.length > 2048) return undefined;
+    for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) out.push({ x, y, z: zz });
+  }
+  return out;
+}

@@ -1,0 +1,374 @@
+import type { StyleSpecification } from 'maplibre-gl';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { fetchCatalog, getJSON, identify, layerIndex, type Identified, type LayerTree as Tree } from '../api';
+import { subscribeChanges } from '../events';
+import { metresPerPixel, scaleDenominator, type View2D } from '../camera';
+import { composePrint, download, roundScaleBar, type PrintLegend } from '../exportpng';
+import { formatArea, formatLength } from '../geodesy';
+import { I18nContext, initialLang, translator, type I18n, type Lang } from '../i18n';
+import { cjkFonts, Map2D } from '../map2d';
+import { Measure, type MeasureMode, type Measurement } from '../measure';
+import type { View3D } from '../view3d';
+import { Attributes } from './Attributes';
+import { LayerTree, type LayerState } from './LayerTree';
+import { SearchBox, type SearchHit } from './SearchBox';
+import { StatusBar } from './StatusBar';
+
+type Mode = '2d' | '3d';
+
+/** Yitu's 3D Tiles the 3D view shows (GET /3dtiles/{name}/tileset.json). */
+const tilesets3d = ['buildings', 'pipelines'];
+
+export function App() {
+  const [lang, setLang] = useState<Lang>(initialLang);
+  const i18n = useMemo<I18n>(() => ({ lang, t: translator(lang), title: (o) => (lang === 'en' ? o.title_en : o.title_zh) }), [lang]);
+  const { t } = i18n;
+
+  const [tree, setTree] = useState<Tree | null>(null);
+  const [layerState, setLayerState] = useState<Record<string, LayerState>>({});
+  const [errors, setErrors] = useState<string[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [mode, setMode] = useState<Mode>('2d');
+  const [busy, setBusy] = useState<string | null>(null);
+  const [underground, setUnderground] = useState(false);
+  const [pointer, setPointer] = useState<{ lon: number; lat: number } | null>(null);
+  const [view, setView] = useState<{ zoom: number; lat: number }>({ zoom: 0, lat: 0 });
+  const [identified, setIdentified] = useState<{ features: Identified[]; index: number } | null>(null);
+  const [measurement, setMeasurement] = useState<Measurement | null>(null);
+  const [tool, setTool] = useState<MeasureMode | null>(null);
+  const [sidebar, setSidebar] = useState(true);
+
+  const mapEl = useRef<HTMLDivElement>(null);
+  const globeEl = useRef<HTMLDivElement>(null);
+  const map2d = useRef<Map2D | null>(null);
+  const measure = useRef<Measure | null>(null);
+  const view3d = useRef<View3D | null>(null);
+  const layers = useMemo(() => (tree ? layerIndex(tree) : new Map()), [tree]);
+  const current = useRef({ layers, layerState, lang });
+  current.current = { layers, layerState, lang };
+
+  useEffect(() => {
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    document.title = `${translator(lang)('appTitle')} · Yitu`;
+    localStorage.setItem('yitu.lang', lang);
+  }, [lang]);
+
+  // Catalog and style in parallel; the map starts as soon as both are in.
+  useEffect(() => {
+    const ac = new AbortController();
+    const tr = translator(initialLang());
+    Promise.all([
+      fetchCatalog(ac.signal).catch((e: Error) => {
+        setErrors((es) => [...es, tr('failedCatalog', { e: e.message })]);
+        return { groups: [] } as Tree;
+      }),
+      getJSON<StyleSpecification>('/styles/onemap.json', ac.signal).catch((e: Error) => {
+        setErrors((es) => [...es, tr('failedStyle', { e: e.message })]);
+        return null;
+      }),
+    ]).then(([cat, style]) => {
+      if (ac.signal.aborted) return;
+      setTree(cat);
+      if (!style || !mapEl.current) return;
+      const m = new Map2D(mapEl.current, style);
+      map2d.current = m;
+      const known = new Set(layerIndex(cat).keys());
+      const state: Record<string, LayerState> = {};
+      for (const id of m.drawnLayers()) if (known.has(id)) state[id] = { visible: m.initiallyVisible(id, style), opacity: 1 };
+      setLayerState(state);
+      const onMove = () => setView({ zoom: m.map.getZoom(), lat: m.map.getCenter().lat });
+      m.map.on('move', onMove);
+      onMove();
+      m.map.on('mousemove', (e) => setPointer({ lon: e.lngLat.lng, lat: e.lngLat.lat }));
+      m.map.on('mouseout', () => setPointer(null));
+      let pending: AbortController | undefined;
+      m.map.on('click', async (e) => {
+        if (measure.current?.active) return;
+        pending?.abort();
+        pending = new AbortController();
+        const { layerState: ls } = current.current;
+        const visible = Object.keys(ls).filter((id) => ls[id].visible);
+        try {
+          const found = await identify(e.lngLat.lng, e.lngLat.lat, m.map.getZoom(), visible, pending.signal);
+          setIdentified({ features: found, index: 0 });
+          m.highlight(found[0] ?? null);
+        } catch (err) {
+          if ((err as Error).name !== 'AbortError') setErrors((es) => [...es, (err as Error).message]);
+        }
+      });
+      m.map.once('idle', () => mapEl.current?.setAttribute('data-state', 'idle'));
+      measure.current = new Measure(m.map, setMeasurement);
+    });
+    return () => ac.abort();
+  }, []);
+
+  // Tiles changed on the server (an import, an edit): reload exactly those, in 2D and 3D.
+  useEffect(
+    () =>
+      subscribeChanges((change) => {
+        const n = map2d.current?.refresh(change) ?? 0;
+        const names = tilesetsOf(change.layers);
+        view3d.current?.reload(names);
+        if (n + names.length > 0 && change.reason !== 'reset') {
+          setNotice(translator(current.current.lang)('tilesChanged', { n: change.layers?.length ?? n }));
+          setTimeout(() => setNotice(null), 4000);
+        }
+      }),
+    [],
+  );
+
+  const changeLayer = (id: string, s: LayerState) => {
+    setLayerState((prev) => ({ ...prev, [id]: s }));
+    const m = map2d.current;
+    if (!m) return;
+    m.setVisible(id, s.visible);
+    m.setOpacity(id, s.opacity);
+  };
+
+  const startTool = (mt: MeasureMode) => {
+    if (!measure.current) return;
+    if (tool === mt) {
+      measure.current.stop();
+      setTool(null);
+      return;
+    }
+    measure.current.start(mt);
+    setTool(mt);
+  };
+
+  const stopTool = () => {
+    measure.current?.stop();
+    setTool(null);
+  };
+
+  useEffect(() => {
+    if (measurement === null && tool !== null && !measure.current?.active) setTool(null);
+  }, [measurement, tool]);
+
+  const pickSearch = (h: SearchHit) => {
+    if (mode === '3d' && view3d.current) {
+      const v = view3d.current.view();
+      view3d.current.setView({ ...v, lon: h.lon, lat: h.lat, zoom: Math.max(v.zoom, 17) });
+      return;
+    }
+    const m = map2d.current;
+    if (!m) return;
+    if (h.bbox && (h.bbox[0] !== h.bbox[2] || h.bbox[1] !== h.bbox[3])) m.fitBounds(h.bbox);
+    else m.flyTo(h.lon, h.lat);
+  };
+
+  const switchMode = async (to: Mode) => {
+    if (to === mode) return;
+    const m = map2d.current;
+    if (to === '3d') {
+      stopTool();
+      const v: View2D | undefined = m?.view();
+      setMode('3d');
+      if (!view3d.current) {
+        setBusy(t('loading3d'));
+        try {
+          const [{ loadCesium, View3D }] = await Promise.all([import('../view3d')]);
+          const C = await loadCesium();
+          const v3 = new View3D(C, globeEl.current!, (found) => setIdentified({ features: found, index: 0 }), setPointer);
+          v3.onCamera = (cv) => setView({ zoom: cv.zoom, lat: cv.lat });
+          view3d.current = v3;
+          if (v) v3.setView(v);
+          const loaded = new Set<string>();
+          await Promise.all(
+            tilesets3d.map((name) =>
+              v3.addTileset(name).then(
+                (ts) =>
+                  ts.initialTilesLoaded.addEventListener(() => {
+                    loaded.add(name);
+                    globeEl.current?.setAttribute('data-tilesets', [...loaded].join(' '));
+                  }),
+                (e: Error) => setErrors((es) => [...es, t('failed3d', { e: `${name}: ${e.message}` })]),
+              ),
+            ),
+          );
+        } catch (e) {
+          setErrors((es) => [...es, t('failed3d', { e: (e as Error).message })]);
+          setMode('2d');
+          setBusy(null);
+          return;
+        }
+        setBusy(null);
+      }
+      if (v) view3d.current.setView(v);
+      view3d.current.setUnderground(underground);
+    } else {
+      const v = view3d.current?.view();
+      setMode('2d');
+      if (m && v) {
+        m.map.resize();
+        m.jumpTo(v);
+      }
+    }
+  };
+
+  const toggleUnderground = () => {
+    const on = !underground;
+    setUnderground(on);
+    view3d.current?.setUnderground(on);
+  };
+
+  const exportPng = async () => {
+    const m = map2d.current;
+    let canvas: HTMLCanvasElement;
+    let v: View2D;
+    if (mode === '3d' && view3d.current) {
+      canvas = view3d.current.snapshot();
+      v = view3d.current.view();
+    } else if (m) {
+      canvas = await m.snapshot();
+      v = m.view();
+    } else return;
+    const legend: PrintLegend[] = [];
+    for (const [id, s] of Object.entries(layerState)) {
+      const l = layers.get(id);
+      if (!s.visible || !l || v.zoom < l.min_zoom) continue;
+      for (const it of l.legend) {
+        legend.push({ kind: it.kind, color: it.color ?? '#000', outline: it.outline, label: (lang === 'en' ? it.label_en : it.label_zh) ?? i18n.title(l) });
+      }
+    }
+    const now = new Date();
+    const print = composePrint({
+      map: canvas,
+      title: t('printTitle'),
+      subtitle: now.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB'),
+      footer: t('printFooter'),
+      bearing: v.bearing,
+      scaleBar: roundScaleBar(metresPerPixel(v.zoom, v.lat), 160, lang),
+      scaleText: `${t('scale')} 1 : ${Math.round(scaleDenominator(v.zoom, v.lat)).toLocaleString('en-US')}`,
+      legend,
+      legendTitle: t('legend'),
+      north: t('north'),
+      font: cjkFonts,
+    });
+    const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    await download(print, `yitu-${stamp}.png`);
+  };
+
+  const closeIdentify = () => {
+    setIdentified(null);
+    map2d.current?.highlight(null);
+  };
+
+  const selectIdentified = (i: number) => {
+    if (!identified) return;
+    setIdentified({ ...identified, index: i });
+    map2d.current?.highlight(identified.features[i] ?? null);
+  };
+
+  return (
+    <I18nContext.Provider value={i18n}>
+      <div class={`shell ${sidebar ? '' : 'no-sidebar'}`}>
+        <header class="topbar">
+          <button class="icon menu" onClick={() => setSidebar(!sidebar)} title={t('toggleSidebar')} aria-label={t('toggleSidebar')}>
+            ☰
+          </button>
+          <div class="brand">
+            <span class="logo" aria-hidden="true" />
+            <h1>{t('appTitle')}</h1>
+          </div>
+          <SearchBox onPick={pickSearch} onError={(e) => setErrors((es) => [...es, t('failedSearch', { e })])} />
+          <nav class="tools">
+            {mode === '2d' && (
+              <>
+                <button class={tool === 'distance' ? 'on' : ''} onClick={() => startTool('distance')} data-tool="distance">
+                  {t('measureDistance')}
+                </button>
+                <button class={tool === 'area' ? 'on' : ''} onClick={() => startTool('area')} data-tool="area">
+                  {t('measureArea')}
+                </button>
+              </>
+            )}
+            {mode === '3d' && (
+              <button class={underground ? 'on' : ''} onClick={toggleUnderground} data-tool="underground">
+                {t('underground')}
+              </button>
+            )}
+            <button onClick={exportPng} data-tool="export">
+              {t('exportPng')}
+            </button>
+            <span class="segmented" role="group">
+              <button class={mode === '2d' ? 'on' : ''} onClick={() => switchMode('2d')} data-mode="2d">
+                {t('view2d')}
+              </button>
+              <button class={mode === '3d' ? 'on' : ''} onClick={() => switchMode('3d')} data-mode="3d">
+                {t('view3d')}
+              </button>
+            </span>
+            <button class="lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')} data-tool="lang">
+              {t('language')}
+            </button>
+          </nav>
+        </header>
+        <div class="body">
+          {sidebar && (
+            <aside class="sidebar">
+              <section class="side-section">
+                <h2>{t('layers')}</h2>
+                {tree ? <LayerTree groups={tree.groups} state={layerState} zoom={view.zoom} onChange={changeLayer} /> : <p class="muted">{t('loading')}</p>}
+              </section>
+            </aside>
+          )}
+          <main class="stage">
+            <div ref={mapEl} class={`map2d ${mode === '2d' ? '' : 'hidden'}`} data-testid="map2d" />
+            <div ref={globeEl} class={`map3d ${mode === '3d' ? '' : 'hidden'}`} data-testid="map3d" />
+            {busy && <div class="busy">{busy}</div>}
+            {measurement && (
+              <div class="panel measure-panel" data-testid="measure">
+                <p class="hint">{measurement.mode === 'distance' ? t('measureHintDistance') : t('measureHintArea')}</p>
+                {measurement.mode === 'distance' ? (
+                  <p>
+                    {t('total')}：<strong data-value="length">{formatLength(measurement.length, lang)}</strong>
+                  </p>
+                ) : (
+                  <>
+                    <p>
+                      {t('area')}：<strong data-value="area">{formatArea(measurement.area, lang)}</strong>
+                    </p>
+                    <p>
+                      {t('perimeter')}：{formatLength(measurement.perimeter, lang)}
+                    </p>
+                  </>
+                )}
+                <button onClick={stopTool}>{t('clear')}</button>
+              </div>
+            )}
+            {identified && (
+              <Attributes features={identified.features} index={identified.index} layers={layers} onIndex={selectIdentified} onClose={closeIdentify} />
+            )}
+            {(errors.length > 0 || notice) && (
+              <div class="toasts" role="status">
+                {errors.map((e, i) => (
+                  <div class="toast error" key={i} onClick={() => setErrors(errors.filter((_, j) => j !== i))}>
+                    {e}
+                  </div>
+                ))}
+                {notice && (
+                  <div class="toast" onClick={() => setNotice(null)}>
+                    {notice}
+                  </div>
+                )}
+              </div>
+            )}
+          </main>
+        </div>
+        <StatusBar pointer={pointer} zoom={view.zoom} lat={view.lat} />
+      </div>
+    </I18nContext.Provider>
+  );
+}
+
+/** The 3D tilesets a change of these catalog layers affects (all of them when none is named). */
+function tilesetsOf(layers: string[] | undefined): string[] {
+  if (!layers?.length) return tilesets3d;
+  const out = new Set<string>();
+  for (const l of layers) {
+    if (l === 'basemap.building' || l.startsWith('cim.')) out.add('buildings');
+    if (l.startsWith('pipeline.')) out.add('pipelines');
+  }
+  return [...out];
+}

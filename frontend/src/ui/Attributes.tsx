@@ -1,0 +1,80 @@
+import type { Identified, LayerNode } from '../api';
+import { useI18n, type T } from '../i18n';
+
+interface Props {
+  features: Identified[];
+  index: number;
+  layers: Map<string, LayerNode>;
+  onIndex: (i: number) => void;
+  onClose: () => void;
+}
+
+/** The attributes panel shared by 2D identify and 3D pick: field names from the catalog, in the UI's language. */
+export function Attributes({ features, index, layers, onIndex, onClose }: Props) {
+  const { t, title, lang } = useI18n();
+  const f = features[index];
+  const layer = f ? layers.get(f.layer) : undefined;
+  const rows: [string, string][] = [];
+  if (f) {
+    const known = new Set<string>();
+    for (const p of layer?.properties ?? []) {
+      known.add(p.name);
+      if (p.name in f.properties) rows.push([lang === 'en' ? p.title_en : p.title_zh, format(f.properties[p.name], t)]);
+    }
+    // Attributes the catalog does not describe (3D tiles carry more) keep their own names.
+    for (const [k, v] of Object.entries(f.properties)) {
+      if (!known.has(k) && v !== null && v !== undefined && v !== '' && typeof v !== 'object') rows.push([k, format(v, t)]);
+    }
+  }
+  return (
+    <aside class="panel attributes" aria-label={t('attributes')}>
+      <header>
+        <h2>{t('attributes')}</h2>
+        {features.length > 1 && (
+          <span class="pager">
+            <button class="icon" disabled={index === 0} onClick={() => onIndex(index - 1)} aria-label="‹">
+              ‹
+            </button>
+            {index + 1} / {features.length}
+            <button class="icon" disabled={index === features.length - 1} onClick={() => onIndex(index + 1)} aria-label="›">
+              ›
+            </button>
+          </span>
+        )}
+        <button class="icon close" onClick={onClose} aria-label={t('close')} title={t('close')}>
+          ×
+        </button>
+      </header>
+      {!f ? (
+        <p class="empty">{t('noAttributes')}</p>
+      ) : (
+        <table>
+          <tbody>
+            <tr>
+              <th>{t('layer')}</th>
+              <td data-field="layer">{layer ? title(layer) : f.layer}</td>
+            </tr>
+            <tr>
+              <th>{t('featureId')}</th>
+              <td data-field="id">{f.id === undefined ? '—' : String(f.id)}</td>
+            </tr>
+            {rows.map(([k, v]) => (
+              <tr key={k}>
+                <th>{k}</th>
+                <td>{v}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </aside>
+  );
+}
+
+function format(v: unknown, t: T): string {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'boolean') return v ? t('yes') : t('no');
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toLocaleString(undefined, { maximumFractionDigits: 3 });
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}

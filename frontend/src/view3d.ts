@@ -1,0 +1,200 @@
+// The 3D view: CesiumJS (its prebuilt Build/Cesium, served by Yitu and loaded only when 3D is first
+// opened) with Yitu's 3D Tiles, an underground mode, picking into the shared attributes panel, and the
+// camera handed over to and from the 2D map at the same centre and scale.
+import type * as CesiumNS from 'cesium';
+import type { Identified } from './api';
+import { distanceToZoom, pitchTo2D, pitchTo3D, zoomToDistance, type View2D } from './camera';
+
+type Cesium = typeof CesiumNS;
+
+declare global {
+  interface Window {
+    Cesium?: Cesium;
+    CESIUM_BASE_URL?: string;
+  }
+}
+
+declare const __CESIUM_PATH__: string;
+
+export const cesiumBase = import.meta.env.BASE_URL + __CESIUM_PATH__;
+
+let loading: Promise<Cesium> | undefined;
+
+/** Loads CesiumJS once (script and widget CSS). */
+export function loadCesium(): Promise<Cesium> {
+  loading ??= new Promise<Cesium>((resolve, reject) => {
+    window.CESIUM_BASE_URL = cesiumBase;
+    const css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = cesiumBase + 'Widgets/widgets.css';
+    document.head.appendChild(css);
+    const s = document.createElement('script');
+    s.src = cesiumBase + 'Cesium.js';
+    s.async = true;
+    s.onload = () => (window.Cesium ? resolve(window.Cesium) : reject(new Error('Cesium.js loaded without defining Cesium')));
+    s.onerror = () => reject(new Error(`cannot load ${s.src}`));
+    document.head.appendChild(s);
+  });
+  return loading;
+}
+
+const deg = (r: number) => (r * 180) / Math.PI;
+const rad = (d: number) => (d * Math.PI) / 180;
+
+export class View3D {
+  readonly viewer: CesiumNS.Viewer;
+  private tilesets = new Map<string, CesiumNS.Cesium3DTileset>();
+  /** called when the camera moves, with the equivalent 2D view */
+  onCamera?: (v: View2D) => void;
+  private picked: { feature: CesiumNS.Cesium3DTileFeature; color: CesiumNS.Color } | null = null;
+
+  constructor(
+    private C: Cesium,
+    container: HTMLElement,
+    private onPick: (f: Identified[]) => void,
+    onPointer: (p: { lon: number; lat: number } | null) => void,
+  ) {
+    this.viewer = new C.Viewer(container, {
+      // Offline world imagery shipped with CesiumJS; nothing is fetched from elsewhere.
+      baseLayer: C.ImageryLayer.fromProviderAsync(C.TileMapServiceImageryProvider.fromUrl(C.buildModuleUrl('Assets/Textures/NaturalEarthII'))),
+      terrainProvider: new C.EllipsoidTerrainProvider(),
+      baseLayerPicker: false,
+      geocoder: false,
+      homeButton: false,
+      sceneModePicker: false,
+      navigationHelpButton: false,
+      animation: false,
+      timeline: false,
+      fullscreenButton: false,
+      infoBox: false,
+      selectionIndicator: false,
+      requestRenderMode: true,
+      maximumRenderTimeChange: Infinity,
+    });
+    const scene = this.viewer.scene;
+    scene.globe.depthTestAgainstTerrain = true;
+    scene.globe.baseColor = C.Color.fromCssColorString('#dfe3e0');
+    scene.globe.undergroundColor = C.Color.fromCssColorString('#2b3138');
+    const handler = new C.ScreenSpaceEventHandler(scene.canvas);
+    handler.setInputAction((e: { position: CesiumNS.Cartesian2 }) => this.pick(e.position), C.ScreenSpaceEventType.LEFT_CLICK);
+    handler.setInputAction((e: { endPosition: CesiumNS.Cartesian2 }) => {
+      const p = this.viewer.camera.pickEllipsoid(e.endPosition, scene.globe.ellipsoid);
+      if (!p) return onPointer(null);
+      const c = C.Cartographic.fromCartesian(p);
+      onPointer({ lon: deg(c.longitude), lat: deg(c.latitude) });
+    }, C.ScreenSpaceEventType.MOUSE_MOVE);
+    this.viewer.camera.changed.addEventListener(() => this.onCamera?.(this.view()));
+    this.viewer.camera.percentageChanged = 0.05;
+  }
+
+  /** Adds (or replaces) the tileset served at /3dtiles/{name}/tileset.json. */
+  async addTileset(name: string): Promise<CesiumNS.Cesium3DTileset> {
+    const ts = await this.C.Cesium3DTileset.fromUrl(`/3dtiles/${encodeURIComponent(name)}/tileset.json`, {
+      maximumScreenSpaceError: 8,
+    });
+    this.tilesets.get(name)?.destroy?.();
+    if (this.tilesets.has(name)) this.viewer.scene.primitives.remove(this.tilesets.get(name)!);
+    this.viewer.scene.primitives.add(ts);
+    this.tilesets.set(name, ts);
+    this.viewer.scene.requestRender();
+    return ts;
+  }
+
+  tileset(name: string) {
+    return this.tilesets.get(name);
+  }
+
+  setTilesetVisible(name: string, show: boolean) {
+    const ts = this.tilesets.get(name);
+    if (ts) ts.show = show;
+    this.viewer.scene.requestRender();
+  }
+
+  /** Underground mode: the ground becomes translucent and the camera may go below it. */
+  setUnderground(on: boolean) {
+    const { globe, screenSpaceCameraController } = this.viewer.scene;
+    globe.translucency.enabled = on;
+    globe.translucency.frontFaceAlpha = 0.35;
+    globe.translucency.backFaceAlpha = 0.6;
+    screenSpaceCameraController.enableCollisionDetection = !on;
+    globe.depthTestAgainstTerrain = !on;
+    this.viewer.scene.requestRender();
+  }
+
+  /** Looks at a 2D view's centre from the distance that matches its scale. */
+  setView(v: View2D) {
+    const { C } = this;
+    const camera = this.viewer.camera;
+    const fovy = (camera.frustum as CesiumNS.PerspectiveFrustum).fovy ?? Math.PI / 3;
+    const range = zoomToDistance(v.zoom, v.lat, this.viewer.canvas.clientHeight || 600, fovy);
+    camera.lookAt(C.Cartesian3.fromDegrees(v.lon, v.lat, 0), new C.HeadingPitchRange(rad(v.bearing), pitchTo3D(Math.max(v.pitch, 0.5)), range));
+    camera.lookAtTransform(C.Matrix4.IDENTITY);
+    this.viewer.scene.requestRender();
+  }
+
+  /** The 2D view with this camera's centre and scale. */
+  view(): View2D {
+    const { C } = this;
+    const camera = this.viewer.camera;
+    const canvas = this.viewer.canvas;
+    const h = canvas.clientHeight || 600;
+    const fovy = (camera.frustum as CesiumNS.PerspectiveFrustum).fovy ?? Math.PI / 3;
+    const centre = camera.pickEllipsoid(new C.Cartesian2(canvas.clientWidth / 2, h / 2), this.viewer.scene.globe.ellipsoid);
+    if (centre) {
+      const c = C.Cartographic.fromCartesian(centre);
+      const range = C.Cartesian3.distance(camera.positionWC, centre);
+      return {
+        lon: deg(c.longitude),
+        lat: deg(c.latitude),
+        zoom: distanceToZoom(range, deg(c.latitude), h, fovy),
+        bearing: deg(camera.heading),
+        pitch: Math.min(85, Math.max(0, pitchTo2D(camera.pitch))),
+      };
+    }
+    // Looking at the sky or from below the ground: the point under the camera at the camera's height.
+    const p = camera.positionCartographic;
+    const lat = deg(p.latitude);
+    return { lon: deg(p.longitude), lat, zoom: distanceToZoom(Math.max(Math.abs(p.height), 50), lat, h, fovy), bearing: deg(camera.heading), pitch: 0 };
+  }
+
+  /** Reloads tilesets after a data change. */
+  async reload(names: string[]) {
+    for (const n of names) if (this.tilesets.has(n)) await this.addTileset(n);
+  }
+
+  snapshot(): HTMLCanvasElement {
+    this.viewer.render();
+    const src = this.viewer.canvas;
+    const c = document.createElement('canvas');
+    c.width = src.width;
+    c.height = src.height;
+    c.getContext('2d')!.drawImage(src, 0, 0);
+    return c;
+  }
+
+  /** Picks what is under a pixel: the features of Yitu's tilesets carry id, layer and attributes. */
+  pick(position: CesiumNS.Cartesian2) {
+    const { C } = this;
+    if (this.picked) {
+      this.picked.feature.color = this.picked.color;
+      this.picked = null;
+    }
+    const hit = this.viewer.scene.pick(position);
+    if (!(hit instanceof C.Cesium3DTileFeature)) {
+      this.onPick([]);
+      this.viewer.scene.requestRender();
+      return;
+    }
+    const properties: Record<string, unknown> = {};
+    for (const k of hit.getPropertyIds()) properties[k] = hit.getProperty(k);
+    this.picked = { feature: hit, color: C.Color.clone(hit.color) };
+    hit.color = C.Color.fromCssColorString('#00e5ff');
+    this.viewer.scene.requestRender();
+    const { id, layer, ...rest } = properties;
+    this.onPick([{ layer: String(layer ?? ''), id: id as string | undefined, properties: rest }]);
+  }
+
+  destroy() {
+    this.viewer.destroy();
+  }
+}

@@ -1,0 +1,472 @@
+package cim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/yitu-gis/yitu/importers/loader"
+)
+
+type cjFile struct {
+	Type      string `json:"type"`
+	Version   string `json:"version"`
+	Transform *struct {
+		Scale     [3]float64 `json:"scale"`
+		Translate [3]float64 `json:"translate"`
+	} `json:"transform"`
+	Metadata struct {
+		ReferenceSystem string `json:"referenceSystem"`
+	} `json:"metadata"`
+	CityObjects map[string]*cjObject `json:"CityObjects"`
+	Vertices    [][]float64          `json:"vertices"`
+	Appearance  *struct {
+		Textures []struct {
+			Type  string `json:"type"`
+			Image string `json:"image"`
+		} `json:"textures"`
+		VerticesTexture [][2]float64 `json:"vertices-texture"`
+	} `json:"appearance"`
+	Templates *struct {
+		Templates []cjGeometry `json:"templates"`
+		Vertices  [][3]float64 `json:"vertices-templates"`
+	} `json:"geometry-templates"`
+}
+
+type cjObject struct {
+	Type       string         `json:"type"`
+	Attributes map[string]any `json:"attributes"`
+	Geometry   []cjGeometry   `json:"geometry"`
+	Parents    []string       `json:"parents"`
+	Address    any            `json:"address"`
+}
+
+type cjGeometry struct {
+	Type       string          `json:"type"`
+	LoD        json.RawMessage `json:"lod"`
+	Boundaries json.RawMessage `json:"boundaries"`
+	Semantics  *struct {
+		Surfaces []map[string]any `json:"surfaces"`
+		Values   json.RawMessage  `json:"values"`
+	} `json:"semantics"`
+	Texture              map[string]struct{ Values json.RawMessage } `json:"texture"`
+	Template             *int                                        `json:"template"`
+	TransformationMatrix []float64                                   `json:"transformationMatrix"`
+}
+
+// lod reads "2.2", 2.2 or 2 as the integer LoD 2.
+func (g *cjGeometry) lod() (int, string) {
+	s := strings.Trim(string(g.LoD), `"`)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return -1, s
+	}
+	return int(f), s
+}
+
+// cjSurface is one polygon of a geometry with its semantic surface index and texture (or -1).
+type cjSurface struct {
+	rings    [][]int
+	semantic int
+	tex      [][]int // per ring: texture index then uv indices; nil without texture
+}
+
+// flatten lists a geometry's polygons with their semantic and texture values, whatever the
+// nesting (MultiSurface, CompositeSurface, Solid, MultiSolid, CompositeSolid).
+func flatten(g *cjGeometry, theme string) ([]cjSurface, error) {
+	var depth int
+	switch g.Type {
+	case "MultiSurface", "CompositeSurface":
+		depth = 0
+	case "Solid":
+		depth = 1
+	case "MultiSolid", "CompositeSolid":
+		depth = 2
+	default:
+		return nil, nil // points and lines: nothing to draw as surfaces
+	}
+	var b any
+	if err := json.Unmarshal(g.Boundaries, &b); err != nil {
+		return nil, err
+	}
+	var sem, tex any
+	if g.Semantics != nil && len(g.Semantics.Values) > 0 {
+		_ = json.Unmarshal(g.Semantics.Values, &sem)
+	}
+	if t, ok := g.Texture[theme]; ok {
+		_ = json.Unmarshal(t.Values, &tex)
+	}
+	var out []cjSurface
+	var walk func(b, sem, tex any, d int) error
+	walk = func(b, sem, tex any, d int) error {
+		arr, ok := b.([]any)
+		if !ok {
+			return fmt.Errorf("boundaries are not nested arrays")
+		}
+		if d > 0 {
+			for i, x := range arr {
+				if err := walk(x, at(sem, i), at(tex, i), d-1); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		// arr: surfaces; each a list of rings of vertex indices.
+		for i, s := range arr {
+			rings, ok := s.([]any)
+			if !ok {
+				return fmt.Errorf("a surface is not a list of rings")
+			}
+			cs := cjSurface{semantic: -1}
+			if v, ok := at(sem, i).(float64); ok {
+				cs.semantic = int(v)
+			}
+			for _, r := range rings {
+				idx, err := ints(r)
+				if err != nil {
+					return err
+				}
+				cs.rings = append(cs.rings, idx)
+			}
+			if tv, ok := at(tex, i).([]any); ok {
+				for _, r := range tv {
+					if idx, err := ints(r); err == nil && len(idx) > 0 {
+						cs.tex = append(cs.tex, idx)
+					} else {
+						cs.tex = nil
+						break
+					}
+				}
+			}
+			out = append(out, cs)
+		}
+		return nil
+	}
+	return out, walk(b, sem, tex, depth)
+}
+
+func at(v any, i int) any {
+	if a, ok := v.([]any); ok && i < len(a) {
+		return a[i]
+	}
+	return nil
+}
+
+func ints(v any) ([]int, error) {
+	a, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("a ring is not a list of vertex indices")
+	}
+	out := make([]int, len(a))
+	for i, x := range a {
+		f, ok := x.(float64)
+		if !ok {
+			return nil, fmt.Errorf("vertex index %v is not a number", x)
+		}
+		out[i] = int(f)
+	}
+	return out, nil
+}
+
+// ImportCityJSON imports a CityJSON 1.1 or 2.0 file: every city object with its highest geometry
+// up to the maximum LoD, semantic surfaces of buildings, templates, textures that are present
+// (missing ones are reported as a warning).
+func ImportCityJSON(ctx context.Context, b *loader.Batch, path string, opts Options) error {
+	r, closeFile, err := openTracked(b, path)
+	if err != nil {
+		return err
+	}
+	defer closeFile()
+	var doc cjFile
+	if err := json.NewDecoder(r).Decode(&doc); err != nil {
+		return fmt.Errorf("%s: not valid CityJSON: %w", path, err)
+	}
+	if doc.Type != "CityJSON" {
+		return fmt.Errorf("%s: type is %q, not CityJSON", path, doc.Type)
+	}
+	if !slices.Contains([]string{"1.0", "1.1", "2.0"}, doc.Version) {
+		b.Warn(fmt.Sprintf("%s: CityJSON version %q; read as 2.0", path, doc.Version))
+	}
+	s := newSink(b, path, opts)
+	vert := func(i int) ([3]float64, error) {
+		if i < 0 || i >= len(doc.Vertices) || len(doc.Vertices[i]) < 3 {
+			return [3]float64{}, fmt.Errorf("vertex %d does not exist (%d vertices)", i, len(doc.Vertices))
+		}
+		v := doc.Vertices[i]
+		p := [3]float64{v[0], v[1], v[2]}
+		if t := doc.Transform; t != nil {
+			for k := range 3 {
+				p[k] = p[k]*t.Scale[k] + t.Translate[k]
+			}
+		}
+		return p, nil
+	}
+	textures, err := loadTextures(b, path, &doc)
+	if err != nil {
+		return err
+	}
+	degenerate := 0
+	ids := make([]string, 0, len(doc.CityObjects))
+	for id := range doc.CityObjects {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // deterministic order
+	for n, id := range ids {
+		co := doc.CityObjects[id]
+		o := &cityObject{id: id, class: co.Type, attrs: map[string]any{}, lod: -1, srs: doc.Metadata.ReferenceSystem, line: n + 1}
+		if len(co.Parents) > 0 && co.Type == "BuildingPart" {
+			o.parent = co.Parents[0]
+		}
+		for k, v := range co.Attributes {
+			switch k {
+			case "function":
+				o.function = fmt.Sprint(v)
+			case "usage":
+				o.usage = fmt.Sprint(v)
+			case "roofType":
+				o.roofType = fmt.Sprint(v)
+			case "measuredHeight":
+				if f, ok := v.(float64); ok {
+					o.height = &f
+				}
+			case "storeysAboveGround":
+				if f, ok := v.(float64); ok {
+					i := int(f)
+					o.storeysAbove = &i
+				}
+			case "storeysBelowGround":
+				if f, ok := v.(float64); ok {
+					i := int(f)
+					o.storeysBelow = &i
+				}
+			case "yearOfConstruction":
+				if f, ok := v.(float64); ok {
+					i := int(f)
+					o.year = &i
+				}
+			case "name":
+				o.name = fmt.Sprint(v)
+			default:
+				o.attrs[k] = v
+			}
+		}
+		if co.Address != nil {
+			if b, err := json.Marshal(co.Address); err == nil {
+				o.address = string(b)
+			}
+		}
+		// The highest geometry up to the maximum LoD.
+		var best *cjGeometry
+		bestLoD := -1
+		for i := range co.Geometry {
+			g := &co.Geometry[i]
+			geo := g
+			if g.Type == "GeometryInstance" && g.Template != nil && doc.Templates != nil && *g.Template < len(doc.Templates.Templates) {
+				geo = &doc.Templates.Templates[*g.Template]
+			}
+			if l, _ := geo.lod(); l <= opts.maxLoD() && l > bestLoD {
+				best, bestLoD = g, l
+			}
+		}
+		if best != nil {
+			o.lod = bestLoD
+			if _, s := best.lod(); s != "" {
+				o.attrs["lod"] = s
+			}
+			if err := cjGeometryInto(o, best, &doc, vert, textures, opts, &degenerate); err != nil {
+				b.Reject(loader.Rejection{File: path, Record: n + 1, Feature: id, Class: co.Type, Reason: err.Error()})
+				continue
+			}
+		}
+		if !o.isBuilding() && len(o.polys) == 0 {
+			continue
+		}
+		if err := s.add(ctx, o); err != nil {
+			return err
+		}
+	}
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
+	warnDegenerate(b, path, degenerate)
+	return refineFootprints(ctx, b)
+}
+
+// cjGeometryInto turns a geometry into the object's polygons and semantic surfaces.
+func cjGeometryInto(o *cityObject, g *cjGeometry, doc *cjFile, vert func(int) ([3]float64, error), textures map[int]string, opts Options, degenerate *int) error {
+	geo := g
+	var xf func(p [3]float64) [3]float64
+	if g.Type == "GeometryInstance" {
+		if g.Template == nil || doc.Templates == nil || *g.Template >= len(doc.Templates.Templates) {
+			return fmt.Errorf("geometry instance of a template that does not exist")
+		}
+		geo = &doc.Templates.Templates[*g.Template]
+		var ref []int
+		if err := json.Unmarshal(g.Boundaries, &ref); err != nil || len(ref) != 1 {
+			return fmt.Errorf("geometry instance without its reference point")
+		}
+		origin, err := vert(ref[0])
+		if err != nil {
+			return err
+		}
+		m := g.TransformationMatrix
+		if len(m) != 16 {
+			m = []float64{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1}
+		}
+		xf = func(p [3]float64) [3]float64 { // row-major 4x4
+			return [3]float64{
+				m[0]*p[0] + m[1]*p[1] + m[2]*p[2] + m[3] + origin[0],
+				m[4]*p[0] + m[5]*p[1] + m[6]*p[2] + m[7] + origin[1],
+				m[8]*p[0] + m[9]*p[1] + m[10]*p[2] + m[11] + origin[2],
+			}
+		}
+		tv := doc.Templates.Vertices
+		vert = func(i int) ([3]float64, error) {
+			if i < 0 || i >= len(tv) {
+				return [3]float64{}, fmt.Errorf("template vertex %d does not exist", i)
+			}
+			return xf(tv[i]), nil
+		}
+	}
+	theme := ""
+	for t := range g.Texture {
+		if theme == "" || t < theme {
+			theme = t
+		}
+	}
+	surfs, err := flatten(geo, theme)
+	if err != nil {
+		return err
+	}
+	groups := map[int]*surface{}
+	uvs := map[int][]any{}
+	texOf := map[int]string{}
+	var order []int
+	for k, cs := range surfs {
+		p := polygon{id: fmt.Sprintf("%s/%d", o.id, k)}
+		for _, r := range cs.rings {
+			ring := make([][3]float64, 0, len(r)+1)
+			for _, vi := range r {
+				v, err := vert(vi)
+				if err != nil {
+					return err
+				}
+				ring = append(ring, v)
+			}
+			if len(ring) > 0 {
+				ring = append(ring, ring[0]) // CityJSON rings are open
+			}
+			p.rings = append(p.rings, ring)
+		}
+		if len(p.rings) == 0 {
+			continue
+		}
+		if err := p.check(opts.tolerance()); errors.Is(err, errDegenerate) {
+			*degenerate++
+			continue
+		} else if err != nil {
+			return fmt.Errorf("surface %d: %v", k, err)
+		}
+		if cs.semantic < 0 || geo.Semantics == nil || cs.semantic >= len(geo.Semantics.Surfaces) || !o.isBuilding() {
+			o.polys = append(o.polys, p)
+			continue
+		}
+		grp, ok := groups[cs.semantic]
+		if !ok {
+			sem := geo.Semantics.Surfaces[cs.semantic]
+			kind, _ := sem["type"].(string)
+			grp = &surface{kind: kind, lod: o.lod}
+			groups[cs.semantic] = grp
+			order = append(order, cs.semantic)
+		}
+		grp.polys = append(grp.polys, p)
+		// Texture coordinates per polygon of the group (nil for an untextured one), one image per surface.
+		uri, uv := textureOf(cs, textures, doc)
+		uvs[cs.semantic] = append(uvs[cs.semantic], nil)
+		if uri != "" && (texOf[cs.semantic] == "" || texOf[cs.semantic] == uri) {
+			texOf[cs.semantic] = uri
+			uvs[cs.semantic][len(uvs[cs.semantic])-1] = uv
+		}
+	}
+	for i, uri := range texOf {
+		groups[i].appearance = map[string]any{"texture": uri, "theme": theme, "uv": uvs[i]}
+	}
+	for _, i := range order {
+		o.surfaces = append(o.surfaces, *groups[i])
+	}
+	return nil
+}
+
+// textureOf returns the texture image and per-ring uv coordinates of a polygon, when its texture is
+// present.
+func textureOf(cs cjSurface, textures map[int]string, doc *cjFile) (string, [][][2]float64) {
+	if cs.tex == nil || doc.Appearance == nil {
+		return "", nil
+	}
+	ti := cs.tex[0][0]
+	uri, ok := textures[ti]
+	if !ok {
+		return "", nil
+	}
+	var uv [][][2]float64
+	for _, r := range cs.tex {
+		if r[0] != ti {
+			return "", nil
+		}
+		var ring [][2]float64
+		for _, i := range r[1:] {
+			if i < 0 || i >= len(doc.Appearance.VerticesTexture) {
+				return "", nil
+			}
+			ring = append(ring, doc.Appearance.VerticesTexture[i])
+		}
+		uv = append(uv, ring)
+	}
+	return uri, uv
+}
+
+// loadTextures stores the texture images that exist next to the file in cim.texture and returns
+// their index → uri; missing images are reported, not fatal.
+func loadTextures(b *loader.Batch, path string, doc *cjFile) (map[int]string, error) {
+	out := map[int]string{}
+	if doc.Appearance == nil {
+		return out, nil
+	}
+	var missing []string
+	w := b.Table("texture", pgx.Identifier{"cim", "texture"}, []string{"uri", "mime_type", "data"})
+	for i, t := range doc.Appearance.Textures {
+		mime := "image/jpeg"
+		if strings.EqualFold(t.Type, "PNG") || strings.HasSuffix(strings.ToLower(t.Image), ".png") {
+			mime = "image/png"
+		}
+		f, err := os.Open(filepath.Join(filepath.Dir(path), filepath.FromSlash(t.Image)))
+		if err != nil {
+			missing = append(missing, t.Image)
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(f, 64<<20))
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		if err := w.Add(t.Image, mime, data); err != nil {
+			return nil, err
+		}
+		out[i] = t.Image
+	}
+	if len(missing) > 0 {
+		shown := missing[:min(5, len(missing))]
+		b.Warn(fmt.Sprintf("%s: %d of %d textures are missing (%s%s); their surfaces are imported without texture",
+			path, len(missing), len(doc.Appearance.Textures), strings.Join(shown, ", "), map[bool]string{true: ", …"}[len(missing) > 5]))
+	}
+	return out, nil
+}

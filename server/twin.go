@@ -1,0 +1,86 @@
+package server
+
+import (
+	"path"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/twin"
+)
+
+// registerTwin adds the 3D Tiles routes: the list of tilesets, tileset.json and content.
+func (s *Server) registerTwin() {
+	if s.deps.Twin == nil {
+		return
+	}
+	g := s.app.Group("/3dtiles")
+	g.Get("/", s.tilesetList)
+	g.Get("/:tileset/tileset.json", s.tilesetJSON)
+	g.Get("/:tileset/*", s.tileContent)
+}
+
+func (s *Server) tilesetList(c *fiber.Ctx) error {
+	list, err := s.deps.Twin.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	return c.JSON(fiber.Map{"tilesets": list})
+}
+
+func (s *Server) tilesetJSON(c *fiber.Ctx) error {
+	name := c.Params("tileset")
+	if err := s.canReadTileset(c, name); err != nil {
+		return err
+	}
+	content, err := s.deps.Twin.Tileset(c.UserContext(), name)
+	if err != nil {
+		return err
+	}
+	return sendContent(c, content)
+}
+
+func (s *Server) tileContent(c *fiber.Ctx) error {
+	name, p := c.Params("tileset"), c.Params("*")
+	if p == "" || strings.Contains(p, "..") || path.Clean(p) != p {
+		return spatial.Invalid("path", "%q is not a tile path of tileset %s", p, name)
+	}
+	if err := s.canReadTileset(c, name); err != nil {
+		return err
+	}
+	content, err := s.deps.Twin.Tile(c.UserContext(), name, p)
+	if err != nil {
+		return err
+	}
+	return sendContent(c, content)
+}
+
+// canReadTileset refuses a tileset built from a catalog layer the caller may not read.
+func (s *Server) canReadTileset(c *fiber.Ctx, name string) error {
+	if s.deps.Catalog == nil {
+		return nil
+	}
+	cat := s.deps.Catalog.Current()
+	p := principal(c)
+	for _, id := range twin.Layers(name) {
+		if l, ok := cat.Layer(id); ok && !l.CanRead(p) {
+			return spatial.NotFound("tileset %q", name) // as if absent: do not reveal what exists
+		}
+	}
+	return nil
+}
+
+// sendContent answers with ETag revalidation: tiles keep their URLs across data changes, so caches
+// revalidate (no-cache) and get 304 while nothing changed.
+func sendContent(c *fiber.Ctx, content twin.Content) error {
+	c.Set(fiber.HeaderETag, content.ETag)
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+	if match := c.Get(fiber.HeaderIfNoneMatch); match != "" && match == content.ETag {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	c.Set(fiber.HeaderContentType, content.Type)
+	return c.Send(content.Data)
+}
