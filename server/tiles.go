@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/cql2"
 	"github.com/yitu-gis/yitu/tiles"
 )
 
@@ -82,12 +83,24 @@ func parseInt(param, v string) (int, error) {
 	return n, nil
 }
 
-// tileParams reads the query parameters a tile takes: params (a JSON object passed to function
-// layers) and filter (CQL2, not yet supported on tiles).
-func tileParams(c *fiber.Ctx) ([]byte, error) {
-	if c.Query("filter") != "" {
-		return nil, spatial.Invalid("filter", "CQL2 filters are not supported on tiles yet; use /collections/{id}/items?filter= for features")
+// tileFilter reads filter and filter-lang: a CQL2 filter on a single-layer tile.
+func tileFilter(c *fiber.Ctx) (*cql2.Filter, string, error) {
+	v, lang := c.Query("filter"), c.Query("filter-lang")
+	if v == "" {
+		if lang != "" {
+			return nil, "", spatial.Invalid("filter-lang", "given without a filter")
+		}
+		return nil, "", nil
 	}
+	f, err := cql2.Parse(v, lang)
+	if err != nil {
+		return nil, "", spatial.Invalid("filter", "%v", err)
+	}
+	return f, lang + ":" + v, nil
+}
+
+// tileParams reads params, a JSON object passed to function layers.
+func tileParams(c *fiber.Ctx) ([]byte, error) {
 	raw := c.Query("params")
 	if raw == "" {
 		return nil, nil
@@ -165,8 +178,12 @@ func (h *tileHandlers) serveTile(c *fiber.Ctx, grid *tiles.Grid, layers []string
 	if err != nil {
 		return err
 	}
+	filter, filterKey, err := tileFilter(c)
+	if err != nil {
+		return err
+	}
 	res, err := h.svc.Tile(c.UserContext(), tiles.Request{
-		Grid: grid, Layers: layers, Tile: t, Params: params, Principal: principal(c),
+		Grid: grid, Layers: layers, Tile: t, Params: params, Filter: filter, FilterKey: filterKey, Principal: principal(c),
 	})
 	if err != nil {
 		return layerProblem(err, layersParam)

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/cql2"
 )
 
 // Config is the tiles part of the configuration (yitu.yaml section `tiles`).
@@ -216,6 +217,10 @@ type Request struct {
 	Layers    []string
 	Tile      Tile
 	Params    []byte // function layers' parameters: a JSON object (canonical form: it is part of the cache key)
+	// Filter is a CQL2 filter on a single-layer tile (its properties and geometry); FilterKey is its
+	// text with its language, for the cache key.
+	Filter    *cql2.Filter
+	FilterKey string
 	Principal spatial.Principal
 }
 
@@ -252,6 +257,9 @@ func (s *Service) Tile(ctx context.Context, r Request) (*Result, error) {
 	if len(r.Layers) == 0 {
 		return nil, spatial.Invalid("layers", "no layer requested")
 	}
+	if r.Filter != nil && len(r.Layers) > 1 {
+		return nil, spatial.Invalid("filter", "a filter applies to the tiles of one layer; %d are requested", len(r.Layers))
+	}
 	c := s.cur.Load()
 	srcs := make([]*source, 0, len(r.Layers))
 	for _, id := range r.Layers {
@@ -262,9 +270,15 @@ func (s *Service) Tile(ctx context.Context, r Request) (*Result, error) {
 		if src.function != "" && !r.Grid.Mercator() {
 			return nil, spatial.Invalid("tileMatrixSetId", "layer %s is made by a database function and served in WebMercatorQuad only", id)
 		}
+		if r.Filter != nil && src.function != "" {
+			return nil, spatial.Invalid("filter", "layer %s is made by a database function; pass its parameters in params", id)
+		}
 		srcs = append(srcs, src)
 	}
 	k := key{grid: r.Grid.ID, layers: strings.Join(r.Layers, ","), params: string(r.Params), tile: r.Tile}
+	if r.Filter != nil {
+		k.params += "|filter=" + r.FilterKey
+	}
 	if e, ok := s.cached(k); ok {
 		s.stats.hits.Add(1)
 		return &Result{Gzip: e.gz, ETag: e.etag}, nil
@@ -272,7 +286,7 @@ func (s *Service) Tile(ctx context.Context, r Request) (*Result, error) {
 	s.stats.misses.Add(1)
 	e, shared, err := s.flight.do(ctx, k, func(ctx context.Context) (*entry, error) {
 		epoch := s.epoch.Load()
-		raw, err := s.render(ctx, r.Grid, srcs, r.Tile, r.Params)
+		raw, err := s.render(ctx, r.Grid, srcs, r.Tile, r.Params, r.Filter)
 		if err != nil {
 			return nil, err
 		}
@@ -341,7 +355,7 @@ func (s *Service) store(k key, e *entry) {
 }
 
 // render queries the layers of a tile in parallel and concatenates their MVT layers in request order.
-func (s *Service) render(ctx context.Context, g *Grid, srcs []*source, t Tile, params []byte) ([]byte, error) {
+func (s *Service) render(ctx context.Context, g *Grid, srcs []*source, t Tile, params []byte, filter *cql2.Filter) ([]byte, error) {
 	parts := make([][]byte, len(srcs))
 	eg, ectx := errgroup.WithContext(ctx)
 	for i, src := range srcs {
@@ -367,6 +381,13 @@ func (s *Service) render(ctx context.Context, g *Grid, srcs []*source, t Tile, p
 				minx, miny, maxx, maxy := g.Bounds(t)
 				m := (maxx - minx) * float64(src.layer.Buffer) / float64(src.layer.Extent)
 				sql, args = b.geographic, []any{minx, miny, maxx, maxy, minx - m, miny - m, maxx + m, maxy + m, src.layer.ID}
+			}
+			if filter != nil {
+				fsql, fargs, err := b.withFilter(src.layer, filter, g.Mercator())
+				if err != nil {
+					return nil, err
+				}
+				sql, args = fsql, append(args, fargs...)
 			}
 		}
 		eg.Go(func() error {

@@ -3,6 +3,7 @@ package tiles_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/cql2"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 	"github.com/yitu-gis/yitu/tiles"
 	"github.com/yitu-gis/yitu/tiles/tilestest"
@@ -470,5 +472,61 @@ func TestPermissions(t *testing.T) {
 	req.Principal = spatial.Principal{Subject: "li", Roles: []string{"planner"}}
 	if _, err := svc.Tile(ctx, req); err != nil {
 		t.Errorf("planner: %v", err)
+	}
+}
+
+// TestTileFilter: a CQL2 filter narrows a single-layer tile to the matching rows, in both grids; a
+// property the zoom's generalized table lacks, or a composite tile, is refused naming the filter.
+func TestTileFilter(t *testing.T) {
+	svc, pool, _ := setup(t, tiles.Config{CacheMB: 16})
+	ctx := context.Background()
+	var want int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM basemap.building WHERE floors >= 4 AND structure = '砼'").Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	f, err := cql2.Parse("floors >= 4 AND structure = '砼'", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []*tiles.Grid{tiles.WebMercatorQuad, tiles.CGCS2000Quad} {
+		r, err := svc.Tile(ctx, tiles.Request{Grid: g, Layers: []string{"basemap.building"}, Tile: tileAt(g, 16),
+			Filter: f, FilterKey: "floors>=4", Principal: spatial.Anonymous})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := tilestest.Decode(t, raw(t, r))["basemap.building"]
+		if want == 0 || l == nil || len(l.Features) != want {
+			t.Fatalf("%s: filtered tile has %v features, want %d", g.ID, l, want)
+		}
+		for id, ft := range l.Features {
+			if ft.Properties["floors"].(float64) < 4 {
+				t.Errorf("building %d with %v floors passed the filter", id, ft.Properties["floors"])
+			}
+		}
+	}
+	// The unfiltered tile is another cache entry.
+	r, _ := svc.Tile(ctx, tiles.Request{Layers: []string{"basemap.building"}, Tile: tileAt(tiles.WebMercatorQuad, 16), Principal: spatial.Anonymous})
+	if n := len(tilestest.Decode(t, raw(t, r))["basemap.building"].Features); n != 15 {
+		t.Errorf("unfiltered tile after a filtered one: %d features", n)
+	}
+	// A spatial filter in lon/lat.
+	b := tilestest.BBox()
+	sf, _ := cql2.Parse(fmt.Sprintf("S_INTERSECTS(geometry, BBOX(%f, %f, %f, %f))", b[0], b[1], (b[0]+b[2])/2, b[3]), "")
+	r, err = svc.Tile(ctx, tiles.Request{Layers: []string{"basemap.building"}, Tile: tileAt(tiles.WebMercatorQuad, 16), Filter: sf, FilterKey: "west", Principal: spatial.Anonymous})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tilestest.Decode(t, raw(t, r))["basemap.building"].Features); n == 0 || n >= 15 {
+		t.Errorf("spatial filter kept %d of 15 buildings", n)
+	}
+	var inv *spatial.InvalidError
+	// floors is not in the z10 blocks.
+	_, err = svc.Tile(ctx, tiles.Request{Layers: []string{"basemap.building"}, Tile: tileAt(tiles.WebMercatorQuad, 10), Filter: f, FilterKey: "x", Principal: spatial.Anonymous})
+	if !errors.As(err, &inv) || inv.Param != "filter" {
+		t.Errorf("filter on a property the z10 blocks lack: %v", err)
+	}
+	_, err = svc.Tile(ctx, tiles.Request{Layers: []string{"basemap.building", "basemap.road"}, Tile: tileAt(tiles.WebMercatorQuad, 16), Filter: f, FilterKey: "x", Principal: spatial.Anonymous})
+	if !errors.As(err, &inv) || inv.Param != "filter" {
+		t.Errorf("filter on a composite tile: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/cql2"
 )
 
 // source is one catalog layer compiled for tiles: the SQL of each zoom band in each grid.
@@ -27,6 +28,33 @@ type band struct {
 	table            string // schema.table, for messages
 	mercator         string // $1 z, $2 x, $3 y, $4 layer name
 	geographic       string // $1–$4 tile bounds, $5–$8 query bounds (4490), $9 layer name
+	columns          string // the table's columns, comma-separated (a CQL2 filter may name only these)
+	tileColumn       string
+	geomColumn       string
+}
+
+// filterMarker stands where a CQL2 filter's condition goes in a band's SQL.
+const filterMarker = "/*filter*/"
+
+// withFilter returns the band's SQL for a grid with a CQL2 filter's condition, and the filter's
+// arguments, numbered after the band's own.
+func (b *band) withFilter(l *spatial.Layer, f *cql2.Filter, mercator bool) (string, []any, error) {
+	sql, first, col, srid := b.mercator, 5, b.tileColumn, 3857
+	if !mercator {
+		sql, first, col, srid = b.geographic, 10, b.geomColumn, 4490
+	}
+	schema := cql2.ForLayer(l, col, srid)
+	have := strings.Split(b.columns, ",")
+	for name, q := range schema.Queryables {
+		if q.Type != cql2.TypeGeometry && !slices.Contains(have, q.Column) {
+			delete(schema.Queryables, name) // not in this zoom's generalized table
+		}
+	}
+	cond, args, err := f.Compile(schema, first)
+	if err != nil {
+		return "", nil, err
+	}
+	return strings.Replace(sql, filterMarker, " AND ("+cond+")", 1), args, nil
 }
 
 // bandAt returns the band serving zoom z, if any.
@@ -75,6 +103,10 @@ func compileTable(l *spatial.Layer, gens []generalization, transform bool) (*sou
 	for _, p := range l.Properties {
 		own.properties = append(own.properties, p.Name)
 	}
+	var ownColumns []string
+	for _, c := range l.Columns {
+		ownColumns = append(ownColumns, c.Name)
+	}
 	covered := map[int]bool{}
 	for _, g := range gens {
 		if g.layer != l.ID {
@@ -91,7 +123,7 @@ func compileTable(l *spatial.Layer, gens []generalization, transform bool) (*sou
 				return nil, fmt.Errorf("layer %s: generalized table %s.%s has no column %q", l.ID, g.schema, g.table, need)
 			}
 		}
-		s.bands = append(s.bands, sh.band(g.minZoom, g.maxZoom))
+		s.bands = append(s.bands, sh.band(g.minZoom, g.maxZoom, g.columns))
 		for z := g.minZoom; z <= g.maxZoom; z++ {
 			covered[z] = true
 		}
@@ -107,7 +139,7 @@ func compileTable(l *spatial.Layer, gens []generalization, transform bool) (*sou
 		for end < l.MaxZoom && !covered[end+1] {
 			end++
 		}
-		s.bands = append(s.bands, own.band(z, end))
+		s.bands = append(s.bands, own.band(z, end, ownColumns))
 		z = end + 1
 	}
 	slices.SortFunc(s.bands, func(a, b band) int { return a.minZoom - b.minZoom })
@@ -120,12 +152,15 @@ func compileFunction(l *spatial.Layer) *source {
 		function: "SELECT " + fn + "($1::integer, $2::integer, $3::integer, $4::jsonb)"}
 }
 
-func (sh shape) band(minZoom, maxZoom int) band {
-	return band{
+func (sh shape) band(minZoom, maxZoom int, columns []string) band {
+	b := band{
 		minZoom: minZoom, maxZoom: maxZoom, table: strings.Join(sh.table, "."),
-		mercator:   sh.sql(true),
-		geographic: sh.sql(false),
+		mercator: sh.sql(true), columns: strings.Join(columns, ","), tileColumn: sh.tileColumn, geomColumn: sh.geomColumn,
 	}
+	if sh.geomColumn != "" {
+		b.geographic = sh.sql(false)
+	}
+	return b
 }
 
 // sql builds the tile query. Identifiers come from the catalog (checked against the database) and are
@@ -173,7 +208,7 @@ func (sh shape) sql(mercator bool) string {
 		idName = "'__id'"
 	}
 	return "SELECT ST_AsMVT(q, " + name + "::text, " + extent + ", '__geom', " + idName + ") FROM (" +
-		"SELECT " + strings.Join(cols, ", ") + " FROM " + sh.table.Sanitize() + " WHERE " + where + limit +
+		"SELECT " + strings.Join(cols, ", ") + " FROM " + sh.table.Sanitize() + " WHERE " + where + filterMarker + limit +
 		") q WHERE q.__geom IS NOT NULL"
 }
 
