@@ -213,10 +213,10 @@ func (c *compiled) resolve(id string, p spatial.Principal) (*source, error) {
 
 // Request is one tile.
 type Request struct {
-	Grid      *Grid
-	Layers    []string
-	Tile      Tile
-	Params    []byte // function layers' parameters: a JSON object (canonical form: it is part of the cache key)
+	Grid   *Grid
+	Layers []string
+	Tile   Tile
+	Params []byte // function layers' parameters: a JSON object (canonical form: it is part of the cache key)
 	// Filter is a CQL2 filter on a single-layer tile (its properties and geometry); FilterKey is its
 	// text with its language, for the cache key.
 	Filter    *cql2.Filter
