@@ -81,7 +81,7 @@ func run(yituBin, tegolaBin string, clients, rounds int, keep bool) error {
 	}
 	var buildings, segments, roads int
 	pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM basemap.building), (SELECT count(*) FROM pipeline.segment), (SELECT count(*) FROM basemap.road)").Scan(&buildings, &segments, &roads)
-	fmt.Printf("data: generated city (the demo city has not landed on main): %d buildings, %d road segments, %d pipe segments; built in %.0fs\n",
+	fmt.Printf("data: generated city of the demo city's size (internal/tilebench/city.sql): %d buildings, %d road segments, %d pipe segments; built in %.0fs\n",
 		buildings, roads, segments, time.Since(start).Seconds())
 
 	dir, err := os.MkdirTemp("", "tilebench")
