@@ -48,6 +48,11 @@ func WriteObliqueSet(dir, srs string, origin [3]float64, tiles []ObliqueTile) er
 	if _, err := exec.LookPath("osgconv"); err != nil {
 		return fmt.Errorf("the oblique set needs osgconv (Debian package openscenegraph, installed by scripts/setup): %w", err)
 	}
+	// osgconv runs in a work folder: the outputs need absolute paths.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
 	work, err := os.MkdirTemp("", "yitu-oblique-")
 	if err != nil {
 		return err
@@ -120,6 +125,14 @@ func osgconv(dir string, args ...string) error {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("osgconv %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	// osgconv can exit 0 without writing (an unwritable or misplaced output): check.
+	target := args[len(args)-1]
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(dir, target)
+	}
+	if _, err := os.Stat(target); err != nil {
+		return fmt.Errorf("osgconv %s wrote nothing: %s", strings.Join(args, " "), out)
 	}
 	return nil
 }

@@ -21,7 +21,9 @@ func sampleObliqueTiles(x0, y0 float64) []ObliqueTile {
 }
 
 func TestWriteObliqueSet(t *testing.T) {
-	dir := t.TempDir()
+	// A relative folder, as `yitu demo` passes by default (.data/demo): osgconv runs elsewhere.
+	t.Chdir(t.TempDir())
+	dir := "oblique"
 	if err := WriteObliqueSet(dir, "EPSG:4528", [3]float64{40493000, 4115000, 0}, sampleObliqueTiles(40493000, 4115000)); err != nil {
 		t.Fatal(err)
 	}
