@@ -115,9 +115,11 @@ func run(yituBin, tegolaBin string, clients, rounds int, keep bool) error {
 	measure(list, yURL, 4, 1)
 	measure(list, tURL, 4, 1)
 	var yRes, tRes result
-	for range rounds {
+	for i := range rounds {
 		yRes = yRes.add(measure(list, yURL, clients, 1))
+		fmt.Fprintf(os.Stderr, "round %d: Yitu done (%.0fs so far)\n", i+1, yRes.elapsed.Seconds())
 		tRes = tRes.add(measure(list, tURL, clients, 1))
+		fmt.Fprintf(os.Stderr, "round %d: tegola done (%.0fs so far)\n", i+1, tRes.elapsed.Seconds())
 	}
 	fmt.Printf("%-32s %10s %9s %9s %9s %12s\n", "uncached, z12–z16", "tiles/s", "p50 ms", "p95 ms", "p99 ms", "p95 z14–16")
 	yRow, tRow := report("Yitu", yRes), report("tegola v0.21.2 (postgis)", tRes)
