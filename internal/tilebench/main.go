@@ -50,18 +50,24 @@ func main() {
 	clients := flag.Int("clients", 16, "concurrent clients")
 	rounds := flag.Int("rounds", 2, "measured rounds per server (alternating Yitu and tegola)")
 	keep := flag.Bool("keep", false, "keep the yitu_bench database")
+	zooms := flag.String("zooms", "12-16", "zoom range of the tile list")
 	flag.Parse()
 	if *tegola == "" {
 		fmt.Fprintln(os.Stderr, "tilebench: give --tegola (scripts/bench-tiles builds it)")
 		os.Exit(2)
 	}
-	if err := run(*yitu, *tegola, *clients, *rounds, *keep); err != nil {
+	var lo, hi int
+	if _, err := fmt.Sscanf(*zooms, "%d-%d", &lo, &hi); err != nil {
+		fmt.Fprintln(os.Stderr, "tilebench: --zooms wants a range such as 12-16")
+		os.Exit(2)
+	}
+	if err := run(*yitu, *tegola, *clients, *rounds, *keep, lo, hi); err != nil {
 		fmt.Fprintln(os.Stderr, "tilebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(yituBin, tegolaBin string, clients, rounds int, keep bool) error {
+func run(yituBin, tegolaBin string, clients, rounds int, keep bool, minZoom, maxZoom int) error {
 	ctx := context.Background()
 	dbURL, drop, err := createDB(ctx)
 	if err != nil {
@@ -100,7 +106,7 @@ func run(yituBin, tegolaBin string, clients, rounds int, keep bool) error {
 	}
 	defer teg.stop()
 
-	list := tileList()
+	list := tileList(minZoom, maxZoom)
 	yURL := func(t tiles.Tile) string {
 		return fmt.Sprintf("%s/tiles/%s/%d/%d/%d.mvt", uncached.base, strings.Join(layers, ","), t.Z, t.X, t.Y)
 	}
@@ -108,8 +114,8 @@ func run(yituBin, tegolaBin string, clients, rounds int, keep bool) error {
 	if err := compareContent(list, yURL, tURL); err != nil {
 		return err
 	}
-	fmt.Printf("tiles: %d composite tiles (%d layers) at z12–z16 over the city, each client in its own random order, %d clients\n\n",
-		len(list), len(layers), clients)
+	fmt.Printf("tiles: %d composite tiles (%d layers) at z%d–z%d over the city, each client in its own random order, %d clients\n\n",
+		len(list), len(layers), minZoom, maxZoom, clients)
 
 	// Warm up both (connections, prepared statements, the database's buffers), then alternate.
 	measure(list, yURL, 4, 1)
@@ -121,7 +127,7 @@ func run(yituBin, tegolaBin string, clients, rounds int, keep bool) error {
 		tRes = tRes.add(measure(list, tURL, clients, 1))
 		fmt.Fprintf(os.Stderr, "round %d: tegola done (%.0fs so far)\n", i+1, tRes.elapsed.Seconds())
 	}
-	fmt.Printf("%-32s %10s %9s %9s %9s %12s\n", "uncached, z12–z16", "tiles/s", "p50 ms", "p95 ms", "p99 ms", "p95 z14–16")
+	fmt.Printf("%-32s %10s %9s %9s %9s %12s\n", fmt.Sprintf("uncached, z%d–z%d", minZoom, maxZoom), "tiles/s", "p50 ms", "p95 ms", "p99 ms", "p95 z14–16")
 	yRow, tRow := report("Yitu", yRes), report("tegola v0.21.2 (postgis)", tRes)
 	fmt.Printf("%-32s %10.1f\n\n", "Yitu ÷ tegola throughput", yRow/tRow)
 
@@ -136,7 +142,7 @@ func run(yituBin, tegolaBin string, clients, rounds int, keep bool) error {
 	}
 	measure(list, cURL, clients, 1)
 	cRes := measure(list, cURL, clients, 20)
-	fmt.Printf("%-32s %10s %9s %9s %9s\n", "cached (memory), z12–z16", "tiles/s", "p50 ms", "p95 ms", "p99 ms")
+	fmt.Printf("%-32s %10s %9s %9s %9s\n", fmt.Sprintf("cached (memory), z%d–z%d", minZoom, maxZoom), "tiles/s", "p50 ms", "p95 ms", "p99 ms")
 	report("Yitu", cRes)
 	fmt.Println()
 
@@ -229,9 +235,9 @@ func fillCity(ctx context.Context, dbURL string, pool *pgxpool.Pool) error {
 	return err
 }
 
-// tileList is every tile over the city at z12–z16.
-func tileList() []tiles.Tile {
-	e := tiles.Extent{Grid: tiles.WebMercatorQuad, Layers: layers, BBox: cityBBox, MinZoom: 12, MaxZoom: 16}
+// tileList is every tile over the city in a zoom range.
+func tileList(minZoom, maxZoom int) []tiles.Tile {
+	e := tiles.Extent{Grid: tiles.WebMercatorQuad, Layers: layers, BBox: cityBBox, MinZoom: minZoom, MaxZoom: maxZoom}
 	var out []tiles.Tile
 	for t := range e.Tiles() {
 		out = append(out, t)
