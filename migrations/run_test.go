@@ -17,12 +17,7 @@ import (
 // each Down must undo its Up exactly, or the second Up fails.
 func TestUpDownUp(t *testing.T) {
 	ctx := context.Background()
-	pool, _ := pgtest.NewEmpty(t)
-	m, err := migrations.New(pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	pool, m := emptyDatabase(t)
 
 	var behind *migrations.BehindError
 	if err := migrations.Check(ctx, pool); !errors.As(err, &behind) || behind.Current != 0 {
@@ -75,6 +70,18 @@ func TestUpDownUp(t *testing.T) {
 	}
 }
 
+// emptyDatabase is a database with no migration applied and its migrator.
+func emptyDatabase(t *testing.T) (*pgxpool.Pool, *migrations.Migrator) {
+	t.Helper()
+	pool, _ := pgtest.NewEmpty(t)
+	m, err := migrations.New(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return pool, m
+}
+
 // assertTables checks that the domain schemas and catalog tables exist (want) or are gone (!want).
 func assertTables(t *testing.T, pool *pgxpool.Pool, want bool) {
 	t.Helper()
@@ -102,12 +109,7 @@ func assertTables(t *testing.T, pool *pgxpool.Pool, want bool) {
 // moves them back.
 func TestPartitionByDatasetMovesRows(t *testing.T) {
 	ctx := context.Background()
-	pool, _ := pgtest.NewEmpty(t)
-	m, err := migrations.New(pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	pool, m := emptyDatabase(t)
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +182,22 @@ func TestPartitionByDatasetMovesRows(t *testing.T) {
 	if err := pool.QueryRow(ctx, "SELECT tableoid::regclass::text FROM pipeline.point WHERE point_no = 'JS1'").Scan(&point); err != nil || point != "pipeline.point_d2" {
 		t.Errorf("pipe point in %q (%v)", point, err)
 	}
+	indexes := func() []string {
+		t.Helper()
+		rows, err := pool.Query(ctx, `SELECT indexrelid::regclass::text FROM pg_index
+			WHERE indrelid IN ('basemap.building'::regclass, to_regclass('basemap.building_default')) ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+		return out
+	}
+	// The index on dataset_id alone is the DEFAULT partition's only (address: migration 00031).
+	if got, want := indexes(), []string{"basemap.building_address_trgm", "basemap.building_default_address_idx", "basemap.building_default_dataset_id_idx", "basemap.building_default_geom_3857_idx",
+		"basemap.building_default_geom_idx", "basemap.building_default_name_idx", "basemap.building_default_pkey",
+		"basemap.building_geom_3857_idx", "basemap.building_geom_idx", "basemap.building_name_idx", "basemap.building_pkey"}; !slices.Equal(got, want) {
+		t.Errorf("indexes after 00013 = %q, want %q", got, want)
+	}
 
 	if _, err := m.DownTo(ctx, 12); err != nil {
 		t.Fatal(err)
@@ -193,5 +211,9 @@ func TestPartitionByDatasetMovesRows(t *testing.T) {
 	if err := pool.QueryRow(ctx, `INSERT INTO basemap.building (dataset_id, geom)
 		VALUES (1, ST_Multi(ST_MakeEnvelope(121, 37, 121.1, 37.1, 4490))) RETURNING id`).Scan(&next); err != nil || next != 12 {
 		t.Errorf("the next id after down = %d (%v), want 12", next, err)
+	}
+	if got, want := indexes(), []string{"basemap.building_dataset_id_idx", "basemap.building_geom_3857_idx", "basemap.building_geom_idx",
+		"basemap.building_name_idx", "basemap.building_pkey"}; !slices.Equal(got, want) {
+		t.Errorf("indexes after down = %q, want %q", got, want)
 	}
 }

@@ -527,14 +527,21 @@ func (b *Batch) Commit(ctx context.Context) (*Report, error) {
 // replace attaches the import's partitions and removes the previous version of the dataset: its
 // partitions and its catalog.dataset row (what it wrote elsewhere went at Begin).
 func (b *Batch) replace(ctx context.Context) error {
+	fks, err := b.index(ctx)
+	if err != nil {
+		return err
+	}
 	var drop []partition
 	if b.prev.id != 0 {
-		var err error
+		// Wait now, not under the final locks, for anyone whose foreign-key check holds the previous row.
+		if _, err := b.tx.Exec(ctx, "SELECT FROM catalog.dataset WHERE id = $1 FOR UPDATE", b.prev.id); err != nil {
+			return err
+		}
 		if drop, err = previousPartitions(ctx, b.tx, b.prev.id); err != nil {
 			return err
 		}
 	}
-	if err := b.attach(ctx, drop); err != nil {
+	if err := b.attach(ctx, fks, drop); err != nil {
 		return err
 	}
 	if b.prev.id == 0 {

@@ -20,10 +20,11 @@ import (
 // first rows for such a table create <table>_d<dataset id>, a table of the parent's columns (LIKE,
 // with the defaults, the generated geom_3857 and the parent's identity sequence as the id default)
 // with CHECK (dataset_id = N) and no index, and COPY fills it. Commit builds its indexes and keys in
-// bulk, analyzes it, adds its foreign keys (one validating join each) and attaches it. ATTACH then
-// finds every index, key and constraint in place: it neither builds nor scans the new partition, so
-// the ACCESS EXCLUSIVE lock it takes on the DEFAULT partition (which blocks readers of the parent
-// until commit) lasts only the last moments of the import.
+// bulk and analyzes it (the bulk of the final work, while readers go on reading the parent), adds
+// its foreign keys (one validating join each) and attaches it. ATTACH then finds every index, key and
+// constraint in place and neither builds nor scans: the ACCESS EXCLUSIVE locks of the last step
+// (ATTACH's on the DEFAULT partition, DROP's of the previous version's partitions on the parent),
+// which make readers of the parent wait until commit, last only its last milliseconds.
 
 // partition is the import's own partition of a table partitioned by dataset.
 type partition struct {
@@ -112,32 +113,26 @@ const partitionDDLSQL = `
 	WHERE i.indrelid = to_regclass($1)
 	  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)`
 
-// attach indexes, analyzes and attaches the partitions this import filled (see the top of this
-// file). Replacing the previous version of the dataset is part of the same final step, because its
-// partitions are dropped under the same locks: drop names the tables whose partitions of the
-// previous version go (see previousPartitions).
-func (b *Batch) attach(ctx context.Context, drop []partition) error {
-	if len(b.parts) == 0 && len(drop) == 0 {
-		return nil
-	}
-	fks := map[string][]string{}
+// index builds the indexes and keys of the partitions this import filled, as the parents have them,
+// and analyzes them. It returns the statements that add their foreign keys, for attach.
+func (b *Batch) index(ctx context.Context) ([]string, error) {
+	var fks []string
 	for _, p := range b.parts {
 		rows, err := b.tx.Query(ctx, partitionDDLSQL, p.parent.Sanitize())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		type ddl struct{ Kind, Def string }
 		defs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ddl])
 		if err != nil {
-			return fmt.Errorf("reading the indexes of %s: %w", p.parent.Sanitize(), err)
+			return nil, fmt.Errorf("reading the indexes of %s: %w", p.parent.Sanitize(), err)
 		}
-		// The bulk of the work: indexes, keys, statistics. It locks nothing that readers of the parent need.
 		child := p.child.Sanitize()
 		for _, d := range defs {
 			var sql string
 			switch d.Kind {
 			case "fk":
-				fks[child] = append(fks[child], "ALTER TABLE "+child+" ADD "+d.Def)
+				fks = append(fks, "ALTER TABLE "+child+" ADD "+d.Def)
 				continue
 			case "key":
 				sql = "ALTER TABLE " + child + " ADD " + d.Def
@@ -145,24 +140,28 @@ func (b *Batch) attach(ctx context.Context, drop []partition) error {
 				sql = "CREATE INDEX ON " + child + d.Def
 			}
 			if _, err := b.tx.Exec(ctx, sql); err != nil {
-				return fmt.Errorf("indexing %s (%s): %w", child, sql, err)
+				return nil, fmt.Errorf("indexing %s (%s): %w", child, sql, err)
 			}
 		}
 		if _, err := b.tx.Exec(ctx, "ANALYZE "+child); err != nil {
-			return fmt.Errorf("analyzing %s: %w", child, err)
+			return nil, fmt.Errorf("analyzing %s: %w", child, err)
 		}
 	}
-	// Foreign keys: one join each to validate. They hold SHARE ROW EXCLUSIVE on the referenced tables
-	// (catalog.dataset) until commit, which makes other writers of catalog.dataset wait, not readers.
-	for _, p := range b.parts {
-		for _, sql := range fks[p.child.Sanitize()] {
-			if _, err := b.tx.Exec(ctx, sql); err != nil {
-				return fmt.Errorf("checking the references of %s: %w", p.child.Sanitize(), err)
-			}
+	return fks, nil
+}
+
+// attach adds the foreign keys of the import's partitions (fks, from index) and attaches them, and
+// drops the previous version's partitions (drop) under the same locks.
+func (b *Batch) attach(ctx context.Context, fks []string, drop []partition) error {
+	// One join each to validate. They hold SHARE ROW EXCLUSIVE on the referenced tables (catalog.dataset)
+	// until commit, which makes other writers of catalog.dataset wait, not readers.
+	for _, sql := range fks {
+		if _, err := b.tx.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("checking the references of the import's rows (%s): %w", sql, err)
 		}
 	}
-	// From here on readers of the parents wait until commit: take every lock at once (ATTACH locks the
-	// DEFAULT partition, DROP the parent), then attach and drop, which no longer wait for anything.
+	// From here on readers of the parents wait until commit: take every lock at once, then attach and
+	// drop, which no longer wait for anything.
 	lock := make([]pgx.Identifier, 0, len(b.parts)+len(drop))
 	for _, p := range b.parts {
 		lock = append(lock, p.parent)

@@ -84,7 +84,7 @@ func TestImportAttachesPartitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if parentIdx < 6 || attached != parentIdx {
+	if parentIdx < 5 || attached != parentIdx {
 		t.Errorf("%d of the parent's %d indexes attached on %s", attached, parentIdx, child)
 	}
 	var constraints []string
