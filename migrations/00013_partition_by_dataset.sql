@@ -35,6 +35,12 @@ BEGIN
     IF (SELECT relkind = 'p' FROM pg_class WHERE oid = old) = partitioned THEN
         RETURN;
     END IF;
+    SELECT string_agg(DISTINCT rw.ev_class::regclass::text, ', ') INTO cols
+    FROM pg_depend d JOIN pg_rewrite rw ON rw.oid = d.objid
+    WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = old AND rw.ev_class <> old;
+    IF cols IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot partition % by dataset: views depend on it (%); a database migrated past version 20 before migration 13 existed must be created again', old, cols;
+    END IF;
     -- Indexes and constraints to make again, with their names, once the old table is gone.
     FOR r IN SELECT replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') AS def, i.indrelid <> old AS on_default,
                     i.indnatts = 1 AND i.indexprs IS NULL AND i.indpred IS NULL

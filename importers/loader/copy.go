@@ -28,7 +28,8 @@ type TableWriter struct {
 }
 
 // Table returns the writer for a feature class in a table. columns are the columns Add fills, in order;
-// dataset_id is filled in. Asking again for the same class and table returns the same writer.
+// dataset_id is filled in. Asking again for the same class and table returns the same writer. A table
+// partitioned by dataset is written through the import's own partition (partition.go).
 func (b *Batch) Table(class string, table pgx.Identifier, columns []string) *TableWriter {
 	for _, w := range b.writers {
 		if w.class == class && slices.Equal(w.table, table) {

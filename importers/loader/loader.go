@@ -402,7 +402,9 @@ func (b *Batch) Options() Options { return b.opts }
 
 // Tx is the import transaction, for statements besides the COPY streams (creating a reference table,
 // registering a catalog layer). It waits until every row added so far is written. Nil on a dry run
-// and after Commit or Rollback.
+// and after Commit or Rollback. Rows for a table partitioned by dataset go through Table only: until
+// Commit they are in the import's own partition, which the parent does not show yet, and a row of the
+// import's dataset written into the parent would land in its DEFAULT partition and fail the commit.
 func (b *Batch) Tx() pgx.Tx {
 	if b.tx == nil || b.done {
 		return nil
