@@ -297,3 +297,58 @@ func TestImportsAreSerialized(t *testing.T) {
 		t.Errorf("%d buildings, want 1 + 20", n)
 	}
 }
+
+// The final locks wait for readers already in the tables, without giving up: the commit tries again
+// (lock_timeout, so as not to deadlock with a reader of several tables) until the reader is done.
+func TestCommitWaitsForReaders(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	l := loader.New(pool, nil)
+	o := loader.Options{Dataset: "城区", Kind: "basemap", Format: "dxf", Source: sourceFile(t, "x")}
+	if _, err := importCity(t, l, o, 20); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback(ctx)
+	var n int
+	if err := reader.QueryRow(ctx, "SELECT count(*) FROM basemap.building").Scan(&n); err != nil || n != 20 {
+		t.Fatalf("reader: %d buildings (%v)", n, err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := importCity(t, l, o, 30)
+		done <- err
+	}()
+	// Until the reader ends, the import's commit asks for ACCESS EXCLUSIVE on basemap.building again
+	// and again; let it time out a few times (lock_timeout is 200 ms), then end the reader.
+	deadline, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for seen := 0; seen < 3; {
+		var waiting bool
+		err := pool.QueryRow(deadline, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'basemap.building'::regclass
+			AND mode = 'AccessExclusiveLock' AND NOT granted)`).Scan(&waiting)
+		if err != nil {
+			t.Fatalf("the import never asked for its final locks: %v", err)
+		}
+		if waiting {
+			seen++
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the re-import ended while a reader held the table: %v", err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	if err := reader.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the re-import failed while a reader held the table: %v", err)
+	}
+	if n := count(t, pool, "basemap.building"); n != 30 {
+		t.Errorf("%d buildings after the re-import, want 30", n)
+	}
+}
