@@ -23,7 +23,7 @@ const discoverSQL = `
 	FROM pg_class c
 	JOIN pg_namespace n ON n.oid = c.relnamespace
 	JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-	WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND n.nspname = ANY($1)
+	WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND NOT c.relispartition AND n.nspname = ANY($1)
 	ORDER BY n.nspname, c.relname, a.attnum`
 
 // discover lists the tables of the given schemas that have a geometry column in EPSG:3857 or 4490 and

@@ -433,7 +433,9 @@ func TestDiscovery(t *testing.T) {
 	_, err := pool.Exec(ctx, `CREATE SCHEMA survey;
 		CREATE TABLE survey.parcel (gid serial PRIMARY KEY, owner text, area real, geom geometry(Polygon, 4490));
 		INSERT INTO survey.parcel (owner, area, geom) VALUES ('莱州市自然资源局', 812.5,
-			ST_GeomFromText('POLYGON((119.941 37.181, 119.942 37.181, 119.942 37.182, 119.941 37.182, 119.941 37.181))', 4490))`)
+			ST_GeomFromText('POLYGON((119.941 37.181, 119.942 37.181, 119.942 37.182, 119.941 37.182, 119.941 37.181))', 4490));
+		CREATE TABLE survey.zone (id int, batch int, geom geometry(Polygon, 4490)) PARTITION BY LIST (batch);
+		CREATE TABLE survey.zone_1 PARTITION OF survey.zone FOR VALUES IN (1)`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,6 +451,13 @@ func TestDiscovery(t *testing.T) {
 	l := tilestest.Decode(t, raw(t, r))["survey.parcel"]
 	if l == nil || len(l.Features) != 1 || l.Features[1].Properties["owner"] != "莱州市自然资源局" {
 		t.Fatalf("discovered layer tile = %v", l)
+	}
+	// A partitioned table is one layer; its partitions are not layers of their own.
+	if _, err := svc.Tile(ctx, tiles.Request{Layers: []string{"survey.zone"}, Tile: tileAt(tiles.WebMercatorQuad, 15), Principal: spatial.Anonymous}); err != nil {
+		t.Errorf("partitioned table: %v", err)
+	}
+	if _, err := svc.Tile(ctx, tiles.Request{Layers: []string{"survey.zone_1"}, Tile: tileAt(tiles.WebMercatorQuad, 15), Principal: spatial.Anonymous}); !errors.Is(err, spatial.ErrNotFound) {
+		t.Errorf("a partition served as a layer of its own: %v", err)
 	}
 }
 

@@ -28,7 +28,8 @@ type TableWriter struct {
 }
 
 // Table returns the writer for a feature class in a table. columns are the columns Add fills, in order;
-// dataset_id is filled in. Asking again for the same class and table returns the same writer.
+// dataset_id is filled in. Asking again for the same class and table returns the same writer. A table
+// partitioned by dataset is written through the import's own partition (partition.go).
 func (b *Batch) Table(class string, table pgx.Identifier, columns []string) *TableWriter {
 	for _, w := range b.writers {
 		if w.class == class && slices.Equal(w.table, table) {
@@ -117,6 +118,7 @@ type chunk struct {
 type copier struct {
 	ctx    context.Context
 	tx     pgx.Tx
+	dest   func(context.Context, pgx.Identifier) (pgx.Identifier, error) // where a table's rows go
 	ch     chan *chunk
 	done   chan struct{}
 	err    atomic.Pointer[error]
@@ -124,8 +126,8 @@ type copier struct {
 	closed atomic.Bool // no more chunks: Commit or Rollback has begun
 }
 
-func newCopier(ctx context.Context, tx pgx.Tx) *copier {
-	c := &copier{ctx: ctx, tx: tx, ch: make(chan *chunk, 8), done: make(chan struct{})}
+func newCopier(ctx context.Context, tx pgx.Tx, dest func(context.Context, pgx.Identifier) (pgx.Identifier, error)) *copier {
+	c := &copier{ctx: ctx, tx: tx, dest: dest, ch: make(chan *chunk, 8), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -154,7 +156,10 @@ func (c *copier) run() {
 			continue
 		}
 		src := &chunkSource{cur: next, i: -1, ch: c.ch}
-		_, err := c.tx.CopyFrom(c.ctx, next.w.table, next.w.cols, src)
+		dest, err := c.dest(c.ctx, next.w.table)
+		if err == nil {
+			_, err = c.tx.CopyFrom(c.ctx, dest, next.w.cols, src)
+		}
 		if err != nil {
 			err = fmt.Errorf("writing %s (%s): %w", next.w.table.Sanitize(), next.w.class, err)
 			c.err.Store(&err)

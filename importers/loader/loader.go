@@ -5,10 +5,15 @@
 //   - one transaction per import: all or nothing;
 //   - rows streamed into their tables by binary COPY (pgx CopyFrom) from a background goroutine, so
 //     parsing and writing overlap; a COPY stays open while consecutive rows go to the same table;
+//   - a table partitioned by dataset (the basemap and pipeline tables) gets a partition of the import's
+//     own, filled without indexes, indexed in bulk and attached at commit (partition.go);
 //   - a catalog.dataset row with the source, its sha256, the source CRS, counts per feature class,
 //     the bounding box, who imported it and the report;
-//   - a re-import under the same dataset name first deletes exactly what the previous one wrote (rows
-//     carry dataset_id with ON DELETE CASCADE; tables the import created are dropped);
+//   - a re-import under the same dataset name replaces exactly what the previous one wrote (rows carry
+//     dataset_id with ON DELETE CASCADE; its partitions and the tables it created are dropped); readers
+//     see the previous version until the new one commits, and are not blocked meanwhile, except from
+//     the tables the previous version created itself (dropped at Begin);
+//   - one import at a time: Begin waits while another runs;
 //   - rejections (bad features) collected with file, line or record and reason; more than
 //     Options.MaxRejects refuses the whole import;
 //   - spatial.NotifyChange at commit, so tile caches purge what the import touched;
@@ -153,6 +158,8 @@ type Batch struct {
 	done    bool
 	copier  *copier
 	writers []*TableWriter
+	dests   map[string]pgx.Identifier // table → where its rows are COPYed (the copier goroutine's, until Commit)
+	parts   []partition               // the import's own partitions, to attach at Commit
 	bbox    bounds
 	hash    chan hashResult
 	prog    *progress
@@ -164,8 +171,11 @@ type Batch struct {
 	counted  map[string]int // rows written through Tx (Count)
 }
 
+// previous is the dataset an import replaces (or Delete deletes).
 type previous struct {
 	id     int64
+	name   string
+	owned  []string // tables its import created
 	bbox   *[4]float64
 	layers []string
 }
@@ -175,8 +185,10 @@ type hashResult struct {
 	err error
 }
 
-// Begin starts an import: it opens the transaction, deletes the previous dataset of that name (rows
-// and tables it wrote) and inserts the catalog.dataset row. On a dry run it touches no database.
+// Begin starts an import: it opens the transaction (waiting while another import runs), removes what
+// the previous dataset of that name wrote outside the tables partitioned by dataset, and inserts the
+// catalog.dataset row. The previous version's partitions and dataset row go at Commit, so readers see
+// it, whole, until the new version replaces it. On a dry run it touches no database.
 func (l *Loader) Begin(ctx context.Context, o Options) (*Batch, error) {
 	if strings.TrimSpace(o.Dataset) == "" {
 		return nil, spatial.Invalid("dataset", "a dataset name is required")
@@ -187,7 +199,7 @@ func (l *Loader) Begin(ctx context.Context, o Options) (*Batch, error) {
 	if o.Actor == "" {
 		o.Actor = osUser()
 	}
-	b := &Batch{l: l, opts: o, ctx: ctx, start: l.now(), bbox: emptyBounds()}
+	b := &Batch{l: l, opts: o, ctx: ctx, start: l.now(), bbox: emptyBounds(), dests: map[string]pgx.Identifier{}}
 	b.prog = newProgress(o.Progress, o.Dataset)
 	b.hash = make(chan hashResult, 1)
 	go func() {
@@ -206,7 +218,7 @@ func (l *Loader) Begin(ctx context.Context, o Options) (*Batch, error) {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	b.copier = newCopier(ctx, tx)
+	b.copier = newCopier(ctx, tx, b.destination)
 	return b, nil
 }
 
@@ -215,18 +227,49 @@ func (b *Batch) begin(ctx context.Context) error {
 	if _, err := b.tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
 		return err
 	}
-	prev, err := deleteDataset(ctx, b.tx, b.opts.Dataset)
+	if err := b.l.serialize(ctx, b.tx, b.opts.Dataset); err != nil {
+		return err
+	}
+	prev, err := lookupDataset(ctx, b.tx, b.opts.Dataset, "FOR NO KEY UPDATE")
 	if err != nil {
 		return err
 	}
 	b.prev = prev
-	crs := b.opts.SourceCRS
+	if err := clearPrevious(ctx, b.tx, prev); err != nil {
+		return err
+	}
+	// The row carries a provisional name while the previous version keeps the real one: Commit renames
+	// it after deleting the previous row (catalog.dataset.name stays a plain unique key, which OGC API
+	// edits upsert on).
 	err = b.tx.QueryRow(ctx, `
 		INSERT INTO catalog.dataset (name, kind, format, source, source_hash, source_crs, imported_by)
-		VALUES ($1, $2, $3, $4, '', $5, $6) RETURNING id`,
-		b.opts.Dataset, b.opts.Kind, b.opts.Format, b.opts.Source, crs, b.opts.Actor).Scan(&b.id)
+		VALUES (format('%s · importing (transaction %s)', $1::text, pg_current_xact_id()), $2, $3, $4, '', $5, $6)
+		RETURNING id`,
+		b.opts.Dataset, b.opts.Kind, b.opts.Format, b.opts.Source, b.opts.SourceCRS, b.opts.Actor).Scan(&b.id)
 	if err != nil {
 		return fmt.Errorf("registering dataset %q: %w", b.opts.Dataset, err)
+	}
+	return nil
+}
+
+// importLockKey is the transaction-level advisory lock that serializes imports and deletions of
+// datasets. An import holds ROW EXCLUSIVE on catalog.dataset from Begin (its row) to the end, and its
+// final step adds foreign keys to catalog.dataset, which needs SHARE ROW EXCLUSIVE: two imports in
+// flight at once would each wait for the other at commit.
+const importLockKey int64 = 0x7969_7475_6c6f_6164 // "yituload"
+
+// serialize waits for the import lock, saying so when another import holds it.
+func (l *Loader) serialize(ctx context.Context, tx pgx.Tx, dataset string) error {
+	var got bool
+	if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", importLockKey).Scan(&got); err != nil {
+		return fmt.Errorf("taking the import lock: %w", err)
+	}
+	if got {
+		return nil
+	}
+	l.log.Info("another import or dataset deletion is running; waiting for it to finish", "dataset", dataset)
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", importLockKey); err != nil {
+		return fmt.Errorf("waiting for the import lock: %w", err)
 	}
 	return nil
 }
@@ -235,46 +278,120 @@ func (b *Batch) begin(ctx context.Context) error {
 // change. It returns spatial.ErrNotFound when there is no dataset of that name.
 func (l *Loader) Delete(ctx context.Context, name string) error {
 	return pgx.BeginFunc(ctx, l.pool, func(tx pgx.Tx) error {
-		prev, err := deleteDataset(ctx, tx, name)
+		if err := l.serialize(ctx, tx, name); err != nil {
+			return err
+		}
+		prev, err := lookupDataset(ctx, tx, name, "FOR UPDATE")
 		if err != nil {
 			return err
 		}
 		if prev.id == 0 {
 			return spatial.NotFound("dataset %q", name)
 		}
+		if err := dropOwned(ctx, tx, prev); err != nil {
+			return err
+		}
+		parts, err := previousPartitions(ctx, tx, prev.id)
+		if err != nil {
+			return err
+		}
+		parents := make([]pgx.Identifier, len(parts))
+		for i, p := range parts {
+			parents[i] = p.parent
+		}
+		if err := lockExclusive(ctx, tx, parents, l.log); err != nil {
+			return err
+		}
+		if err := dropPartitions(ctx, tx, parts); err != nil {
+			return err
+		}
+		if err := deleteDatasetRow(ctx, tx, prev); err != nil {
+			return err
+		}
 		return spatial.NotifyChange(ctx, tx, spatial.Change{Layers: prev.layers, BBox: prev.bbox, Dataset: prev.id, Reason: "delete"})
 	})
 }
 
-// deleteDataset deletes the dataset row of that name (its rows go by ON DELETE CASCADE) and drops the
-// tables it created. It returns what the deleted dataset covered, for the change notification.
-func deleteDataset(ctx context.Context, tx pgx.Tx, name string) (previous, error) {
+// lookupDataset finds the dataset of that name and locks its row (lock: FOR UPDATE, FOR NO KEY
+// UPDATE). It returns a zero previous when there is none.
+func lookupDataset(ctx context.Context, tx pgx.Tx, name, lock string) (previous, error) {
 	var p previous
-	var owned []string
 	var box []float64
 	err := tx.QueryRow(ctx, `
 		SELECT id, owned_tables, layers,
 		       CASE WHEN bbox IS NULL THEN NULL ELSE ARRAY[ST_XMin(bbox), ST_YMin(bbox), ST_XMax(bbox), ST_YMax(bbox)] END
-		FROM catalog.dataset WHERE name = $1 FOR UPDATE`, name).Scan(&p.id, &owned, &p.layers, &box)
+		FROM catalog.dataset WHERE name = $1 `+lock, name).Scan(&p.id, &p.owned, &p.layers, &box)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return previous{}, nil
 	}
 	if err != nil {
 		return p, fmt.Errorf("looking up the previous import of %q: %w", name, err)
 	}
+	p.name = name
 	if len(box) == 4 {
 		p.bbox = &[4]float64{box[0], box[1], box[2], box[3]}
 	}
-	if _, err := tx.Exec(ctx, "DELETE FROM catalog.dataset WHERE id = $1", p.id); err != nil {
-		return p, fmt.Errorf("deleting the previous import of %q: %w", name, err)
+	return p, nil
+}
+
+// clearPrevious removes, at the start of a re-import, what the previous version wrote outside the
+// tables partitioned by dataset: the tables it created, and its rows in every other table that
+// references catalog.dataset (per-dataset layers, 3D models, CIM objects), so that the new version can
+// take the same table, layer and model names. Deleted rows stay visible to other transactions until
+// commit; the dropped tables are locked until then.
+func clearPrevious(ctx context.Context, tx pgx.Tx, p previous) error {
+	if p.id == 0 {
+		return nil
 	}
-	for _, t := range owned {
-		schema, table, _ := strings.Cut(t, ".")
-		if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{schema, table}.Sanitize()); err != nil {
-			return p, fmt.Errorf("dropping table %s of the previous import of %q: %w", t, name, err)
+	if err := dropOwned(ctx, tx, p); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT n.nspname, r.relname, a.attname
+		FROM pg_constraint c
+		JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+		JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+		WHERE c.contype = 'f' AND c.confrelid = 'catalog.dataset'::regclass AND cardinality(c.conkey) = 1
+		  AND r.relkind = 'r' AND NOT r.relispartition
+		ORDER BY 1, 2, 3`)
+	if err != nil {
+		return err
+	}
+	refs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([3]string, error) {
+		var ref [3]string
+		err := r.Scan(&ref[0], &ref[1], &ref[2])
+		return ref, err
+	})
+	if err != nil {
+		return fmt.Errorf("listing the tables that reference catalog.dataset: %w", err)
+	}
+	for _, ref := range refs {
+		sql := fmt.Sprintf("DELETE FROM %s WHERE %s = $1", pgx.Identifier{ref[0], ref[1]}.Sanitize(), pgx.Identifier{ref[2]}.Sanitize())
+		if _, err := tx.Exec(ctx, sql, p.id); err != nil {
+			return fmt.Errorf("removing the previous import of %q from %s.%s: %w", p.name, ref[0], ref[1], err)
 		}
 	}
-	return p, nil
+	return nil
+}
+
+// dropOwned drops the tables a dataset's import created.
+func dropOwned(ctx context.Context, tx pgx.Tx, p previous) error {
+	for _, t := range p.owned {
+		schema, table, _ := strings.Cut(t, ".")
+		if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{schema, table}.Sanitize()); err != nil {
+			return fmt.Errorf("dropping table %s of the previous import of %q: %w", t, p.name, err)
+		}
+	}
+	return nil
+}
+
+// deleteDatasetRow deletes a dataset's catalog.dataset row; its rows left in other tables (the
+// DEFAULT partitions, tables that reference it) go by ON DELETE CASCADE.
+func deleteDatasetRow(ctx context.Context, tx pgx.Tx, p previous) error {
+	if _, err := tx.Exec(ctx, "DELETE FROM catalog.dataset WHERE id = $1", p.id); err != nil {
+		return fmt.Errorf("deleting the previous import of %q: %w", p.name, err)
+	}
+	return nil
 }
 
 // DatasetID is the catalog.dataset id of this import (0 on a dry run).
@@ -285,7 +402,9 @@ func (b *Batch) Options() Options { return b.opts }
 
 // Tx is the import transaction, for statements besides the COPY streams (creating a reference table,
 // registering a catalog layer). It waits until every row added so far is written. Nil on a dry run
-// and after Commit or Rollback.
+// and after Commit or Rollback. Rows for a table partitioned by dataset go through Table only: until
+// Commit they are in the import's own partition, which the parent does not show yet, and a row of the
+// import's dataset written into the parent would land in its DEFAULT partition and fail the commit.
 func (b *Batch) Tx() pgx.Tx {
 	if b.tx == nil || b.done {
 		return nil
@@ -387,6 +506,10 @@ func (b *Batch) Commit(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	rep.Layers = layers
+	if err := b.replace(ctx); err != nil {
+		b.Rollback(ctx)
+		return nil, err
+	}
 	rep.Seconds = b.l.now().Sub(b.start).Seconds()
 	if err := b.finish(ctx, rep); err != nil {
 		b.Rollback(ctx)
@@ -401,6 +524,32 @@ func (b *Batch) Commit(ctx context.Context) (*Report, error) {
 	b.l.log.Info("imported", "dataset", rep.Dataset, "id", rep.DatasetID, "features", rep.Features,
 		"rejected", len(rep.Rejected), "seconds", math.Round(rep.Seconds*100)/100)
 	return rep, nil
+}
+
+// replace attaches the import's partitions and removes the previous version of the dataset: its
+// partitions and its catalog.dataset row (what it wrote elsewhere went at Begin).
+func (b *Batch) replace(ctx context.Context) error {
+	fks, err := b.index(ctx)
+	if err != nil {
+		return err
+	}
+	var drop []partition
+	if b.prev.id != 0 {
+		// Wait now, not under the final locks, for anyone whose foreign-key check holds the previous row.
+		if _, err := b.tx.Exec(ctx, "SELECT FROM catalog.dataset WHERE id = $1 FOR UPDATE", b.prev.id); err != nil {
+			return err
+		}
+		if drop, err = previousPartitions(ctx, b.tx, b.prev.id); err != nil {
+			return err
+		}
+	}
+	if err := b.attach(ctx, fks, drop); err != nil {
+		return err
+	}
+	if b.prev.id == 0 {
+		return nil
+	}
+	return deleteDatasetRow(ctx, b.tx, b.prev)
 }
 
 // maxStoredRejections bounds the report kept in the database; the --report file has all of them.
@@ -426,12 +575,12 @@ func (b *Batch) finish(ctx context.Context, rep *Report) error {
 	owned := slices.Clone(b.owned)
 	b.mu.Unlock()
 	_, err = b.tx.Exec(ctx, `
-		UPDATE catalog.dataset SET source_hash = $2, source_crs = $3, counts = $4, rejected = $5, report = $6,
+		UPDATE catalog.dataset SET name = $10, source_hash = $2, source_crs = $3, counts = $4, rejected = $5, report = $6,
 		       owned_tables = coalesce($7::text[], '{}'), layers = coalesce($8::text[], '{}'),
 		       bbox = CASE WHEN $9::float8[] IS NULL THEN NULL
 		                   ELSE ST_SetSRID(ST_MakeEnvelope($9[1], $9[2], $9[3], $9[4]), 4490) END
 		WHERE id = $1`,
-		b.id, rep.SHA256, b.opts.SourceCRS, counts, len(rep.Rejected), reportJSON, owned, rep.Layers, box)
+		b.id, rep.SHA256, b.opts.SourceCRS, counts, len(rep.Rejected), reportJSON, owned, rep.Layers, box, b.opts.Dataset)
 	if err != nil {
 		return fmt.Errorf("recording dataset %q: %w", b.opts.Dataset, err)
 	}

@@ -214,6 +214,9 @@ func TestImportReplaceRefuse(t *testing.T) {
 	if got := count(t, pool, "basemap.building"); got != 10 {
 		t.Errorf("after delete: %d buildings", got)
 	}
+	if exists(t, pool, fmt.Sprintf("basemap.building_d%d", rep4.DatasetID)) {
+		t.Error("Delete left the dataset's partition")
+	}
 	if err := l.Delete(ctx, o.Dataset); !errors.Is(err, spatial.ErrNotFound) {
 		t.Errorf("deleting again = %v", err)
 	}

@@ -143,7 +143,9 @@ func (s *Store) Identify(ctx context.Context, layers []*spatial.Layer, lon, lat,
 }
 
 // Extent is the bounding box of a layer's features (CRS84), nil when it has none. The planner's
-// estimate serves where statistics exist; otherwise the exact extent, remembered for a minute.
+// estimate serves where statistics exist; otherwise the exact extent, remembered for a minute. A table
+// partitioned by dataset is estimated partition by partition: PostGIS reads the estimate from the
+// root page of the table's GiST index, which a partitioned index does not have (it fails).
 func (s *Store) Extent(ctx context.Context, l *spatial.Layer) (*[4]float64, error) {
 	if !l.IsTable() {
 		return nil, nil
@@ -151,12 +153,43 @@ func (s *Store) Extent(ctx context.Context, l *spatial.Layer) (*[4]float64, erro
 	if b, ok := s.extents.Get(l.ID); ok {
 		return b, nil
 	}
+	rows, err := s.pool.Query(ctx, `
+		WITH leaves AS (
+			SELECT n.nspname AS s, c.relname AS t FROM pg_partition_tree(to_regclass($1)) p
+			JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.isleaf
+			UNION ALL
+			SELECT $2, $3 WHERE NOT EXISTS (SELECT 1 FROM pg_partition_tree(to_regclass($1))))
+		SELECT s, t, EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = s AND tablename = t AND attname = $4) FROM leaves`,
+		table(l), l.Schema, l.Table, l.GeometryColumn)
+	if err != nil {
+		return nil, queryError(l.ID, err)
+	}
+	type leaf struct {
+		Schema, Table string
+		Stats         bool
+	}
+	leaves, err := pgx.CollectRows(rows, pgx.RowToStructByPos[leaf])
+	if err != nil {
+		return nil, queryError(l.ID, err)
+	}
 	g := pgx.Identifier{l.GeometryColumn}.Sanitize()
+	parts := make([]string, 0, len(leaves))
+	args := []any{l.GeometryColumn}
+	for _, p := range leaves {
+		if p.Stats {
+			args = append(args, p.Schema, p.Table)
+			parts = append(parts, fmt.Sprintf("SELECT ST_EstimatedExtent($%d, $%d, $1)::geometry", len(args)-1, len(args)))
+		} else {
+			parts = append(parts, "SELECT ST_Extent("+g+")::geometry FROM "+pgx.Identifier{p.Schema, p.Table}.Sanitize())
+		}
+	}
 	var box []*float64
-	err := s.pool.QueryRow(ctx, `WITH e AS (SELECT coalesce(
-			(SELECT ST_EstimatedExtent($1, $2, $3) WHERE EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = $1 AND tablename = $2)),
-			(SELECT ST_Extent(`+g+`) FROM `+table(l)+`)) AS b)
-		SELECT ARRAY[ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)] FROM e`, l.Schema, l.Table, l.GeometryColumn).Scan(&box)
+	if len(parts) == 0 { // a partitioned table without partitions
+		s.extents.Add(l.ID, nil)
+		return nil, nil
+	}
+	err = s.pool.QueryRow(ctx, `WITH e AS (SELECT ST_Extent(b) AS b FROM (`+strings.Join(parts, " UNION ALL ")+`) u (b))
+		SELECT ARRAY[ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)] FROM e`, args...).Scan(&box)
 	if err != nil {
 		return nil, queryError(l.ID, err)
 	}
