@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yitu-gis/yitu/frontend"
+	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 )
 
@@ -55,6 +56,8 @@ type expectations struct {
 		Tileset string `json:"tileset"` // model-<name>
 		Title   string `json:"title"`   // in the layer tree and the attributes panel
 	} `json:"model"`
+	// Token signs the edit (a deletion through the OGC API) whose tiles the viewer must reload.
+	Token string `json:"token"`
 }
 
 // TestViewerInBrowser runs the viewer in headless Chromium against a real `yitu serve` over a database
@@ -93,9 +96,13 @@ func loadCity(t *testing.T, pool *pgxpool.Pool) expectations {
 	var e expectations
 	e.Model.Tileset, e.Model.Title = importCity(t, pool), obliqueDataset
 	ctx := context.Background()
+	var err error
+	if e.Token, err = auth.New(pool).Create(ctx, "浏览器测试", []string{"admin"}, "viewer browser test", time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	// The largest building, clicked at a point inside it.
 	var name string
-	err := pool.QueryRow(ctx, `SELECT id, ST_X(p), ST_Y(p), coalesce(name, '')
+	err = pool.QueryRow(ctx, `SELECT id, ST_X(p), ST_Y(p), coalesce(name, '')
 		FROM basemap.building, ST_PointOnSurface(geom) p ORDER BY ST_Area(geom) DESC, id LIMIT 1`).
 		Scan(&e.Building.ID, &e.Building.Lon, &e.Building.Lat, &name)
 	if err != nil {

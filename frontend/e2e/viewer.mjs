@@ -73,7 +73,20 @@ const wants = (c) => !expect.checks || expect.checks.includes(c);
 
 /** Share of pixels of an element's screenshot that differ from its commonest colour, and the colour count. */
 async function inkOf(selector) {
-  const png = await page.locator(selector).screenshot();
+  const { counts, total } = await histogram(await page.locator(selector).screenshot());
+  const top = Math.max(...Object.values(counts));
+  return { ink: 1 - top / total, colours: Object.keys(counts).length };
+}
+
+/** The colours of a region of the page: counts by #rrggbb, the total and the commonest colour. */
+async function coloursOf(clip) {
+  const h = await histogram(await page.screenshot({ clip }));
+  h.top = Object.entries(h.counts).sort((a, b) => b[1] - a[1])[0][0];
+  return h;
+}
+
+/** Pixel counts by colour (#rrggbb) of a PNG. */
+function histogram(png) {
   return page.evaluate(async (b64) => {
     const img = new Image();
     img.src = `data:image/png;base64,${b64}`;
@@ -84,14 +97,19 @@ async function inkOf(selector) {
     const g = c.getContext('2d');
     g.drawImage(img, 0, 0);
     const d = g.getImageData(0, 0, c.width, c.height).data;
-    const counts = new Map();
+    const counts = {};
     for (let i = 0; i < d.length; i += 4) {
-      const k = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-      counts.set(k, (counts.get(k) ?? 0) + 1);
+      const k = '#' + ((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]).toString(16).padStart(6, '0');
+      counts[k] = (counts[k] ?? 0) + 1;
     }
-    const top = Math.max(...counts.values());
-    return { ink: 1 - top / (d.length / 4), colours: counts.size };
+    return { counts, total: d.length / 4 };
   }, png.toString('base64'));
+}
+
+/** Loads the viewer afresh (a new query string: not a same-document hash change) at zoom 18 at a place. */
+async function openAt({ lat, lon }) {
+  await page.goto(`${base}/map/?load=${Date.now()}#map=18/${lat}/${lon}`);
+  await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
 }
 
 function hashView() {
@@ -173,8 +191,7 @@ if (wants('search')) await check('search finds a road by its Chinese name and fl
 
 if (wants('3d')) await check('3D loads the buildings and pipelines tilesets and a pick returns the id', async () => {
   await page.locator('.search input').fill('');
-  await page.goto(`${base}/map/#map=18/${expect.building.lat}/${expect.building.lon}`);
-  await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
+  await openAt(expect.building);
   await page.locator('[data-mode="3d"]').click();
   await page.locator(`[data-testid=map3d][data-tilesets~=buildings][data-tilesets~=pipelines][data-tilesets~="${expect.model.tileset}"]`).waitFor();
   await page.locator('[data-testid=map3d][data-state=idle]').waitFor();
@@ -193,6 +210,27 @@ if (wants('3d')) await check('a 3D model from the layer tree: zoom to it and pic
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   await page.locator('.attributes td[data-field=layer]', { hasText: expect.model.title }).waitFor();
   return `picked ${expect.model.title} (${expect.model.tileset})`;
+});
+
+if (wants('events')) await check('tiles reload when the data changes: a building deleted through the API vanishes', async () => {
+  await openAt(expect.building);
+  // Below the building's label, inside its footprint: mostly the building's fill colour.
+  const box = await page.locator('[data-testid=map2d] canvas').boundingBox();
+  const clip = { x: box.x + box.width / 2 - 10, y: box.y + box.height / 2 + 14, width: 20, height: 12 };
+  const before = await coloursOf(clip);
+  const resp = await fetch(`${base}/collections/basemap.building/items/${expect.building.id}`, {
+    method: 'DELETE',
+    headers: { Authorization: `Bearer ${expect.token}` },
+  });
+  if (resp.status !== 204) throw new Error(`DELETE building ${expect.building.id}: ${resp.status} ${await resp.text()}`);
+  await page.locator('.toast', { hasText: '数据已更新' }).waitFor();
+  await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
+  const after = await coloursOf(clip);
+  const share = (c) => (c.counts[before.top] ?? 0) / c.total;
+  if (share(after) > share(before) / 2) {
+    throw new Error(`the building's colour ${before.top} still covers ${(share(after) * 100).toFixed(0)}% of its spot (${(share(before) * 100).toFixed(0)}% before)`);
+  }
+  return `its colour covered ${(share(before) * 100).toFixed(0)}% of the spot, now ${(share(after) * 100).toFixed(0)}%`;
 });
 
 await check('no console errors, failed or external requests', async () => {
