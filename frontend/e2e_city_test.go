@@ -22,7 +22,7 @@ const obliqueDataset = "莱州倾斜摄影样区"
 // importCity writes a small demo city and imports it through the importers, as `yitu demo` does,
 // and an oblique photography set (ContextCapture-style OSGB written by osgconv) east of the town
 // through the OSGB importer. It returns the stored model's tileset name.
-func importCity(t *testing.T, pool *pgxpool.Pool) (model string) {
+func importCity(t testing.TB, pool *pgxpool.Pool) (model string) {
 	t.Helper()
 	ctx := context.Background()
 	f, err := demo.Generate(t.TempDir(), demo.Options{Seed: 1, Blocks: cityBlocks})

@@ -5,10 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,7 +95,7 @@ func TestViewerInBrowser(t *testing.T) {
 }
 
 // loadCity imports the test city and reads back what the browser must find.
-func loadCity(t *testing.T, pool *pgxpool.Pool) expectations {
+func loadCity(t testing.TB, pool *pgxpool.Pool) expectations {
 	t.Helper()
 	var e expectations
 	e.Model.Tileset, e.Model.Title = importCity(t, pool), obliqueDataset
@@ -126,7 +130,7 @@ func loadCity(t *testing.T, pool *pgxpool.Pool) expectations {
 var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
 // serve starts `yitu serve` on 127.0.0.1:0 and returns its base URL once it listens.
-func serve(t *testing.T, dbURL string) string {
+func serve(t testing.TB, dbURL string) string {
 	t.Helper()
 	cmd := exec.Command(yituBin, "serve", "--addr", "127.0.0.1:0", "--database-url", dbURL)
 	cmd.Dir = t.TempDir()
@@ -168,4 +172,100 @@ func serve(t *testing.T, dbURL string) string {
 		t.Fatal("yitu serve did not listen within 30 s")
 	}
 	return ""
+}
+
+// BenchmarkViewerFirstView measures the viewer's time to first view (every tile of the view drawn)
+// in Chromium against `yitu serve` on localhost, cold (empty browser cache) and warm (a reload), and
+// reports the size of what the first view loads (gzip, as served) and of CesiumJS (loaded when 3D is
+// first opened). Chromium draws with SwiftShader here (no GPU), whose shader compilation is reported
+// on its own (ms-shaders: the warm load's time in compiling and linking WebGL programs).
+func BenchmarkViewerFirstView(b *testing.B) {
+	pool, dbURL := pgtest.NewWithURL(b)
+	exp := loadCity(b, pool)
+	base := serve(b, dbURL)
+	var rounds []viewRound
+	for b.Loop() {
+		cmd := exec.Command("node", "e2e/firstview.mjs")
+		cmd.Env = append(os.Environ(), "YITU_URL="+base, fmt.Sprintf("YITU_AT=18/%f/%f", exp.Building.Lat, exp.Building.Lon))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("e2e/firstview.mjs: %v", err)
+		}
+		var got []viewRound
+		if err := json.Unmarshal(out, &got); err != nil {
+			b.Fatalf("e2e/firstview.mjs printed %q: %v", out, err)
+		}
+		rounds = append(rounds, got...)
+	}
+	b.StopTimer()
+	median := func(f func(r viewRound) float64) float64 {
+		v := make([]float64, len(rounds))
+		for i, r := range rounds {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	b.ReportMetric(median(func(r viewRound) float64 { return r.Cold.Idle }), "ms-cold-view")
+	b.ReportMetric(median(func(r viewRound) float64 { return r.Cold.Style }), "ms-cold-style")
+	b.ReportMetric(median(func(r viewRound) float64 { return r.Warm.Idle }), "ms-warm-view")
+	b.ReportMetric(median(func(r viewRound) float64 { return r.Warm.Shaders }), "ms-shaders")
+	b.ReportMetric(median(func(r viewRound) float64 { return r.Cold.Bytes })/1024, "KB-cold-transfer")
+	sizes, err := bundleSizes(frontend.Files())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range []string{"app", "maplibre", "worker", "css", "lazy", "cesium"} {
+		b.ReportMetric(float64(sizes[k])/1024, "KB-gz-"+k)
+	}
+}
+
+// viewRound is one round of e2e/firstview.mjs: a cold and a warm load, times in ms from navigation.
+type viewRound struct{ Cold, Warm viewLoad }
+
+type viewLoad struct {
+	Wall, DCL, Style, Load, Idle float64 // to the map drawn as the script saw it; DOMContentLoaded, style and catalog in, map loaded, drawn
+	Bytes                        float64 // transferred
+	Shaders                      float64 // warm only: compiling and linking WebGL programs
+}
+
+// bundleSizes adds up the gzip sizes (as served) of the built viewer's parts: the app's and MapLibre's
+// scripts, MapLibre's tile worker and the style sheets (the first view), the app's chunks loaded later
+// and Cesium.js (3D).
+func bundleSizes(fsys fs.FS) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".gz") {
+			return err
+		}
+		part := ""
+		name := path.Base(p)
+		switch {
+		case strings.HasPrefix(p, "cesium/"):
+			if name == "Cesium.js.gz" {
+				part = "cesium"
+			}
+		case strings.HasPrefix(name, "maplibre-gl-worker-"):
+			part = "worker"
+		case strings.HasSuffix(name, ".css.gz"):
+			part = "css"
+		case strings.HasPrefix(name, "maplibre-"):
+			part = "maplibre"
+		case strings.HasPrefix(name, "index-"):
+			part = "app"
+		case strings.HasPrefix(p, "assets/") && strings.HasSuffix(name, ".js.gz"):
+			part = "lazy" // chunks loaded after the first view: the 3D view's code, proj4
+		}
+		if part == "" {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		sizes[part] += info.Size()
+		return nil
+	})
+	return sizes, err
 }

@@ -163,7 +163,10 @@ if (wants('identify')) await check('clicking a known building shows its attribut
   await panel.locator('td[data-field=id]', { hasText: new RegExp(`^${expect.building.id}$`) }).waitFor();
   const text = await panel.innerText();
   for (const w of expect.building.text ?? []) if (!text.includes(w)) throw new Error(`the attributes panel lacks ${w}: ${text}`);
-  return `building ${expect.building.id}`;
+  // The pointer's Gauss-Krüger coordinates (proj4, loaded after the first view) in zone 40.
+  const gk = await page.locator('[data-coord=gk]').innerText();
+  if (!/X 41\d{5}\.\d\d Y 40\d{6}\.\d\d/.test(gk)) throw new Error(`the status bar shows ${gk}`);
+  return `building ${expect.building.id}; pointer at ${gk}`;
 });
 
 if (wants('search')) await check('search finds a road by its Chinese name and flies there', async () => {

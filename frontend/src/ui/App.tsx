@@ -13,6 +13,7 @@ import {
 } from '../api';
 import { subscribeChanges } from '../events';
 import { metresPerPixel, scaleDenominator, type View2D } from '../camera';
+import { loadGK } from '../coords';
 import { composePrint, download, roundScaleBar, type PrintLegend } from '../exportpng';
 import { formatArea, formatLength } from '../geodesy';
 import { I18nContext, initialLang, translator, type I18n, type Lang } from '../i18n';
@@ -115,7 +116,10 @@ export function App() {
       });
       // The first view's milestones, for the browser test's timing report: map loaded, map drawn.
       m.map.once('load', () => performance.mark('yitu:load'));
-      m.map.once('idle', () => performance.mark('yitu:idle'));
+      m.map.once('idle', () => {
+        performance.mark('yitu:idle');
+        loadGK().catch(() => {}); // the Gauss-Krüger readout and search, off the first view's path
+      });
       // data-state: "idle" while the map stands drawn, "busy" while it moves or reloads tiles (for
       // scripts that drive the viewer, like the browser test).
       m.map.on('idle', () => setMapState('idle'));
