@@ -136,6 +136,12 @@ await check('page loads and the map draws', async () => {
   firstView = Date.now() - t0;
   const groups = await page.locator('.layer-group .group-title').allTextContents();
   for (const g of ['基础底图', '地下管线', '三维模型']) if (!groups.includes(g)) throw new Error(`layer tree groups ${JSON.stringify(groups)} lack ${g}`);
+  // Legends drawn from the style: the buildings' swatch, the pipes by type with their Chinese names.
+  await page.locator('[data-layer="basemap.building"] .layer-row .swatch').waitFor();
+  const pipes = page.locator('[data-layer="pipeline.segment"]');
+  await pipes.locator('.expand').click();
+  await pipes.locator('.legend li', { hasText: '给水' }).waitFor();
+  await pipes.locator('.expand').click();
   // The 3D tilesets are listed under 三维模型, the stored model by its Chinese title.
   const models = page.locator('.layer-group[data-group=twin]');
   for (const name of ['buildings', 'pipelines', expect.model.tileset]) await models.locator(`[data-tileset="${name}"]`).waitFor();
