@@ -174,13 +174,17 @@ export class View3D {
 
   /** Underground mode: the ground becomes translucent and the camera may go below it. */
   setUnderground(on: boolean) {
-    const { globe, screenSpaceCameraController } = this.viewer.scene;
+    const scene = this.viewer.scene;
+    const { globe, screenSpaceCameraController } = scene;
     globe.translucency.enabled = on;
     globe.translucency.frontFaceAlpha = 0.35;
     globe.translucency.backFaceAlpha = 0.6;
     screenSpaceCameraController.enableCollisionDetection = !on;
     globe.depthTestAgainstTerrain = !on;
-    this.viewer.scene.requestRender();
+    // Through the ground one sees the soil, not the stars on the far side of the earth.
+    for (const sky of [scene.skyBox, scene.skyAtmosphere, scene.sun, scene.moon]) if (sky) sky.show = !on;
+    scene.backgroundColor = on ? globe.undergroundColor : this.C.Color.BLACK;
+    scene.requestRender();
   }
 
   /** Looks at a 2D view's centre from the distance that matches its scale. */
