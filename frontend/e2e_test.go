@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yitu-gis/yitu/frontend"
+	"github.com/yitu-gis/yitu/internal/yitubin"
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 )
@@ -26,23 +27,7 @@ import (
 // yituBin is the binary as `make binary` builds it, with the viewer that `make frontend` built embedded.
 var yituBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "yitu-viewer-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	yituBin = filepath.Join(dir, "yitu")
-	cmd := exec.Command("make", "-s", "-C", "..", "binary", "BIN="+yituBin)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "make binary:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { yitubin.Main(m, &yituBin) }
 
 // expectations tell the browser script what the database holds and where.
 type expectations struct {

@@ -96,6 +96,15 @@ export function LayerTree({ groups, state, tilesetState, zoom, mode, onChange, o
   );
 }
 
+function Expand({ open, onToggle }: { open: boolean; onToggle: () => void }) {
+  const { t } = useI18n();
+  return (
+    <button class="icon expand" aria-expanded={open} title={t('legend')} onClick={onToggle}>
+      {open ? '▾' : '▸'}
+    </button>
+  );
+}
+
 function Opacity({ value, onInput }: { value: number; onInput: (v: number) => void }) {
   const { t } = useI18n();
   return (
@@ -123,9 +132,7 @@ function TilesetRow({ ts, s, mode, onChange, onZoomTo }: { ts: TilesetInfo; s: T
           <span class="badge">3D</span>
           {status && <span class={`state ${s.status}`}>{status}</span>}
         </label>
-        <button class="icon expand" aria-expanded={open} title={t('legend')} onClick={() => setOpen(!open)}>
-          {open ? '▾' : '▸'}
-        </button>
+        <Expand open={open} onToggle={() => setOpen(!open)} />
       </div>
       {open && (
         <div class="layer-detail">
@@ -155,9 +162,7 @@ function LayerRow({ layer, s, zoom, onChange }: { layer: LayerNode; s: LayerStat
           {layer.legend[0] && <Swatch item={layer.legend[0]} />}
           <span class="layer-title">{title(layer)}</span>
         </label>
-        <button class="icon expand" aria-expanded={open} title={t('legend')} onClick={() => setOpen(!open)}>
-          {open ? '▾' : '▸'}
-        </button>
+        <Expand open={open} onToggle={() => setOpen(!open)} />
       </div>
       {open && (
         <div class="layer-detail">
