@@ -41,7 +41,7 @@ test: setup frontend ## unit, integration (real PostGIS), golden and browser tes
 
 bench: setup build ## benchmarks that print their figures (features: side by side with pg_featureserv)
 	$(PG) start
-	PG_FEATURESERV="$$(scripts/pg-featureserv || true)" $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	PG_FEATURESERV="$$(scripts/pg-featureserv || true)" $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
 
 FUZZTIME ?= 30s
 fuzz: ## run every native fuzz target for FUZZTIME each

@@ -20,8 +20,11 @@ type Stats struct {
 	Landforms       int `json:"landforms"`
 	PipeFacilities  int `json:"pipe_facilities"`
 	Boundaries      int `json:"boundaries"`
+	CIMBuildings    int `json:"cim_buildings"` // LoD2 buildings in the CityJSON core block
 	PipePoints      int `json:"pipe_points"`
 	PipeSegments    int `json:"pipe_segments"`
+	ObliqueTiles    int `json:"oblique_tiles"`     // tiles of the oblique set (two levels each)
+	ObliqueBuilding int `json:"oblique_buildings"` // buildings the oblique set models
 }
 
 // Features is the number of base-map features in the DXF.
@@ -92,23 +95,14 @@ func (c *city) writeDXF(w io.Writer, net *pipeNet) (Stats, error) {
 	d.beginEntities()
 
 	// Buildings, each followed by its label (砼6), as CASS draws them.
-	for j := 0; j < c.n; j++ {
-		if c.inRiver(j) {
-			continue
-		}
-		for i := 0; i < c.n; i++ {
-			if c.parks[[2]int{i, j}] {
-				continue
-			}
-			for _, bd := range c.blockBuildings(i, j) {
-				d.polyline("JMD", bd.xy, true, 0, bd.code)
-				cx, cy := centroid(bd.xy)
-				d.text("JMD", cx, cy, 2.0, 0, fmt.Sprintf("%s%d", bd.structure, bd.floors), "")
-				st.Buildings++
-				st.Annotations++
-			}
-		}
-	}
+	c.forEachBuilding(func(i, j int, bd building) {
+		c.photograph(i, j, bd) // the oblique set models a few blocks of these buildings
+		d.polyline("JMD", bd.xy, true, 0, bd.code)
+		cx, cy := centroid(bd.xy)
+		d.text("JMD", cx, cy, 2.0, 0, fmt.Sprintf("%s%d", bd.structure, bd.floors), "")
+		st.Buildings++
+		st.Annotations++
+	})
 	// Roads: one centreline per block edge, each followed by its name.
 	for _, r := range c.roads {
 		d.polyline("DLSS", []float64{r.x0, r.y0, r.x1, r.y1}, false, 0, codeRoad)

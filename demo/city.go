@@ -46,6 +46,8 @@ type city struct {
 	ewName []string // names of east-west streets, by row
 	nsName []string // names of north-south streets, by column
 	roads  []road
+	photo  map[[2]int][]building // buildings of the blocks the oblique set covers (oblique.go)
+	layout []placed              // the buildings, laid out on first use (forEachBuilding)
 }
 
 type hill struct{ x, y, h, sigma float64 }

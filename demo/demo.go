@@ -18,6 +18,11 @@ type Files struct {
 	PipePoints   string // CJJ 61 point table, CSV, GBK
 	PipeSegments string // CJJ 61 segment table, CSV, GBK
 	Boundary     string // district boundary, GeoJSON (lon/lat)
+	Oblique      string // oblique photography set: ContextCapture-style folder (metadata.xml, Data/Tile_*/*.osgb)
+	// HeightOffset is twin.height_offset, which Load applies to the oblique set's normal heights
+	// (nil: not configured, and the import report says so). The caller sets it before Load.
+	HeightOffset *float64
+	CityJSON     string // the core blocks' LoD2 buildings, CityJSON 2.0, EPSG:4528
 	Stats        Stats
 }
 
@@ -27,6 +32,7 @@ const (
 	PipePointsFile   = "laizhou_pipe_points.csv"
 	PipeSegmentsFile = "laizhou_pipe_segments.csv"
 	BoundaryFile     = "laizhou_district.geojson"
+	ObliqueFolder    = "laizhou_oblique"
 )
 
 // SourceCRS is the CRS of the base map and the pipe tables: CGCS2000 3-degree Gauss-Krüger zone 40.
@@ -57,6 +63,18 @@ func Generate(dir string, o Options) (*Files, error) {
 		return nil, err
 	}
 	if err := writeFile(f.Boundary, func(w *bufio.Writer) error { return c.writeBoundary(w) }); err != nil {
+		return nil, err
+	}
+	f.Oblique = filepath.Join(dir, ObliqueFolder)
+	if f.Stats.ObliqueTiles, f.Stats.ObliqueBuilding, err = c.writeOblique(f.Oblique); err != nil {
+		return nil, err
+	}
+	f.CityJSON = filepath.Join(dir, CityJSONFile)
+	if err := writeFile(f.CityJSON, func(w *bufio.Writer) error {
+		n, err := c.writeCityJSON(w)
+		f.Stats.CIMBuildings = n
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	return f, nil

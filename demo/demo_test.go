@@ -168,4 +168,8 @@ func TestDemoCity(t *testing.T) {
 	if r := byName[PipelineDataset]; r == nil || r.Counts["segment"]+r.Counts["pipeline.segment"] < 5000 {
 		t.Errorf("pipelines: %+v (%v)", r, err)
 	}
+	// the oblique set: a grouping root and two levels of each block's tile
+	if r := byName[ObliqueDataset]; r == nil || r.Format != "osgb" || r.Counts["model_node"] != 1+2*s.ObliqueTiles || s.ObliqueTiles == 0 {
+		t.Errorf("oblique set: %+v (%v)", r, err)
+	}
 }

@@ -19,6 +19,7 @@ const (
 	BaseMapDataset  = "莱州演示城区 1:500 地形图"
 	PipelineDataset = "莱州演示城区 地下管线"
 	DistrictDataset = "莱州演示城区 文昌路街道界"
+	ObliqueDataset  = "莱州演示城区 倾斜摄影"
 )
 
 // Load imports the generated files through the importers, as `yitu import` would: the base map with
@@ -44,6 +45,8 @@ func Load(ctx context.Context, l *loader.Loader, f *Files, progress io.Writer, l
 		{Path: f.BaseMap, As: "basemap", SRS: SourceCRS, Dataset: BaseMapDataset},
 		{Path: pipes, As: "pipeline", SRS: SourceCRS, Encoding: "gbk", Dataset: PipelineDataset},
 		{Path: f.Boundary, As: "boundary", Dataset: DistrictDataset},
+		{Path: f.Oblique, Dataset: ObliqueDataset, HeightOffset: f.HeightOffset}, // georeferenced by its metadata.xml
+		{Path: f.CityJSON, Dataset: CIMDataset},                                  // CRS from the file (EPSG:4528)
 	}
 	var reports []*loader.Report
 	var errs []error

@@ -15,12 +15,16 @@ import (
 	"strings"
 )
 
-// ObliqueBlock is one building of the oblique set: an extruded rectangle in the set's SRS.
+// ObliqueBlock is one building of the oblique set: an extruded footprint in the set's SRS.
 type ObliqueBlock struct {
-	X, Y   float64 // south-west corner: easting, northing (metres)
-	W, D   float64 // extent east and north (metres)
-	Ground float64 // ground height
-	Height float64 // above the ground
+	Footprint [][2]float64 // easting, northing (metres), counter-clockwise, star-shaped from its first corner
+	Ground    float64      // ground height
+	Height    float64      // above the ground
+}
+
+// Box is a rectangular block with its south-west corner at x, y, w wide (east) and d deep (north).
+func Box(x, y, w, d, ground, height float64) ObliqueBlock {
+	return ObliqueBlock{Footprint: [][2]float64{{x, y}, {x + w, y}, {x + w, y + d}, {x, y + d}}, Ground: ground, Height: height}
 }
 
 // ObliqueTile is one tile of the set (ContextCapture's Tile_+xxx_+yyy) and its buildings.
@@ -43,6 +47,11 @@ func (t ObliqueTile) Name() string { return fmt.Sprintf("Tile_%+04d_%+04d", t.I,
 func WriteObliqueSet(dir, srs string, origin [3]float64, tiles []ObliqueTile) error {
 	if _, err := exec.LookPath("osgconv"); err != nil {
 		return fmt.Errorf("the oblique set needs osgconv (Debian package openscenegraph, installed by scripts/setup): %w", err)
+	}
+	// osgconv runs in a work folder: the outputs need absolute paths.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
 	}
 	work, err := os.MkdirTemp("", "yitu-oblique-")
 	if err != nil {
@@ -117,6 +126,14 @@ func osgconv(dir string, args ...string) error {
 	if err != nil {
 		return fmt.Errorf("osgconv %s: %v: %s", strings.Join(args, " "), err, out)
 	}
+	// osgconv can exit 0 without writing (an unwritable or misplaced output): check.
+	target := args[len(args)-1]
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(dir, target)
+	}
+	if _, err := os.Stat(target); err != nil {
+		return fmt.Errorf("osgconv %s wrote nothing: %s", strings.Join(args, " "), out)
+	}
 	return nil
 }
 
@@ -143,8 +160,10 @@ func pagedLOD(osgt []byte, centre [3]float64, radius, pixels float64, file strin
 func blocksBox(blocks []ObliqueBlock) [6]float64 {
 	b := [6]float64{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1), math.Inf(-1)}
 	for _, k := range blocks {
-		b[0], b[1], b[2] = min(b[0], k.X), min(b[1], k.Y), min(b[2], k.Ground)
-		b[3], b[4], b[5] = max(b[3], k.X+k.W), max(b[4], k.Y+k.D), max(b[5], k.Ground+k.Height)
+		for _, p := range k.Footprint {
+			b[0], b[1], b[3], b[4] = min(b[0], p[0]), min(b[1], p[1]), max(b[3], p[0]), max(b[4], p[1])
+		}
+		b[2], b[5] = min(b[2], k.Ground), max(b[5], k.Ground+k.Height)
 	}
 	return b
 }
@@ -170,24 +189,35 @@ func writeBlocksOBJ(dir, name string, origin [3]float64, blocks []ObliqueBlock, 
 	defer f.Close()
 	w := bufio.NewWriter(f)
 	fmt.Fprintf(w, "# Yitu demo oblique tile %s\nmtllib %s.mtl\nusemtl facade\n", name, name)
-	fmt.Fprint(w, "vt 0 0\nvt 1 0\nvt 1 0.75\nvt 0 0.75\nvt 0 0.8\nvt 1 0.8\nvt 1 1\nvt 0 1\n")
-	v := 0
+	fmt.Fprint(w, "vt 0 0\nvt 1 0\nvt 1 0.75\nvt 0 0.75\n") // a wall: the facade
+	v, vt := 0, 4
 	for _, k := range blocks {
-		x0, y0, z0 := k.X-origin[0], k.Y-origin[1], k.Ground-origin[2]
-		x1, y1, z1 := x0+k.W, y0+k.D, z0+k.Height
-		corners := [][2]float64{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}
-		for _, c := range corners {
-			fmt.Fprintf(w, "v %.3f %.3f %.3f\n", c[0], c[1], z0)
+		n := len(k.Footprint)
+		z0, z1 := k.Ground-origin[2], k.Ground+k.Height-origin[2]
+		minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+		for _, p := range k.Footprint {
+			minX, minY, maxX, maxY = min(minX, p[0]), min(minY, p[1]), max(maxX, p[0]), max(maxY, p[1])
 		}
-		for _, c := range corners {
-			fmt.Fprintf(w, "v %.3f %.3f %.3f\n", c[0], c[1], z1)
+		for _, z := range []float64{z0, z1} {
+			for _, p := range k.Footprint {
+				fmt.Fprintf(w, "v %.3f %.3f %.3f\n", p[0]-origin[0], p[1]-origin[1], z)
+			}
 		}
-		for s := range 4 { // walls, counter-clockwise seen from outside
-			a, b := v+1+s, v+1+(s+1)%4
-			fmt.Fprintf(w, "f %d/1 %d/2 %d/3 %d/4\n", a, b, b+4, a+4)
+		for s := range n { // walls, counter-clockwise seen from outside
+			a, b := v+1+s, v+1+(s+1)%n
+			fmt.Fprintf(w, "f %d/1 %d/2 %d/3 %d/4\n", a, b, b+n, a+n)
 		}
-		fmt.Fprintf(w, "f %d/5 %d/6 %d/7 %d/8\n", v+5, v+6, v+7, v+8) // roof
-		v += 8
+		// the roof: the top strip of the texture, stretched over the footprint's bounds
+		for _, p := range k.Footprint {
+			fmt.Fprintf(w, "vt %.4f %.4f\n", (p[0]-minX)/max(maxX-minX, 1e-9), 0.8+0.2*(p[1]-minY)/max(maxY-minY, 1e-9))
+		}
+		fmt.Fprint(w, "f")
+		for s := range k.Footprint {
+			fmt.Fprintf(w, " %d/%d", v+1+n+s, vt+1+s)
+		}
+		fmt.Fprintln(w)
+		v += 2 * n
+		vt += n
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -215,4 +245,52 @@ func facade(size int, seed uint32) image.Image {
 		}
 	}
 	return img
+}
+
+// The demo city's oblique set covers three by two blocks west of the central square: the buildings
+// the base map draws there, standing on the ground surface, one floor every 3 m, one tile a block.
+const storey = 3.0
+
+func (c *city) photoArea() (i0, j0 int) { return c.n/2 - 3, c.n/2 - 1 }
+
+// photograph keeps the buildings of a block the oblique set covers (called as the base map draws them).
+func (c *city) photograph(i, j int, bd building) {
+	i0, j0 := c.photoArea()
+	if i < i0 || i >= i0+3 || j < j0 || j >= j0+2 {
+		return
+	}
+	if c.photo == nil {
+		c.photo = map[[2]int][]building{}
+	}
+	c.photo[[2]int{i, j}] = append(c.photo[[2]int{i, j}], bd)
+}
+
+// writeOblique writes the oblique set of the photographed blocks (EPSG:4528, origin at the area's
+// south-west street corner).
+func (c *city) writeOblique(dir string) (tiles, buildings int, err error) {
+	i0, j0 := c.photoArea()
+	var set []ObliqueTile
+	for j := j0; j < j0+2; j++ {
+		for i := i0; i < i0+3; i++ {
+			bds := c.photo[[2]int{i, j}]
+			if len(bds) == 0 {
+				continue
+			}
+			t := ObliqueTile{I: i - i0, J: j - j0}
+			for _, b := range bds {
+				fp := make([][2]float64, 0, len(b.xy)/2)
+				for k := 0; k+1 < len(b.xy); k += 2 {
+					fp = append(fp, [2]float64{b.xy[k], b.xy[k+1]})
+				}
+				cx, cy := centroid(b.xy)
+				t.Blocks = append(t.Blocks, ObliqueBlock{Footprint: fp, Ground: math.Round(c.ground(cx, cy)*100) / 100, Height: float64(b.floors) * storey})
+			}
+			set = append(set, t)
+			buildings += len(t.Blocks)
+		}
+	}
+	if len(set) == 0 {
+		return 0, 0, nil
+	}
+	return len(set), buildings, WriteObliqueSet(dir, SourceCRS, [3]float64{c.gx(i0), c.gy(j0), 0}, set)
 }

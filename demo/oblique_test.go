@@ -13,7 +13,7 @@ func sampleObliqueTiles(x0, y0 float64) []ObliqueTile {
 	for i := range 2 {
 		t := ObliqueTile{I: i, J: 0}
 		for k := range 3 {
-			t.Blocks = append(t.Blocks, ObliqueBlock{X: x0 + float64(i)*100 + float64(k)*30, Y: y0, W: 20, D: 15, Ground: 8, Height: 10 + float64(k)*6})
+			t.Blocks = append(t.Blocks, Box(x0+float64(i)*100+float64(k)*30, y0, 20, 15, 8, 10+float64(k)*6))
 		}
 		tiles = append(tiles, t)
 	}
@@ -21,7 +21,9 @@ func sampleObliqueTiles(x0, y0 float64) []ObliqueTile {
 }
 
 func TestWriteObliqueSet(t *testing.T) {
-	dir := t.TempDir()
+	// A relative folder, as `yitu demo` passes by default (.data/demo): osgconv runs elsewhere.
+	t.Chdir(t.TempDir())
+	dir := "oblique"
 	if err := WriteObliqueSet(dir, "EPSG:4528", [3]float64{40493000, 4115000, 0}, sampleObliqueTiles(40493000, 4115000)); err != nil {
 		t.Fatal(err)
 	}

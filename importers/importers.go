@@ -18,6 +18,7 @@ import (
 	"github.com/yitu-gis/yitu/importers/cass"
 	"github.com/yitu-gis/yitu/importers/cim"
 	"github.com/yitu-gis/yitu/importers/loader"
+	"github.com/yitu-gis/yitu/importers/oblique"
 	"github.com/yitu-gis/yitu/importers/pipeline"
 	"github.com/yitu-gis/yitu/importers/vector"
 	"github.com/yitu-gis/yitu/spatial"
@@ -56,7 +57,10 @@ type Filer interface {
 // Formats is the registry: every format yitu import knows, in the order they are tried.
 func Formats() []Format {
 	return []Format{
-		cass.DXF{}, // DXF base maps (CASS layers and codes)
+		cass.DXF{},        // DXF base maps (CASS layers and codes)
+		oblique.OSGB{},    // oblique photography: ContextCapture export folders, .osgb files
+		oblique.OBJ{},     // OBJ models with MTL and textures
+		oblique.Tileset{}, // existing 3D Tiles tilesets
 		pipeline.EPANET{},
 		pipeline.Folder{},    // a folder of CJJ 61 tables: one pipeline dataset
 		pipeline.CSV{},       // CJJ 61 point or segment table
@@ -143,6 +147,9 @@ type Request struct {
 	MaxRejects int
 	Progress   io.Writer
 	HomeLon    float64
+	// 3D models: --origin, and twin.height_offset (nil when not configured; see loader.Source).
+	Origin       *[3]float64
+	HeightOffset *float64
 }
 
 // Result is one import of a Run: a folder of unrelated files gives one per file.
@@ -167,7 +174,9 @@ func Run(ctx context.Context, l *loader.Loader, formats []Format, req Request, l
 	var srsErr error // an EPSG code spatial/crs lacks: only formats that transform with PostGIS take it
 	if req.SRS != "" {
 		if srs, srsErr = crs.Lookup(req.SRS); srsErr != nil {
-			if _, ok := crs.IsEPSG(req.SRS); !ok {
+			// an ENU frame (ENU:lat,lon) is no CRS either; the 3D model formats take it
+			enu := strings.HasPrefix(strings.ToUpper(strings.TrimSpace(req.SRS)), "ENU:")
+			if _, ok := crs.IsEPSG(req.SRS); !ok && !enu {
 				return nil, spatial.Invalid("srs", "%v", srsErr)
 			}
 		}
@@ -218,7 +227,8 @@ func importOne(ctx context.Context, l *loader.Loader, f Format, req Request, srs
 	if _, ok := f.(AnyEPSG); srsErr != nil && !ok {
 		return Result{Path: req.Path, Err: spatial.Invalid("srs", "%v", srsErr)}
 	}
-	src := loader.Source{Path: req.Path, As: req.As, CRS: srs, SRS: req.SRS, Encoding: normEncoding(req.Encoding), HomeLon: req.HomeLon, Log: log}
+	src := loader.Source{Path: req.Path, As: req.As, CRS: srs, SRS: req.SRS, Encoding: normEncoding(req.Encoding), HomeLon: req.HomeLon, Log: log,
+		Origin: req.Origin, HeightOffset: req.HeightOffset}
 	if fl, ok := f.(Filer); ok {
 		src.Files = fl.Files(req.Path)
 	}

@@ -404,3 +404,91 @@ func TestUnknownFormat(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A GeoPackage with two layers gives two reference layers in one dataset; --as basemap maps OSM
+// buildings onto basemap.building (polygons) and basemap.other (the rest).
+func TestGeoPackageAndBasemap(t *testing.T) {
+	pool := pgtest.New(t)
+	gpkg := filepath.Join(t.TempDir(), "wuhan.gpkg")
+	for _, f := range []string{"osm/wuhan_roads.geojson", "osm/wuhan_water.geojson"} {
+		cmd := exec.Command("ogr2ogr", "-f", "GPKG", "-update", "-append", gpkg, shareddata.Path(t, f))
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("ogr2ogr: %v\n%s", err, b)
+		}
+	}
+	rep := runOne(t, pool, importers.Request{Path: gpkg, Dataset: "武汉 OSM"})
+	if rep.Format != "gpkg" || len(rep.Layers) != 2 || rep.Counts["wuhan_roads"] != 374 || rep.Counts["wuhan_water"] != 3 {
+		t.Errorf("gpkg: %+v", rep)
+	}
+	for _, l := range rep.Layers {
+		if !strings.HasPrefix(l, "reference.") {
+			t.Errorf("layer %s", l)
+		}
+	}
+
+	b := shareddata.Path(t, "osm/wuhan_buildings.geojson")
+	rep = runOne(t, pool, importers.Request{Path: b, As: "basemap"})
+	if rep.Kind != "basemap" || rep.Counts["building"]+rep.Counts["other"] != ogrCount(t, b) || rep.Counts["building"] == 0 {
+		t.Errorf("--as basemap: %+v", rep)
+	}
+	if got := rows(t, pool, "basemap.building"); got != rep.Counts["building"] {
+		t.Errorf("basemap.building has %d rows", got)
+	}
+}
+
+// Chinese attribute names become the reference table's columns and the layer's property titles.
+func TestChineseAttributeNames(t *testing.T) {
+	pool := pgtest.New(t)
+	p := filepath.Join(t.TempDir(), "乡镇.geojson")
+	gj := `{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"名称":"城港路街道","人口":81234,"面积(平方公里)":36.5},"geometry":{"type":"Point","coordinates":[119.94,37.18]}},
+		{"type":"Feature","properties":{"名称":"沙河镇","人口":70321,"面积(平方公里)":120.25},"geometry":{"type":"Point","coordinates":[119.87,37.05]}}]}`
+	if err := os.WriteFile(p, []byte(gj), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := runOne(t, pool, importers.Request{Path: p, As: "boundary"})
+	if rep.Kind != "boundary" || rep.Features != 2 {
+		t.Fatalf("%+v", rep)
+	}
+	var pop int64
+	if err := pool.QueryRow(context.Background(), `SELECT "人口" FROM `+rep.Layers[0]+` WHERE "名称" = '沙河镇'`).Scan(&pop); err != nil || pop != 70321 {
+		t.Errorf("人口 = %d, %v", pop, err)
+	}
+	var titles string
+	if err := pool.QueryRow(context.Background(), `SELECT string_agg(p->>'title_zh', ',') FROM catalog.layer, jsonb_array_elements(properties) p WHERE id = $1`,
+		rep.Layers[0]).Scan(&titles); err != nil || titles != "名称,人口,面积(平方公里)" {
+		t.Errorf("titles %q, %v", titles, err)
+	}
+}
+
+// A pipe point shapefile (GBK field names, as surveyors' software writes them) with a segment CSV in
+// one folder is one pipeline dataset; the points' coordinates come from the shapefile's geometry and
+// CRS from its .prj.
+func TestPipelineShapefileFolder(t *testing.T) {
+	pool := pgtest.New(t)
+	dir := t.TempDir()
+	src := filepath.Join(t.TempDir(), "points.geojson")
+	gj := `{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"物探点号":"RQ1","特征":"三通","地面高程":4.8,"埋深":0.9},"geometry":{"type":"Point","coordinates":[40500100,4115100]}},
+		{"type":"Feature","properties":{"物探点号":"RQ2","特征":"","地面高程":4.9,"埋深":1.0},"geometry":{"type":"Point","coordinates":[40500160,4115100]}}]}`
+	if err := os.WriteFile(src, []byte(gj), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ogr2ogr", "-f", "ESRI Shapefile", "-lco", "ENCODING=CP936", "-a_srs", "EPSG:4528", filepath.Join(dir, "RQ_points.shp"), src)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ogr2ogr: %v\n%s", err, b)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "RQ_segments.csv"), gbk(t, "起点点号,终点点号,管径,材质,压力\nRQ1,RQ2,DN160,PE,中压\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := runOne(t, pool, importers.Request{Path: dir})
+	if rep.Format != "cjj61" || rep.SourceCRS != "EPSG:4528" || rep.Counts["point"] != 2 || rep.Counts["segment"] != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	var typ, feature string
+	var z float64
+	if err := pool.QueryRow(context.Background(), `SELECT pipe_type, feature, ST_Z(geom) FROM pipeline.point WHERE point_no = 'RQ1'`).Scan(&typ, &feature, &z); err != nil ||
+		typ != "RQ" || feature != "三通" || math.Abs(z-3.9) > 1e-6 {
+		t.Errorf("RQ1: %s %s %g, %v", typ, feature, z, err)
+	}
+}

@@ -145,7 +145,7 @@ func (s *Service) resolve(ctx context.Context, name string) (*tileset, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &tileset{name: name, model: m, layers: []string{"twin.model", "dataset:" + strconv.FormatInt(m.datasetID, 10)}}, nil
+		return &tileset{name: name, model: m, layers: []string{"twin.model", "model:" + m.name, "dataset:" + strconv.FormatInt(m.datasetID, 10)}}, nil
 	}
 	return nil, spatial.NotFound("tileset %q: known tilesets are buildings, pipelines, cim-<dataset> and model-<name>", name)
 }
@@ -158,6 +158,29 @@ func (s *Service) get(ctx context.Context, name string) (*tileset, uint64, error
 	if ts != nil {
 		return ts, gen, nil
 	}
+	return s.buildOnce(ctx, name, gen)
+}
+
+// fresh is get for tileset.json: a stored model is checked against twin.model first (a re-import
+// replaces the model without a change notification naming a catalog layer).
+func (s *Service) fresh(ctx context.Context, name string) (*tileset, uint64, error) {
+	ts, gen, err := s.get(ctx, name)
+	if err != nil || ts.model == nil {
+		return ts, gen, err
+	}
+	var id int64
+	err = queryRow(ctx, s.pool, `SELECT id FROM twin.model WHERE name = $1`, []any{ts.model.name}, &id)
+	if err == nil && id == ts.model.id {
+		return ts, gen, nil
+	}
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, err
+	}
+	s.Purge(spatial.Change{Layers: []string{"model:" + ts.model.name}})
+	return s.get(ctx, name)
+}
+
+func (s *Service) buildOnce(ctx context.Context, name string, gen uint64) (*tileset, uint64, error) {
 	v, err, _ := s.sf.Do("set/"+name, func() (any, error) {
 		// Detached from the first caller: a client that goes away does not fail the others.
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
@@ -208,7 +231,7 @@ func (s *Service) build(ctx context.Context, name string) (*tileset, error) {
 
 // Tileset returns tileset.json of a tileset.
 func (s *Service) Tileset(ctx context.Context, name string) (Content, error) {
-	ts, _, err := s.get(ctx, name)
+	ts, _, err := s.fresh(ctx, name)
 	if err != nil {
 		return Content{}, err
 	}

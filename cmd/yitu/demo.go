@@ -57,6 +57,9 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	printStats(e, files, time.Since(start))
+	if off, ok := cfg.Twin.Offset(); ok {
+		files.HeightOffset = &off
+	}
 	reports, err := demo.Load(ctx, loader.New(pool, e.log), files, e.stderr, e.log)
 	for _, r := range reports {
 		printReport(e.stdout, r)
@@ -85,4 +88,5 @@ func printStats(e *env, f *demo.Files, d time.Duration) {
 		demo.BaseMapFile, s.Buildings, s.Roads, s.Annotations, s.Contours, s.ElevationPoints, s.ControlPoints, s.Features())
 	fmt.Fprintf(e.stdout, "  %s, %s: %d pipe points, %d pipe segments\n", demo.PipePointsFile, demo.PipeSegmentsFile, s.PipePoints, s.PipeSegments)
 	fmt.Fprintf(e.stdout, "  %s: the district boundary\n", demo.BoundaryFile)
+	fmt.Fprintf(e.stdout, "  %s/: oblique photography, %d tiles of %d buildings (OSGB PagedLOD, EPSG:4528)\n", demo.ObliqueFolder, s.ObliqueTiles, s.ObliqueBuilding)
 }

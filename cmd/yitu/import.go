@@ -12,6 +12,7 @@ import (
 
 	"github.com/yitu-gis/yitu/importers"
 	"github.com/yitu-gis/yitu/importers/loader"
+	"github.com/yitu-gis/yitu/importers/oblique"
 	"github.com/yitu-gis/yitu/migrations"
 	"github.com/yitu-gis/yitu/spatial"
 )
@@ -23,7 +24,8 @@ const homeLon = 119.94
 func cmdImport(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "import")
 	as := f.String("as", "", "what the data is when its content cannot say: "+strings.Join(importers.Kinds, ", "))
-	srs := f.String("srs", "", "source CRS: EPSG:4528, EPSG:4549, 4490, 4326, 3857, gcj02, local:<grid.yaml> (default: from the file)")
+	srs := f.String("srs", "", "source CRS: EPSG:4528, EPSG:4549, 4490, 4326, 3857, gcj02, local:<grid.yaml>; for 3D models also ENU:lat,lon (default: from the file, metadata.xml)")
+	origin := f.String("origin", "", "3D models (OBJ, OSGB) without metadata.xml: the point their coordinates are relative to, x,y[,z] in --srs")
 	encoding := f.String("encoding", "", "text encoding of the source: gbk or utf-8 (default: from the file, else detected)")
 	dataset := f.String("dataset", "", "dataset name; importing the same name again replaces it (default: the file name)")
 	report := f.String("report", "", "write the import report (counts, rejections with reasons) to this JSON file")
@@ -49,6 +51,16 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	}
 	req := importers.Request{Path: f.Arg(0), As: *as, SRS: *srs, Encoding: *encoding, Dataset: *dataset,
 		DryRun: *dryRun, MaxRejects: *maxRejects, Progress: e.stderr, HomeLon: homeLon}
+	if off, ok := cfg.Twin.Offset(); ok {
+		req.HeightOffset = &off
+	}
+	if *origin != "" {
+		o, err := oblique.ParseOrigin(*origin)
+		if err != nil {
+			return usageError{fmt.Sprintf("--origin %q: %v", *origin, err)}
+		}
+		req.Origin = &o
+	}
 	results, err := importers.Run(ctx, loader.New(pool, e.log), importers.Formats(), req, e.log)
 	if err != nil {
 		var inv *spatial.InvalidError
@@ -63,6 +75,10 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		if r.Report != nil {
 			printReport(e.stdout, r.Report)
 			reports = append(reports, r.Report)
+		}
+		var inv *spatial.InvalidError
+		if errors.As(r.Err, &inv) { // a flag this format cannot take (--srs outside the registry)
+			return usageError{r.Err.Error()}
 		}
 		if r.Err != nil {
 			failed = append(failed, r.Err) // names the dataset and the file

@@ -88,7 +88,12 @@ func Import(ctx context.Context, b *loader.Batch, path string, o Options) error 
 	if err != nil {
 		return refuse(b, err)
 	}
-	im := &importer{b: b, t: o.Table, file: name, proj: proj, unknown: map[string]int{}, writers: map[string]*loader.TableWriter{}}
+	if u := r.Header().InsUnits; geo == nil && u != 0 && u != 6 {
+		// Surveyors draw in metres whatever the template's $INSUNITS says (millimetres, often): the
+		// coordinates are taken as they are, and the report says so.
+		b.Warn(fmt.Sprintf("$INSUNITS is %d (%g m per unit), not metres; coordinates are taken as they are, in %s units", u, dxf.UnitsToMetres(u), proj.code))
+	}
+	im := &importer{b: b, t: o.Table, file: name, proj: proj, unknown: map[string]int{}, skipped: map[string]int{}, writers: map[string]*loader.TableWriter{}}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -189,6 +194,7 @@ type importer struct {
 	out     []*feature // ready to write
 	writers map[string]*loader.TableWriter
 	unknown map[string]int
+	skipped map[string]int // degenerate entities by reason
 	paper   int
 	labels  struct{ total, matched int }
 	arena   []byte
@@ -208,7 +214,7 @@ func (im *importer) entity(e *dxf.Entity) error {
 			f.m.Kind = m.Kind
 		}
 		if strings.TrimSpace(e.Text.Value) == "" {
-			im.reject(e, "annotation", "empty text")
+			im.skip(e.Type + " entities with empty text")
 			return nil
 		}
 	} else {
@@ -219,7 +225,7 @@ func (im *importer) entity(e *dxf.Entity) error {
 		}
 	}
 	if reason := im.shape(f); reason != "" {
-		im.reject(e, f.cls.ID, reason)
+		im.skip(fmt.Sprintf("%s entities on layer %s: %s", e.Type, e.Layer, reason))
 		return nil
 	}
 	f.minX, f.minY, f.maxX, f.maxY = e.Geom.Bounds()
@@ -258,7 +264,8 @@ func isName(s string) bool {
 }
 
 // shape fits the entity's geometry to its class, falling back where the class cannot hold it; it
-// returns why the entity cannot be taken at all.
+// returns why the entity has no map geometry (a degenerate line or outline: CAD leftovers that are
+// skipped and counted, not rejected).
 func (im *importer) shape(f *feature) string {
 	g := &f.e.Geom
 	for range 4 { // fallback chains are short
@@ -446,6 +453,8 @@ func segDist(px, py, ax, ay, bx, by float64) float64 {
 	return math.Hypot(px-ax-t*dx, py-ay-t*dy)
 }
 
+func (im *importer) skip(reason string) { im.skipped[reason]++ }
+
 func (im *importer) reject(e *dxf.Entity, class, reason string) {
 	im.b.Reject(loader.Rejection{File: im.file, Line: e.Line, Feature: featureName(e), Class: class,
 		Reason: fmt.Sprintf("%s on layer %s: %s", e.Type, e.Layer, reason)})
@@ -490,6 +499,14 @@ func (im *importer) warnings(r *dxf.Reader) {
 		for _, l := range names {
 			im.b.Warn(fmt.Sprintf("layer %s unknown, kept as basemap.other (%d features)", l, im.unknown[l]))
 		}
+	}
+	reasons := make([]string, 0, len(im.skipped))
+	for r := range im.skipped {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		im.b.Warn(fmt.Sprintf("%d skipped: %s", im.skipped[r], r))
 	}
 	if im.paper > 0 {
 		im.b.Warn(fmt.Sprintf("%d paper-space entities (title block, frame) not imported", im.paper))

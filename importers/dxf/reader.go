@@ -18,7 +18,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -92,9 +91,9 @@ type Reader struct {
 // maxDepth bounds nested block references (and catches blocks that reference themselves).
 const maxDepth = 16
 
-// maxExpanded bounds the entities one top-level block reference expands into (a MINSERT of a
-// nested block can multiply without end in a hostile file).
-const maxExpanded = 1 << 20
+// maxExpanded bounds the entities (and nested references) one top-level block reference expands
+// into: a MINSERT of a nested block can multiply without end in a hostile file.
+const maxExpanded = 100_000
 
 // NewReader reads the header, tables and blocks of a DXF and positions the reader at its first entity.
 func NewReader(r io.Reader, o Options) (*Reader, error) {
@@ -270,12 +269,28 @@ func (r *Reader) eofIn(err error) error {
 
 func (r *Reader) skipSection() error {
 	for {
+		_, typ, err := r.nextInSection()
+		if err != nil || typ == "ENDSEC" {
+			return err
+		}
+	}
+}
+
+// nextInSection reads up to the next "0" group of the current section and returns it with its type.
+func (r *Reader) nextInSection() (tag, string, error) {
+	t, typ, err := r.nextZero()
+	return t, typ, r.eofIn(err)
+}
+
+// nextZero reads up to the next "0" group and returns it with its record type (io.EOF at the end).
+func (r *Reader) nextZero() (tag, string, error) {
+	for {
 		t, err := r.sc.next()
 		if err != nil {
-			return r.eofIn(err)
+			return tag{}, "", err
 		}
-		if t.code == 0 && bytes.Equal(bytes.TrimSpace(t.val), []byte("ENDSEC")) {
-			return nil
+		if t.code == 0 {
+			return t, string(bytes.TrimSpace(t.val)), nil
 		}
 	}
 }
@@ -353,16 +368,9 @@ func (r *Reader) setupEncoding() {
 
 func (r *Reader) readTables() error {
 	for {
-		t, err := r.sc.next()
-		if err != nil {
-			return r.eofIn(err)
-		}
-		if t.code != 0 {
-			continue
-		}
-		typ := string(bytes.TrimSpace(t.val))
-		if typ == "ENDSEC" {
-			return nil
+		t, typ, err := r.nextInSection()
+		if err != nil || typ == "ENDSEC" {
+			return err
 		}
 		if err := r.readRecord(typ, t.line); err != nil {
 			return err
@@ -380,14 +388,10 @@ func (r *Reader) readTables() error {
 func (r *Reader) readBlocks() error {
 	var cur *block
 	for {
-		t, err := r.sc.next()
+		t, typ, err := r.nextInSection()
 		if err != nil {
-			return r.eofIn(err)
+			return err
 		}
-		if t.code != 0 {
-			continue
-		}
-		typ := string(bytes.TrimSpace(t.val))
 		switch typ {
 		case "ENDSEC":
 			return nil
@@ -428,16 +432,9 @@ var (
 
 func (r *Reader) readObjects() error {
 	for {
-		t, err := r.sc.next()
-		if err != nil {
-			return r.eofIn(err)
-		}
-		if t.code != 0 {
-			continue
-		}
-		typ := string(bytes.TrimSpace(t.val))
-		if typ == "ENDSEC" {
-			return nil
+		t, typ, err := r.nextInSection()
+		if err != nil || typ == "ENDSEC" {
+			return err
 		}
 		if typ != "GEODATA" {
 			continue
@@ -653,569 +650,6 @@ func (r *Reader) xdata(rec *record, i int, fe *fieldErr) []XData {
 		}
 	}
 	return out
-}
-
-// textValue decodes a text entity's string: code page and escapes, carets, %% codes.
-func (r *Reader) textValue(b []byte) string {
-	return textSpecials(decodeCarets(r.dec.str(b)))
-}
-
-// build turns a record into an entity (nil for types that carry no geometry).
-func (r *Reader) build(rec *record) (*Entity, error) {
-	var fe fieldErr
-	e := &Entity{}
-	r.common(rec, e, &fe)
-	n := rec.extrusion(&fe)
-	ocs := identity
-	if !n.isZUp() {
-		ocs = ocsMatrix(n)
-	}
-	g := &e.Geom
-	switch rec.typ {
-	case "POINT":
-		p, _ := rec.point(10, &fe)
-		g.Kind = KindPoint
-		g.add(p) // POINT is in WCS
-	case "LINE":
-		p0, _ := rec.point(10, &fe)
-		p1, _ := rec.point(11, &fe)
-		g.Kind = KindLineString
-		g.add(p0)
-		g.add(p1)
-	case "LWPOLYLINE":
-		elev := rec.float(38, 0, &fe)
-		e.Elevation = elev
-		flags := rec.int(70, 0, &fe)
-		var pts []Vec
-		var bulges []float64
-		for i := range rec.tags {
-			switch rec.tags[i].code {
-			case 10:
-				pts = append(pts, Vec{X: rec.floatAt(i, &fe), Z: elev})
-				bulges = append(bulges, 0)
-			case 20:
-				if len(pts) > 0 {
-					pts[len(pts)-1].Y = rec.floatAt(i, &fe)
-				}
-			case 42:
-				if len(bulges) > 0 {
-					bulges[len(bulges)-1] = rec.floatAt(i, &fe)
-				}
-			}
-		}
-		if len(pts) == 0 {
-			return nil, r.errIf(fe, rec.typ)
-		}
-		polyline(g, pts, bulges, flags&1 != 0)
-		transform(g, &ocs)
-	case "CIRCLE", "ARC":
-		c, _ := rec.point(10, &fe)
-		rad := rec.float(40, 0, &fe)
-		g.Kind = KindLineString
-		if rec.typ == "CIRCLE" {
-			appendArc(g, c, rad, 0, 2*math.Pi, true)
-			g.Closed = true
-		} else {
-			a0, sweep := ccwSweep(rec.float(50, 0, &fe)*math.Pi/180, rec.float(51, 360, &fe)*math.Pi/180)
-			appendArc(g, c, rad, a0, sweep, true)
-		}
-		transform(g, &ocs)
-	case "ELLIPSE":
-		c, _ := rec.point(10, &fe)
-		maj, _ := rec.point(11, &fe)
-		ratio := rec.float(40, 1, &fe)
-		t0 := rec.float(41, 0, &fe)
-		t1 := rec.float(42, 2*math.Pi, &fe)
-		g.Kind = KindLineString
-		appendEllipse(g, c, maj, n, ratio, t0, t1)
-		_, sweep := ccwSweep(t0, t1)
-		g.Closed = sweep > 2*math.Pi-1e-9
-	case "SPLINE":
-		if !r.spline(rec, g, &fe) {
-			return nil, r.errIf(fe, rec.typ)
-		}
-	case "TEXT", "ATTRIB", "ATTDEF":
-		p, _ := rec.point(10, &fe)
-		hj := rec.int(72, 0, &fe)
-		vj := rec.int(73, 0, &fe)
-		if rec.typ != "TEXT" {
-			vj = rec.int(74, 0, &fe)
-		}
-		if (hj != 0 || vj != 0) && hj != 3 && hj != 5 {
-			if p2, ok := rec.point(11, &fe); ok {
-				p = p2
-			}
-		}
-		g.Kind = KindPoint
-		g.add(p)
-		transform(g, &ocs)
-		e.Text = &Text{
-			Value:    r.textValue(rec.raw(1)),
-			Height:   rec.float(40, 0, &fe),
-			Rotation: textAngle(&ocs, rec.float(50, 0, &fe)),
-			Style:    r.dec.str(rec.raw(7)),
-		}
-		if rec.typ != "TEXT" {
-			e.Text.Tag = r.dec.str(bytes.TrimSpace(rec.raw(2)))
-		}
-	case "MTEXT":
-		p, _ := rec.point(10, &fe)
-		g.Kind = KindPoint
-		g.add(p) // MTEXT is in WCS
-		var raw []byte
-		for i := range rec.tags {
-			if c := rec.tags[i].code; c == 3 {
-				raw = append(raw, rec.val(i)...)
-			}
-		}
-		raw = append(raw, rec.raw(1)...)
-		rot := rec.float(50, 0, &fe)
-		if d, ok := rec.point(11, &fe); ok && (d.X != 0 || d.Y != 0) {
-			rot = math.Atan2(d.Y, d.X) * 180 / math.Pi
-		} else {
-			rot = textAngle(&ocs, rot)
-		}
-		e.Text = &Text{
-			Value:    textSpecials(PlainMText(decodeCarets(r.dec.str(raw)))),
-			Height:   rec.float(40, 0, &fe),
-			Rotation: rot,
-			Style:    r.dec.str(rec.raw(7)),
-		}
-	case "SOLID", "TRACE", "3DFACE":
-		var pts [4]Vec
-		for k, code := range [4]int{10, 11, 12, 13} {
-			pts[k], _ = rec.point(code, &fe)
-		}
-		if !rec.has(13) {
-			pts[3] = pts[2]
-		}
-		order := [4]int{0, 1, 2, 3}
-		if rec.typ != "3DFACE" {
-			order = [4]int{0, 1, 3, 2}
-		}
-		g.Kind = KindPolygon
-		var last Vec
-		for k, i := range order {
-			if k > 0 && pts[i] == last {
-				continue
-			}
-			g.add(pts[i])
-			last = pts[i]
-		}
-		g.add(pts[order[0]])
-		g.Ends = []int{len(g.Coords)}
-		if rec.typ != "3DFACE" {
-			transform(g, &ocs)
-		}
-	case "LEADER":
-		g.Kind = KindLineString
-		for i := range rec.tags {
-			if rec.tags[i].code == 10 {
-				g.add(rec.pointAt(i, &fe))
-			}
-		}
-	case "HATCH":
-		if !r.hatch(rec, e, &fe) {
-			return nil, r.errIf(fe, rec.typ)
-		}
-		transform(g, &ocs)
-	case "DIMENSION":
-		// expanded from its anonymous block by the caller
-		e.Insert = &Insert{Block: r.dec.str(bytes.TrimSpace(rec.raw(2))), Scale: Vec{1, 1, 1}}
-		return e, r.errIf(fe, rec.typ)
-	default:
-		r.skipped[rec.typ]++
-		return nil, nil
-	}
-	if fe.line != 0 {
-		return nil, r.fieldError(fe, rec.typ)
-	}
-	if g.Kind == KindNone || len(g.Coords) == 0 {
-		return nil, nil
-	}
-	if rec.typ != "LWPOLYLINE" {
-		e.Elevation = g.Coords[2]
-	}
-	return e, nil
-}
-
-func (r *Reader) errIf(fe fieldErr, typ string) error {
-	if fe.line != 0 {
-		return r.fieldError(fe, typ)
-	}
-	return nil
-}
-
-// textAngle turns a rotation in the entity's OCS (degrees) into a world angle.
-func textAngle(ocs *Matrix, deg float64) float64 {
-	if ocs.isIdentity() {
-		return deg
-	}
-	a := deg * math.Pi / 180
-	d := Vec{math.Cos(a), math.Sin(a), 0}
-	w := Vec{ocs[0][0]*d.X + ocs[0][1]*d.Y, ocs[1][0]*d.X + ocs[1][1]*d.Y, 0}
-	return math.Atan2(w.Y, w.X) * 180 / math.Pi
-}
-
-func transform(g *Geometry, m *Matrix) {
-	if m.isIdentity() {
-		return
-	}
-	for i := 0; i+2 < len(g.Coords); i += 3 {
-		p := m.apply(Vec{g.Coords[i], g.Coords[i+1], g.Coords[i+2]})
-		g.Coords[i], g.Coords[i+1], g.Coords[i+2] = p.X, p.Y, p.Z
-	}
-}
-
-// polyline builds a (closed) line string from vertices and bulges.
-func polyline(g *Geometry, pts []Vec, bulges []float64, closed bool) {
-	g.Kind = KindLineString
-	g.Closed = closed
-	g.add(pts[0])
-	for i := 1; i < len(pts); i++ {
-		appendBulge(g, pts[i-1], pts[i], bulges[i-1])
-	}
-	if closed && len(pts) > 1 {
-		appendBulge(g, pts[len(pts)-1], pts[0], bulges[len(pts)-1])
-	}
-}
-
-type vertex struct {
-	p     Vec
-	bulge float64
-	flags int
-	face  [4]int
-}
-
-func (r *Reader) readPolyline(line int) ([]*Entity, error) {
-	var fe fieldErr
-	e := &Entity{}
-	r.common(&r.rec, e, &fe)
-	flags := r.rec.int(70, 0, &fe)
-	base, _ := r.rec.point(10, &fe)
-	n := r.rec.extrusion(&fe)
-	if fe.line != 0 {
-		return nil, r.fieldError(fe, "POLYLINE")
-	}
-	var verts []vertex
-	for {
-		t, err := r.sc.next()
-		if err != nil {
-			if err == io.EOF {
-				return nil, r.sc.errorf(r.sc.line, "file ends inside the POLYLINE that starts at line %d (truncated file?)", line)
-			}
-			return nil, err
-		}
-		if t.code != 0 {
-			continue
-		}
-		typ := string(bytes.TrimSpace(t.val))
-		if typ != "VERTEX" {
-			if err := r.readRecord(typ, t.line); err != nil {
-				return nil, err
-			}
-			if typ != "SEQEND" {
-				return nil, r.sc.errorf(t.line, "POLYLINE that starts at line %d ends without SEQEND (found %s)", line, typ)
-			}
-			break
-		}
-		if err := r.readRecord(typ, t.line); err != nil {
-			return nil, err
-		}
-		v := vertex{}
-		v.p, _ = r.rec.point(10, &fe)
-		v.bulge = r.rec.float(42, 0, &fe)
-		v.flags = r.rec.int(70, 0, &fe)
-		for k, code := range [4]int{71, 72, 73, 74} {
-			v.face[k] = r.rec.int(code, 0, &fe)
-		}
-		if fe.line != 0 {
-			return nil, r.fieldError(fe, "VERTEX")
-		}
-		verts = append(verts, v)
-	}
-	g := &e.Geom
-	switch {
-	case flags&64 != 0: // polyface mesh: faces become polygons
-		var pts []Vec
-		for _, v := range verts {
-			if v.flags&64 != 0 || (v.flags&128 == 0) {
-				pts = append(pts, v.p)
-			}
-		}
-		g.Kind = KindMultiPolygon
-		for _, v := range verts {
-			if v.flags&128 == 0 || v.flags&64 != 0 {
-				continue
-			}
-			start := len(g.Coords)
-			for _, idx := range v.face {
-				if idx == 0 {
-					continue
-				}
-				if idx < 0 {
-					idx = -idx
-				}
-				if idx > len(pts) {
-					continue
-				}
-				g.add(pts[idx-1])
-			}
-			if (len(g.Coords)-start)/3 >= 3 {
-				g.Coords = append(g.Coords, g.Coords[start], g.Coords[start+1], g.Coords[start+2])
-				g.Endss = append(g.Endss, []int{len(g.Coords)})
-			} else {
-				g.Coords = g.Coords[:start]
-			}
-		}
-		if len(g.Endss) == 0 {
-			return nil, nil
-		}
-		e.Elevation = g.Coords[2]
-		return []*Entity{e}, nil
-	case flags&16 != 0: // polygon mesh: kept as its vertex line
-	}
-	var pts []Vec
-	var bulges []float64
-	is3D := flags&(8|16) != 0
-	for _, v := range verts {
-		if v.flags&16 != 0 { // spline frame control point
-			continue
-		}
-		p := v.p
-		if !is3D {
-			p.Z = base.Z
-		}
-		pts = append(pts, p)
-		bulges = append(bulges, v.bulge)
-	}
-	if len(pts) == 0 {
-		return nil, nil
-	}
-	if is3D {
-		for i := range bulges {
-			bulges[i] = 0
-		}
-	}
-	polyline(g, pts, bulges, flags&1 != 0)
-	if !is3D {
-		e.Elevation = base.Z
-		if !n.isZUp() {
-			m := ocsMatrix(n)
-			transform(g, &m)
-		}
-	} else {
-		e.Elevation = g.Coords[2]
-	}
-	return []*Entity{e}, nil
-}
-
-func (r *Reader) readInsert(line int, inBlock bool) ([]*Entity, error) {
-	var fe fieldErr
-	e := &Entity{}
-	r.common(&r.rec, e, &fe)
-	ref := &insertRef{
-		normal:   r.rec.extrusion(&fe),
-		rotation: r.rec.float(50, 0, &fe),
-		cols:     min(max(r.rec.int(70, 1, &fe), 1), maxExpanded),
-		rows:     min(max(r.rec.int(71, 1, &fe), 1), maxExpanded),
-		colSp:    r.rec.float(44, 0, &fe),
-		rowSp:    r.rec.float(45, 0, &fe),
-	}
-	ref.point, _ = r.rec.point(10, &fe)
-	sx := r.rec.float(41, 1, &fe)
-	ref.scale = Vec{sx, r.rec.float(42, sx, &fe), r.rec.float(43, sx, &fe)}
-	if !r.rec.has(42) {
-		ref.scale.Y = 1
-	}
-	if !r.rec.has(43) {
-		ref.scale.Z = 1
-	}
-	if !r.rec.has(41) {
-		ref.scale.X = 1
-	}
-	name := r.dec.str(bytes.TrimSpace(r.rec.raw(2)))
-	attribsFollow := r.rec.int(66, 0, &fe) == 1
-	if fe.line != 0 {
-		return nil, r.fieldError(fe, "INSERT")
-	}
-	e.Insert = &Insert{Block: name, Scale: ref.scale, Rotation: ref.rotation}
-	var attribEnts []*Entity
-	if attribsFollow {
-		for {
-			t, err := r.sc.next()
-			if err != nil {
-				if err == io.EOF {
-					return nil, r.sc.errorf(r.sc.line, "file ends inside the INSERT that starts at line %d (truncated file?)", line)
-				}
-				return nil, err
-			}
-			if t.code != 0 {
-				continue
-			}
-			typ := string(bytes.TrimSpace(t.val))
-			if typ != "ATTRIB" {
-				if typ == "SEQEND" {
-					if err := r.readRecord(typ, t.line); err != nil {
-						return nil, err
-					}
-				} else {
-					r.sc.unread(t) // a writer that forgot SEQEND
-				}
-				break
-			}
-			if err := r.readRecord(typ, t.line); err != nil {
-				return nil, err
-			}
-			a, err := r.build(&r.rec)
-			if err != nil {
-				return nil, err
-			}
-			if a == nil || a.Text == nil {
-				continue
-			}
-			flags := r.rec.int(70, 0, &fe)
-			e.Attribs = append(e.Attribs, Attrib{Tag: a.Text.Tag, Value: a.Text.Value, Invisible: flags&1 != 0})
-			attribEnts = append(attribEnts, a)
-		}
-	}
-	// The insertion point in world coordinates.
-	m := identity
-	if !ref.normal.isZUp() {
-		m = ocsMatrix(ref.normal)
-	}
-	wp := m.apply(ref.point)
-	e.Geom = Geometry{Kind: KindPoint, Coords: []float64{wp.X, wp.Y, wp.Z}}
-	e.Elevation = wp.Z
-	setRef(e, ref)
-	if inBlock {
-		return []*Entity{e}, nil // expanded when the enclosing block is used
-	}
-	if r.opts.Inserts == SymbolInserts && (len(e.XData) > 0 || len(e.Attribs) > 0) {
-		return []*Entity{e}, nil
-	}
-	out, err := r.expand(e, identity, 0, nil)
-	if err != nil {
-		return nil, err
-	}
-	if r.opts.Inserts == ExpandInserts {
-		out = append(out, attribEnts...)
-	}
-	return out, nil
-}
-
-func setRef(e *Entity, ref *insertRef) { e.ref = ref }
-
-// insertMatrix returns the transform of one block reference (column c, row w).
-func insertMatrix(ref *insertRef, base Vec, c, w int) Matrix {
-	a := ref.rotation * math.Pi / 180
-	cs, sn := math.Cos(a), math.Sin(a)
-	// T(point) · R(a) · T(c·colSp, w·rowSp) · S · T(-base)
-	ox, oy := float64(c)*ref.colSp, float64(w)*ref.rowSp
-	sx, sy, sz := ref.scale.X, ref.scale.Y, ref.scale.Z
-	m := Matrix{
-		{cs * sx, -sn * sy, 0, 0},
-		{sn * sx, cs * sy, 0, 0},
-		{0, 0, sz, 0},
-	}
-	// translation: point + R·(o - S·base)
-	tx := ox - sx*base.X
-	ty := oy - sy*base.Y
-	tz := -sz * base.Z
-	m[0][3] = ref.point.X + cs*tx - sn*ty
-	m[1][3] = ref.point.Y + sn*tx + cs*ty
-	m[2][3] = ref.point.Z + tz
-	if !ref.normal.isZUp() {
-		m = ocsMatrix(ref.normal).mul(m)
-	}
-	return m
-}
-
-// expand returns the entities of the block that ins references, transformed by outer·insert.
-func (r *Reader) expand(ins *Entity, outer Matrix, depth int, count *int) ([]*Entity, error) {
-	if count == nil {
-		count = new(int)
-	}
-	if depth >= maxDepth {
-		return nil, r.sc.errorf(ins.Line, "block %q: block references nested deeper than %d (a block that contains itself?)", ins.Insert.Block, maxDepth)
-	}
-	b := r.blocks[strings.ToUpper(ins.Insert.Block)]
-	if b == nil {
-		r.skipped["INSERT of undefined block"]++
-		return nil, nil
-	}
-	ref := ins.ref
-	if ref.cols*ref.rows > maxExpanded || ref.cols*ref.rows < 0 {
-		return nil, r.sc.errorf(ins.Line, "block reference %q: %d×%d copies", ins.Insert.Block, ref.cols, ref.rows)
-	}
-	var out []*Entity
-	for c := 0; c < ref.cols; c++ {
-		for w := 0; w < ref.rows; w++ {
-			m := outer.mul(insertMatrix(ref, b.base, c, w))
-			for _, be := range b.ents {
-				if be.ref != nil && be.Type == "INSERT" {
-					child := *be
-					if child.Layer == "0" {
-						child.Layer = ins.Layer
-					}
-					sub, err := r.expand(&child, m, depth+1, count)
-					if err != nil {
-						return nil, err
-					}
-					out = append(out, sub...)
-					continue
-				}
-				*count++
-				if *count > maxExpanded {
-					return nil, r.sc.errorf(ins.Line, "block reference %q expands into more than %d entities", ins.Insert.Block, maxExpanded)
-				}
-				out = append(out, placed(be, ins, &m, b.paper))
-			}
-		}
-	}
-	return out, nil
-}
-
-// placed copies a block entity into the drawing through m.
-func placed(be, ins *Entity, m *Matrix, paper bool) *Entity {
-	e := *be
-	e.Line = ins.Line
-	e.Block = ins.Insert.Block
-	e.PaperSpace = ins.PaperSpace || paper || be.PaperSpace
-	if e.Layer == "0" {
-		e.Layer = ins.Layer
-	}
-	e.ref = nil
-	e.Geom.Coords = append([]float64(nil), be.Geom.Coords...)
-	transform(&e.Geom, m)
-	if len(e.Geom.Coords) >= 3 {
-		e.Elevation = e.Geom.Coords[2]
-	}
-	if be.Text != nil {
-		t := *be.Text
-		a := t.Rotation * math.Pi / 180
-		d := Vec{math.Cos(a), math.Sin(a), 0}
-		up := Vec{-math.Sin(a), math.Cos(a), 0}
-		wd := Vec{m[0][0]*d.X + m[0][1]*d.Y, m[1][0]*d.X + m[1][1]*d.Y, m[2][0]*d.X + m[2][1]*d.Y}
-		wu := Vec{m[0][0]*up.X + m[0][1]*up.Y, m[1][0]*up.X + m[1][1]*up.Y, m[2][0]*up.X + m[2][1]*up.Y}
-		t.Rotation = math.Atan2(wd.Y, wd.X) * 180 / math.Pi
-		t.Height *= wu.length()
-		e.Text = &t
-	}
-	return &e
-}
-
-func (r *Reader) expandDimension(e *Entity, inBlock bool) ([]*Entity, error) {
-	if inBlock || e.Insert.Block == "" {
-		return nil, nil
-	}
-	e.ref = &insertRef{normal: Vec{0, 0, 1}, scale: Vec{1, 1, 1}, cols: 1, rows: 1}
-	b := r.blocks[strings.ToUpper(e.Insert.Block)]
-	if b != nil {
-		// dimension blocks are drawn in world coordinates: cancel the block base
-		e.ref.point = b.base
-	}
-	return r.expand(e, identity, 0, nil)
 }
 
 // spline approximates a SPLINE: the NURBS from control points and knots, else its fit points.

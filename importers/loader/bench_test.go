@@ -14,7 +14,6 @@ import (
 // and reports rows/s end to end (Begin to Commit, indexes and geom_3857 included).
 func BenchmarkLoader(b *testing.B) {
 	const rows = 100_000
-	ctx := context.Background()
 	pool := pgtest.New(b)
 	l := loader.New(pool, nil)
 	geoms := make([][]byte, rows)
@@ -25,20 +24,26 @@ func BenchmarkLoader(b *testing.B) {
 	b.ResetTimer()
 	var total float64
 	for i := 0; b.Loop(); i++ {
-		bt, err := l.Begin(ctx, loader.Options{Dataset: fmt.Sprintf("bench %d", i), Kind: "basemap", Format: "bench", Source: src})
-		if err != nil {
-			b.Fatal(err)
-		}
-		w := bt.Table("building", buildingTable, []string{"source_layer", "code", "floors", "geom"})
-		for j, g := range geoms {
-			if err := w.Add("JMD", "141101", j%7+1, g); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if _, err := bt.Commit(ctx); err != nil {
-			b.Fatal(err)
-		}
+		importFootprints(b, l, fmt.Sprintf("bench %d", i), src, geoms)
 		total += rows
 	}
 	b.ReportMetric(total/b.Elapsed().Seconds(), "rows/s")
+}
+
+// importFootprints imports building footprints as one dataset.
+func importFootprints(b *testing.B, l *loader.Loader, name, src string, geoms [][]byte) {
+	ctx := context.Background()
+	bt, err := l.Begin(ctx, loader.Options{Dataset: name, Kind: "basemap", Format: "bench", Source: src})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bt.Table("building", buildingTable, []string{"source_layer", "code", "floors", "geom"})
+	for j, g := range geoms {
+		if err := w.Add("JMD", "141101", j%7+1, g); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := bt.Commit(ctx); err != nil {
+		b.Fatal(err)
+	}
 }

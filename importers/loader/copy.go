@@ -23,7 +23,6 @@ type TableWriter struct {
 	cols    []string // as written by COPY: dataset_id, the caller's columns
 	ncols   int      // len(cols)
 	geomIdx int      // index of "geom" among the caller's columns, -1 if none
-	merc    bool     // the loader fills geom_3857 (a plain column kept by trigger for other writers)
 	cur     *chunk
 	rows    int
 }
@@ -38,10 +37,6 @@ func (b *Batch) Table(class string, table pgx.Identifier, columns []string) *Tab
 	}
 	w := &TableWriter{b: b, class: class, table: table, geomIdx: slices.Index(columns, "geom")}
 	w.cols = append([]string{"dataset_id"}, columns...)
-	if w.geomIdx >= 0 && !slices.Contains(columns, "geom_3857") && b.plain3857(table) {
-		w.merc = true
-		w.cols = append(w.cols, "geom_3857")
-	}
 	w.ncols = len(w.cols)
 	b.writers = append(b.writers, w)
 	return w
@@ -55,32 +50,17 @@ func (w *TableWriter) Rows() int { return w.rows }
 // usually turn into a Rejection. Other values follow pgx's encoding (string, int, float64, bool,
 // []byte for jsonb or bytea, nil for NULL, ...). Errors from writing earlier rows surface here too.
 func (w *TableWriter) Add(values ...any) error {
-	want := w.ncols - 1
-	if w.merc {
-		want--
-	}
-	if len(values) != want {
-		return fmt.Errorf("loader: %s: %d values for %d columns (%s)", w.table.Sanitize(), len(values), want,
-			strings.Join(w.cols[1:want+1], ", "))
+	if len(values) != w.ncols-1 {
+		return fmt.Errorf("loader: %s: %d values for %d columns (%s)", w.table.Sanitize(), len(values), w.ncols-1,
+			strings.Join(w.cols[1:], ", "))
 	}
 	b := w.b
-	var g3857 any
 	if w.geomIdx >= 0 {
 		switch g := values[w.geomIdx].(type) {
 		case []byte:
-			merc := w.merc && b.copier != nil
-			var arena []byte
-			if merc {
-				w.chunk()
-				arena = w.cur.arena
-			}
-			box, out, err := walkEWKB(g, arena, merc)
+			box, err := ewkbBounds(g)
 			if err != nil {
 				return &GeometryError{Class: w.class, Err: err}
-			}
-			if merc {
-				g3857 = out[len(arena):len(out):len(out)]
-				w.cur.arena = out
 			}
 			b.bbox.extend(box)
 		case nil:
@@ -96,12 +76,11 @@ func (w *TableWriter) Add(values ...any) error {
 	if err := b.copier.failed(); err != nil {
 		return err
 	}
-	w.chunk()
+	if w.cur == nil {
+		w.cur = &chunk{w: w, vals: make([]any, 0, chunkRows*w.ncols)}
+	}
 	w.cur.vals = append(w.cur.vals, b.id)
 	w.cur.vals = append(w.cur.vals, values...)
-	if w.merc {
-		w.cur.vals = append(w.cur.vals, g3857)
-	}
 	w.cur.n++
 	if w.cur.n == chunkRows {
 		w.send()
@@ -109,29 +88,11 @@ func (w *TableWriter) Add(values ...any) error {
 	return nil
 }
 
-func (w *TableWriter) chunk() {
-	if w.cur == nil {
-		w.cur = &chunk{w: w, vals: make([]any, 0, chunkRows*w.ncols)}
-	}
-}
-
 func (w *TableWriter) send() {
 	if w.cur != nil && w.cur.n > 0 {
 		w.b.copier.ch <- w.cur
 	}
 	w.cur = nil
-}
-
-// plain3857 reports whether table has a plain geom_3857 column for the loader to fill.
-func (b *Batch) plain3857(table pgx.Identifier) bool {
-	tx := b.Tx()
-	if tx == nil {
-		return false
-	}
-	var plain bool
-	err := tx.QueryRow(b.ctx, `SELECT attgenerated = '' FROM pg_attribute
-		WHERE attrelid = to_regclass($1) AND attname = 'geom_3857' AND NOT attisdropped`, table.Sanitize()).Scan(&plain)
-	return err == nil && plain
 }
 
 // GeometryError is a geometry the loader cannot take.
@@ -145,22 +106,22 @@ func (e *GeometryError) Unwrap() error { return e.Err }
 
 // chunk is rows for one table, flattened; a chunk with ack set is a flush marker.
 type chunk struct {
-	w     *TableWriter
-	vals  []any
-	n     int
-	arena []byte // the chunk's geom_3857 values (slices of it stay valid when it grows)
-	ack   chan struct{}
+	w    *TableWriter
+	vals []any
+	n    int
+	ack  chan struct{}
 }
 
 // copier runs the COPY statements of one batch on its transaction, one at a time, in a goroutine.
 // Consecutive chunks for the same table share one COPY.
 type copier struct {
-	ctx  context.Context
-	tx   pgx.Tx
-	ch   chan *chunk
-	done chan struct{}
-	err  atomic.Pointer[error]
-	once sync.Once
+	ctx    context.Context
+	tx     pgx.Tx
+	ch     chan *chunk
+	done   chan struct{}
+	err    atomic.Pointer[error]
+	once   sync.Once
+	closed atomic.Bool // no more chunks: Commit or Rollback has begun
 }
 
 func newCopier(ctx context.Context, tx pgx.Tx) *copier {
@@ -223,6 +184,9 @@ func (b *Batch) flushWriters() {
 }
 
 func (c *copier) flush(b *Batch) error {
+	if c.closed.Load() {
+		return c.failed()
+	}
 	b.flushWriters()
 	ack := make(chan struct{})
 	select {
@@ -243,6 +207,7 @@ func (c *copier) close(b *Batch) error {
 		if c.failed() == nil {
 			b.flushWriters()
 		}
+		c.closed.Store(true)
 		close(c.ch)
 	})
 	<-c.done
@@ -251,7 +216,10 @@ func (c *copier) close(b *Batch) error {
 
 // abort ends the goroutine without writing what the writers still hold.
 func (c *copier) abort() {
-	c.once.Do(func() { close(c.ch) })
+	c.once.Do(func() {
+		c.closed.Store(true)
+		close(c.ch)
+	})
 	<-c.done
 }
 

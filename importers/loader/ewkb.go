@@ -35,60 +35,24 @@ const (
 // ewkbBounds checks an EWKB geometry (SRID 4490 on the outer geometry, finite lon/lat coordinates)
 // and returns its 2D bounds. It reads the bytes in place, without building a geometry.
 func ewkbBounds(g []byte) (bounds, error) {
-	box, _, err := walkEWKB(g, nil, false)
-	return box, err
-}
-
-// walkEWKB checks g and returns its bounds; with merc it also appends to out the 2D EWKB of g in
-// EPSG:3857 (Web Mercator), which is what geom_3857 holds.
-func walkEWKB(g, out []byte, merc bool) (bounds, []byte, error) {
-	r := ewkbReader{buf: g, box: emptyBounds(), out: out, merc: merc}
+	r := ewkbReader{buf: g, box: emptyBounds()}
 	srid, err := r.geometry(0)
 	if err != nil {
-		return bounds{}, out, err
+		return bounds{}, err
 	}
 	if srid != SRID {
-		return bounds{}, out, fmt.Errorf("EWKB has SRID %d, the loader stores %d (transform first)", srid, SRID)
+		return bounds{}, fmt.Errorf("EWKB has SRID %d, the loader stores %d (transform first)", srid, SRID)
 	}
 	if r.off != len(g) {
-		return bounds{}, out, fmt.Errorf("EWKB has %d bytes after the geometry", len(g)-r.off)
+		return bounds{}, fmt.Errorf("EWKB has %d bytes after the geometry", len(g)-r.off)
 	}
-	return r.box, r.out, nil
+	return r.box, nil
 }
 
 type ewkbReader struct {
-	buf  []byte
-	off  int
-	box  bounds
-	merc bool
-	out  []byte
-}
-
-// header writes a 2D little-endian header for the Web Mercator copy (SRID on the outer geometry).
-func (r *ewkbReader) header(kind uint32, depth int) {
-	if r.merc {
-		r.out = appendHeader(r.out, kind, false, false)
-		if depth == 0 {
-			binary.LittleEndian.PutUint32(r.out[len(r.out)-4:], kind|ewkbSRID)
-			r.out = binary.LittleEndian.AppendUint32(r.out, 3857)
-		}
-	}
-}
-
-func (r *ewkbReader) writeCount(n int) {
-	if r.merc {
-		r.out = appendCount(r.out, n)
-	}
-}
-
-// Web Mercator (EPSG:3857): the spherical formula on the WGS 84 semi-major axis, as PROJ's
-// +proj=merc +a=6378137 +b=6378137 computes it. CGCS2000 and WGS 84 latitudes and longitudes agree
-// to centimetres, and PROJ applies no datum shift between EPSG:4490 and EPSG:3857.
-const mercR = 6378137.0
-
-func mercator(lon, lat float64) (x, y float64) {
-	lat = max(-89.999999, min(89.999999, lat))
-	return mercR * lon * math.Pi / 180, mercR * math.Log(math.Tan(math.Pi/4+lat*math.Pi/360))
+	buf []byte
+	off int
+	box bounds
 }
 
 var errShort = errors.New("EWKB ends early")
@@ -135,7 +99,6 @@ func (r *ewkbReader) geometry(depth int) (srid uint32, err error) {
 		}
 		kind %= 1000
 	}
-	r.header(kind, depth)
 	switch kind {
 	case 1: // Point
 		return srid, r.points(bo, 1, dims)
@@ -144,20 +107,17 @@ func (r *ewkbReader) geometry(depth int) (srid uint32, err error) {
 		if err != nil {
 			return 0, err
 		}
-		r.writeCount(n)
 		return srid, r.points(bo, n, dims)
 	case 3: // Polygon
 		rings, err := r.count(bo)
 		if err != nil {
 			return 0, err
 		}
-		r.writeCount(rings)
 		for range rings {
 			n, err := r.count(bo)
 			if err != nil {
 				return 0, err
 			}
-			r.writeCount(n)
 			if n > 0 && n < 4 {
 				return 0, fmt.Errorf("polygon ring with %d points (at least 4)", n)
 			}
@@ -171,7 +131,6 @@ func (r *ewkbReader) geometry(depth int) (srid uint32, err error) {
 		if err != nil {
 			return 0, err
 		}
-		r.writeCount(n)
 		for range n {
 			if _, err := r.geometry(depth + 1); err != nil {
 				return 0, err
@@ -206,10 +165,6 @@ func (r *ewkbReader) points(bo binary.ByteOrder, n, dims int) error {
 		x := math.Float64frombits(bo.Uint64(p[i:]))
 		y := math.Float64frombits(bo.Uint64(p[i+8:]))
 		if math.IsNaN(x) && math.IsNaN(y) && n == 1 { // POINT EMPTY
-			if r.merc {
-				r.out = binary.LittleEndian.AppendUint64(r.out, math.Float64bits(x))
-				r.out = binary.LittleEndian.AppendUint64(r.out, math.Float64bits(y))
-			}
 			continue
 		}
 		if !(x >= -180 && x <= 180 && y >= -90 && y <= 90) {
@@ -219,11 +174,6 @@ func (r *ewkbReader) points(bo binary.ByteOrder, n, dims int) error {
 			if z := math.Float64frombits(bo.Uint64(p[i+d*8:])); math.IsNaN(z) || math.IsInf(z, 0) {
 				return fmt.Errorf("coordinate (%g, %g) has a non-finite Z or M", x, y)
 			}
-		}
-		if r.merc {
-			mx, my := mercator(x, y)
-			r.out = binary.LittleEndian.AppendUint64(r.out, math.Float64bits(mx))
-			r.out = binary.LittleEndian.AppendUint64(r.out, math.Float64bits(my))
 		}
 		r.box.minX, r.box.minY = min(r.box.minX, x), min(r.box.minY, y)
 		r.box.maxX, r.box.maxY = max(r.box.maxX, x), max(r.box.maxY, y)

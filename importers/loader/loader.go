@@ -212,8 +212,7 @@ func (l *Loader) Begin(ctx context.Context, o Options) (*Batch, error) {
 
 func (b *Batch) begin(ctx context.Context) error {
 	// An import may take minutes: the pool's statement timeout guards requests, not this.
-	// The loader computes geom_3857 itself; the tables' triggers do it for every other writer.
-	if _, err := b.tx.Exec(ctx, "SET LOCAL statement_timeout = 0; SET LOCAL yitu.geom_3857 = 'loader'"); err != nil {
+	if _, err := b.tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
 		return err
 	}
 	prev, err := deleteDataset(ctx, b.tx, b.opts.Dataset)
@@ -285,9 +284,10 @@ func (b *Batch) DatasetID() int64 { return b.id }
 func (b *Batch) Options() Options { return b.opts }
 
 // Tx is the import transaction, for statements besides the COPY streams (creating a reference table,
-// registering a catalog layer). It waits until every row added so far is written. Nil on a dry run.
+// registering a catalog layer). It waits until every row added so far is written. Nil on a dry run
+// and after Commit or Rollback.
 func (b *Batch) Tx() pgx.Tx {
-	if b.tx == nil {
+	if b.tx == nil || b.done {
 		return nil
 	}
 	_ = b.copier.flush(b) // a write error surfaces in the caller's next statement and at Commit

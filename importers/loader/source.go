@@ -16,5 +16,10 @@ type Source struct {
 	SRS      string   // --srs as given (an EPSG code outside spatial/crs reaches formats that use PostGIS)
 	Encoding string   // --encoding: gbk or utf-8; "" = the source says (.cpg, code page), else detected
 	HomeLon  float64  // longitude of the county the server is set up for, for zone guesses (Laizhou 119.94)
-	Log      *slog.Logger
+	// 3D models (OSGB, OBJ; their --srs may also be an ENU frame, ENU:lat,lon): --origin (the point
+	// model coordinates are relative to) and twin.height_offset (normal → ellipsoidal heights; nil
+	// when not configured).
+	Origin       *[3]float64
+	HeightOffset *float64
+	Log          *slog.Logger
 }

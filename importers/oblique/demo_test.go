@@ -1,4 +1,4 @@
-package oblique
+package oblique_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/yitu-gis/yitu/demo"
 	"github.com/yitu-gis/yitu/importers/loader"
+	"github.com/yitu-gis/yitu/importers/oblique"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 )
 
@@ -17,20 +18,12 @@ import (
 func TestImportPagedLODSet(t *testing.T) {
 	dir := t.TempDir()
 	x0, y0 := 40493000.0, 4115000.0
-	var tiles []demo.ObliqueTile
-	for i := range 2 {
-		tl := demo.ObliqueTile{I: i}
-		for k := range 3 {
-			tl.Blocks = append(tl.Blocks, demo.ObliqueBlock{X: x0 + float64(i)*100 + float64(k)*30, Y: y0, W: 20, D: 15, Ground: 8, Height: 10 + float64(k)*6})
-		}
-		tiles = append(tiles, tl)
-	}
-	if err := demo.WriteObliqueSet(dir, "EPSG:4528", [3]float64{x0, y0, 0}, tiles); err != nil {
+	if err := demo.WriteObliqueSet(dir, "EPSG:4528", [3]float64{x0, y0, 0}, boxTiles(x0, y0, 2, 1, 3)); err != nil {
 		t.Fatal(err)
 	}
 	pool := pgtest.New(t)
-	rep, err := importWith(t, pool, "laizhou-oblique", "osgb", dir, func(ctx context.Context, b *loader.Batch) error {
-		return ImportOSGB(ctx, b, dir, Options{HeightOffset: 9.2})
+	rep, err := oblique.ImportWith(t, pool, "laizhou-oblique", "osgb", dir, func(ctx context.Context, b *loader.Batch) error {
+		return oblique.ImportOSGB(ctx, b, dir, oblique.Options{HeightOffset: 9.2})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -38,8 +31,8 @@ func TestImportPagedLODSet(t *testing.T) {
 	if len(rep.Warnings) != 0 || rep.Counts["model_node"] != 5 {
 		t.Fatalf("report %+v", rep)
 	}
-	_, _, nodes := storedModel(t, pool, "laizhou-oblique")
-	byName := map[string]storedNode{}
+	_, _, nodes := oblique.StoredModel(t, pool, "laizhou-oblique")
+	byName := map[string]oblique.StoredNode{}
 	for _, n := range nodes {
 		byName[n.Name] = n
 	}
@@ -68,7 +61,7 @@ func TestImportPagedLODSet(t *testing.T) {
 	if b := rep.BBox; b == nil || b[0] < 119.91 || b[2] > 119.93 || b[0] >= b[2] {
 		t.Errorf("bbox %v", rep.BBox)
 	}
-	checkGLBs(t, nodes)
+	oblique.CheckGLBs(t, nodes)
 }
 
 // BenchmarkImportOSGBSet imports a 4×4-tile, two-level set of 400 textured buildings (EPSG:4528,
@@ -76,17 +69,7 @@ func TestImportPagedLODSet(t *testing.T) {
 func BenchmarkImportOSGBSet(b *testing.B) {
 	dir := b.TempDir()
 	x0, y0 := 40493000.0, 4115000.0
-	var tiles []demo.ObliqueTile
-	for i := range 4 {
-		for j := range 4 {
-			tl := demo.ObliqueTile{I: i, J: j}
-			for k := range 25 {
-				tl.Blocks = append(tl.Blocks, demo.ObliqueBlock{X: x0 + float64(i)*100 + float64(k%5)*19, Y: y0 + float64(j)*100 + float64(k/5)*19,
-					W: 15, D: 12, Ground: 8, Height: 10 + float64(k%7)*4})
-			}
-			tiles = append(tiles, tl)
-		}
-	}
+	tiles := boxTiles(x0, y0, 4, 4, 25)
 	if err := demo.WriteObliqueSet(dir, "EPSG:4528", [3]float64{x0, y0, 0}, tiles); err != nil {
 		b.Fatal(err)
 	}
@@ -94,8 +77,8 @@ func BenchmarkImportOSGBSet(b *testing.B) {
 	var rep *loader.Report
 	for b.Loop() {
 		var err error
-		rep, err = importWith(b, pool, "bench", "osgb", dir, func(ctx context.Context, bt *loader.Batch) error {
-			return ImportOSGB(ctx, bt, dir, Options{HeightOffset: 9})
+		rep, err = oblique.ImportWith(b, pool, "bench", "osgb", dir, func(ctx context.Context, bt *loader.Batch) error {
+			return oblique.ImportOSGB(ctx, bt, dir, oblique.Options{HeightOffset: 9})
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -104,4 +87,20 @@ func BenchmarkImportOSGBSet(b *testing.B) {
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(rep.Counts["model_node"])/sec, "tiles/s")
 	b.ReportMetric(float64(2*len(tiles)*25*10)/sec, "triangles/s") // two levels, 10 triangles a building
+}
+
+// boxTiles lays out nx × ny tiles of 100 m, each with perTile buildings of 15 m × 12 m in rows of
+// five, 19 m apart, 10 to 34 m high.
+func boxTiles(x0, y0 float64, nx, ny, perTile int) []demo.ObliqueTile {
+	var tiles []demo.ObliqueTile
+	for i := range nx {
+		for j := range ny {
+			tl := demo.ObliqueTile{I: i, J: j}
+			for k := range perTile {
+				tl.Blocks = append(tl.Blocks, demo.Box(x0+float64(i)*100+float64(k%5)*19, y0+float64(j)*100+float64(k/5)*19, 15, 12, 8, 10+float64(k%7)*4))
+			}
+			tiles = append(tiles, tl)
+		}
+	}
+	return tiles
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/crs"
 )
 
 // CGCS2000 ellipsoid (GRS80; WGS 84 differs by 0.1 mm at most).
@@ -97,7 +98,8 @@ type Georef struct {
 	Origin       [3]float64 // in the source SRS
 	frame        *enuFrame
 	enu          bool
-	srid         int     // projected SRS in spatial_ref_sys (PostGIS caches its PROJ transformation)
+	crs          crs.CRS // projected SRS of Yitu's registry (CGCS2000 Gauss-Krüger zones): converted in Go
+	srid         int     // other projected SRS in spatial_ref_sys (PostGIS caches its PROJ transformation)
 	proj         string  // else its WKT, transformed through PROJ text (slower: no cache)
 	heightOffset float64 // normal → ellipsoidal height, for projected SRS
 	tx           pgx.Tx
@@ -118,11 +120,17 @@ func newGeoref(ctx context.Context, tx pgx.Tx, srs string, origin [3]float64, he
 		g.frame = newENU(p.lon, p.lat, 0)
 		return g, nil
 	}
-	if tx == nil {
-		return nil, invalid(where, "the SRS %s needs the database to check and convert it (not available on a dry run)", p.display)
+	g.heightOffset, g.tx = heightOffset, tx
+	registry := crs.EPSG(p.srid)
+	if registry == nil && p.kind == srsWKT && p.srid == 0 {
+		registry, _ = crs.FromWKT(p.proj) // a Gauss-Krüger zone spelled out without its EPSG code
 	}
-	g.tx, g.heightOffset = tx, heightOffset
-	if p.srid > 0 {
+	switch {
+	case registry != nil && registry.Projected():
+		g.crs = registry // CGCS2000 Gauss-Krüger zones: converted in Go, no database needed
+	case tx == nil:
+		return nil, invalid(where, "the SRS %s needs the database to check and convert it (not available on a dry run)", p.display)
+	case p.srid > 0:
 		var known bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = $1)`, p.srid).Scan(&known); err != nil {
 			return nil, err
@@ -131,7 +139,7 @@ func newGeoref(ctx context.Context, tx pgx.Tx, srs string, origin [3]float64, he
 			return nil, invalid(where, "the SRS %s is unknown (not in PostGIS's spatial_ref_sys)", p.display)
 		}
 		g.srid = p.srid
-	} else {
+	default:
 		g.proj = p.proj
 	}
 	ll, err := g.lonLat(ctx, [][3]float64{origin})
@@ -145,8 +153,20 @@ func newGeoref(ctx context.Context, tx pgx.Tx, srs string, origin [3]float64, he
 	return g, nil
 }
 
-// lonLat converts absolute source coordinates to lon/lat (z kept) through PostGIS, in one statement.
+// lonLat converts absolute source coordinates to lon/lat (z kept): in Go for the registry's CRSs,
+// else through PostGIS in one statement.
 func (g *Georef) lonLat(ctx context.Context, pts [][3]float64) ([][3]float64, error) {
+	if g.crs != nil {
+		out := make([][3]float64, len(pts))
+		for i, p := range pts {
+			lon, lat := g.crs.ToLonLat(p[0], p[1])
+			if math.IsNaN(lon) || math.IsNaN(lat) || math.Abs(lat) > 90 {
+				return nil, fmt.Errorf("coordinate %v is outside %s", p, g.SRS)
+			}
+			out[i] = [3]float64{lon, lat, p[2]}
+		}
+		return out, nil
+	}
 	xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
 	for i, p := range pts {
 		xs[i], ys[i] = p[0], p[1]

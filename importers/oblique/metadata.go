@@ -53,6 +53,9 @@ func ReadMetadata(path string) (*Metadata, error) {
 	return m, nil
 }
 
+// ParseOrigin reads an origin as "x,y" or "x,y,z" (yitu import --origin).
+func ParseOrigin(s string) ([3]float64, error) { return parseTriple(s) }
+
 func parseTriple(s string) ([3]float64, error) {
 	var v [3]float64
 	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' })

@@ -41,7 +41,8 @@ type Options struct {
 	SRS    string
 	Origin [3]float64
 	// HeightOffset turns the normal heights of a projected source into ellipsoidal heights
-	// (twin.height_offset). ENU sources are ellipsoidal already.
+	// (twin.height_offset). ENU sources are ellipsoidal already. NaN: not configured — 0 is used
+	// and the report says so.
 	HeightOffset float64
 }
 
@@ -68,7 +69,15 @@ func georefFor(ctx context.Context, b *loader.Batch, metadata string, o Options)
 		asset["metadata"] = metadata
 	}
 	asset["srs"], asset["origin"] = srs, origin
-	g, err := newGeoref(ctx, b.Tx(), srs, origin, o.HeightOffset, where)
+	offset := o.HeightOffset
+	if math.IsNaN(offset) {
+		offset = 0
+		if p, err := parseSRS(srs); err == nil && p.kind != srsENU {
+			b.Warn("twin.height_offset is not configured: the model's normal heights are taken as ellipsoidal, so it sits about one geoid undulation (≈9 m in Laizhou) too low; set twin.height_offset (YITU_TWIN_HEIGHT_OFFSET)")
+		}
+	}
+	asset["height_offset"] = offset
+	g, err := newGeoref(ctx, b.Tx(), srs, origin, offset, where)
 	if err != nil {
 		return nil, nil, err
 	}

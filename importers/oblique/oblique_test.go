@@ -407,18 +407,34 @@ func TestParseSRS(t *testing.T) {
 	}
 }
 
-func TestImportWKTWithoutAuthority(t *testing.T) {
+// TestImportSRSPaths: the three ways a projected SRS is converted — Yitu's registry in Go (a
+// Gauss-Krüger zone, by code or spelled out in WKT), PostGIS by SRID (an EPSG code outside the
+// registry), PROJ reading a WKT text — all put the tile where the SRS says.
+func TestImportSRSPaths(t *testing.T) {
 	pool := pgtest.New(t)
-	// EPSG:4528 spelled out, with no AUTHORITY: PROJ converts it from the text
-	wkt := `PROJCS["CGCS2000 GK zone 40",GEOGCS["CGCS2000",DATUM["China_2000",SPHEROID["CGCS2000",6378137,298.257222101]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",120],PARAMETER["scale_factor",1],PARAMETER["false_easting",40500000],PARAMETER["false_northing",0],UNIT["metre",1]]`
-	dir := contextCaptureFolder(t, wkt, "40500000,4115000,10", sharedTile(t))
-	rep, err := importWith(t, pool, "wkt", "osgb", dir, func(ctx context.Context, b *loader.Batch) error {
-		return ImportOSGB(ctx, b, dir, Options{HeightOffset: 9})
-	})
-	if err != nil {
-		t.Fatal(err)
+	gk := `PROJCS["CGCS2000 GK zone 40",GEOGCS["CGCS2000",DATUM["China_2000",SPHEROID["CGCS2000",6378137,298.257222101]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",120],PARAMETER["scale_factor",1],PARAMETER["false_easting",40500000],PARAMETER["false_northing",0],UNIT["metre",1]]`
+	utm := `PROJCS["UTM 50N",GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",117],PARAMETER["scale_factor",0.9996],PARAMETER["false_easting",500000],PARAMETER["false_northing",0],UNIT["metre",1]]`
+	cases := []struct {
+		name, srs, origin string
+		lon, lat          float64
+	}{
+		{"registry code", "EPSG:4528", "40500000,4115000,10", 120, 37.17},
+		{"registry WKT", gk, "40500000,4115000,10", 120, 37.17},
+		{"PostGIS SRID", "EPSG:32650", "766000,4120000,10", 120, 37.19},
+		{"PROJ text", utm, "766000,4120000,10", 120, 37.19},
 	}
-	if b := rep.BBox; math.Abs((b[0]+b[2])/2-120) > 0.01 || math.Abs((b[1]+b[3])/2-37.17) > 0.02 {
-		t.Errorf("bbox %v", b)
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := contextCaptureFolder(t, c.srs, c.origin, sharedTile(t))
+			rep, err := importWith(t, pool, fmt.Sprintf("srs%d", i), "osgb", dir, func(ctx context.Context, b *loader.Batch) error {
+				return ImportOSGB(ctx, b, dir, Options{HeightOffset: 9})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b := rep.BBox; math.Abs((b[0]+b[2])/2-c.lon) > 0.01 || math.Abs((b[1]+b[3])/2-c.lat) > 0.02 {
+				t.Errorf("bbox %v, want about %v %v", b, c.lon, c.lat)
+			}
+		})
 	}
 }

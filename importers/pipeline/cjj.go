@@ -290,7 +290,7 @@ func (im *cjjImport) readPoints(pts []*table) error {
 			im.points[no] = p
 		}
 	}
-	c, err := requireCRS(im.src, "the pipe points' X/Y coordinates", xs, ys)
+	c, err := requireCRS(im.b, im.src, "the pipe points' coordinates", xs, ys)
 	if err != nil {
 		return err
 	}

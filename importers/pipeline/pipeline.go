@@ -223,9 +223,9 @@ func metres(lon1, lat1, lon2, lat2 float64) float64 {
 	return math.Hypot(dx, dy)
 }
 
-// requireCRS is the CRS of survey coordinates: --srs, else refused with the range seen and the
-// likely zone.
-func requireCRS(src loader.Source, what string, xs, ys []float64) (crs.CRS, error) {
+// requireCRS is the CRS of survey coordinates: --srs; else longitude/latitude are taken as CGCS2000
+// with a note; else refused with the range seen and the likely zone.
+func requireCRS(b *loader.Batch, src loader.Source, what string, xs, ys []float64) (crs.CRS, error) {
 	if src.CRS != nil {
 		return src.CRS, nil
 	}
@@ -235,6 +235,11 @@ func requireCRS(src loader.Source, what string, xs, ys []float64) (crs.CRS, erro
 		minY, maxY = min(minY, ys[i]), max(maxY, ys[i])
 	}
 	g := crs.GuessZone(minX, minY, maxX, maxY, src.HomeLon)
+	if len(g.Codes) > 0 && g.Codes[0] == crs.StorageCode {
+		b.Warn(fmt.Sprintf("%s carry no CRS; they are longitude/latitude and were taken as CGCS2000 (EPSG:4490); "+
+			"if they come from a Chinese web map, import again with --srs gcj02", what))
+		return crs.EPSG(4490), nil
+	}
 	msg := fmt.Sprintf("%s carry no CRS; give --srs", what)
 	if len(g.Codes) > 0 {
 		msg += fmt.Sprintf(" (likely %s: %s)", strings.Join(g.Codes, " or "), g.Reason)

@@ -284,3 +284,23 @@ func FuzzXLSXHeader(f *testing.F) {
 		}
 	})
 }
+
+// Points in 经度/纬度 without --srs are taken as CGCS2000 with a note; a dry run needs no database.
+func TestLonLatPointsDryRun(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "给水点.csv")
+	if err := os.WriteFile(p, []byte("物探点号,经度,纬度,地面高程,埋深\nJ1,119.94,37.18,5,1\nJ2,119.941,37.18,5,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := loader.New(nil, nil).Begin(ctx, loader.Options{Dataset: "d", Source: p, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (CSV{}).Import(ctx, b, loader.Source{Path: p, HomeLon: 119.94}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := b.Commit(ctx)
+	if err != nil || rep.Counts["point"] != 2 || rep.SourceCRS != "EPSG:4490" || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "gcj02") {
+		t.Errorf("%+v, %v", rep, err)
+	}
+}

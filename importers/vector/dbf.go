@@ -29,6 +29,11 @@ func readDBF(path string) (*dbfInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseDBF(path, b)
+}
+
+// parseDBF reads a DBF's header and the bytes of its character fields.
+func parseDBF(path string, b []byte) (*dbfInfo, error) {
 	if len(b) < 32 {
 		return nil, fmt.Errorf("%s: %d bytes, too short for a DBF header (truncated?)", path, len(b))
 	}

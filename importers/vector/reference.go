@@ -135,12 +135,9 @@ func (r *referenceWriter) create(ctx context.Context, tx pgx.Tx) error {
 	if strings.HasPrefix(r.l.Geometry, "3D ") {
 		gt = "GeometryZ"
 	}
-	fmt.Fprintf(&ddl, ",\n  geom geometry(%s, 4490),\n  geom_3857 geometry(Geometry, 3857)\n)", gt)
+	fmt.Fprintf(&ddl, ",\n  geom geometry(%s, 4490),\n  geom_3857 geometry(Geometry, 3857) GENERATED ALWAYS AS (ST_Force2D(ST_Transform(geom, 3857))) STORED\n)", gt)
 	if _, err := tx.Exec(ctx, ddl.String()); err != nil {
 		return fmt.Errorf("creating reference table %s: %w", t, err)
-	}
-	if _, err := tx.Exec(ctx, "SELECT catalog.track_geom_3857($1::regclass)", t); err != nil {
-		return err
 	}
 	if _, err := tx.Exec(ctx, fmt.Sprintf("COMMENT ON TABLE %s IS %s", t, quoteLiteral(r.title))); err != nil {
 		return err

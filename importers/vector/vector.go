@@ -119,7 +119,7 @@ func OpenShapefile(src loader.Source) (*Opened, error) {
 	}
 	gdalEnc := "UTF-8"
 	if enc == "gbk" {
-		gdalEnc = "CP936"
+		gdalEnc = "GB18030" // a superset of GBK (CP936): decodes both
 	}
 	o.OpenOptions = []string{"ENCODING=" + gdalEnc}
 	o.Notes = append(o.Notes, fmt.Sprintf("attribute text read as %s (%s)", strings.ToUpper(enc), how))
@@ -247,6 +247,7 @@ func importLayer(ctx context.Context, b *loader.Batch, src loader.Source, o *Ope
 		var ewkb []byte
 		if f.Geometry != nil {
 			g := prepare(f.Geometry, c, is3D && kind != "basemap")
+			f.Geometry = g
 			var err error
 			if buf, err = loader.AppendEWKB(buf[:0], g); err != nil {
 				b.Reject(loader.Rejection{File: o.Path, Record: rec, Class: l.Name, Reason: err.Error()})
