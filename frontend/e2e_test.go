@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/yitu-gis/yitu/demo"
 	"github.com/yitu-gis/yitu/frontend"
 	"github.com/yitu-gis/yitu/internal/yitubin"
 	"github.com/yitu-gis/yitu/spatial/auth"
@@ -42,9 +43,12 @@ type expectations struct {
 		BBox [4]float64 `json:"bbox"` // of every segment with that name: the street the search must fly to
 	} `json:"road"`
 	Model struct {
-		Tileset string `json:"tileset"` // model-<name>
-		Title   string `json:"title"`   // in the layer tree and the attributes panel
+		Tileset string  `json:"tileset"` // model-<name>: the oblique photography set
+		Title   string  `json:"title"`   // in the layer tree and the attributes panel
+		Lon     float64 `json:"lon"`     // a point in one of its buildings
+		Lat     float64 `json:"lat"`
 	} `json:"model"`
+	CIM string `json:"cim"` // the CityJSON block's tileset, cim-<dataset>
 	// Token signs the edit (a deletion through the OGC API) whose tiles the viewer must reload.
 	Token string `json:"token"`
 }
@@ -82,18 +86,32 @@ func TestViewerInBrowser(t *testing.T) {
 // loadCity imports the test city and reads back what the browser must find.
 func loadCity(t testing.TB, pool *pgxpool.Pool) expectations {
 	t.Helper()
+	importCity(t, pool)
 	var e expectations
-	e.Model.Tileset, e.Model.Title = importCity(t, pool), obliqueDataset
 	ctx := context.Background()
 	var err error
 	if e.Token, err = auth.New(pool).Create(ctx, "浏览器测试", []string{"admin"}, "viewer browser test", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	// The largest building, clicked at a point inside it.
+	// The oblique set, and a point in its largest building.
+	err = pool.QueryRow(ctx, `SELECT 'model-' || m.name, m.title_zh, ST_X(p), ST_Y(p)
+		FROM twin.model m JOIN catalog.dataset d ON d.id = m.dataset_id, basemap.building b, ST_PointOnSurface(b.geom) p
+		WHERE d.name = $1 AND ST_Contains(m.footprint, b.geom) ORDER BY ST_Area(b.geom) DESC, b.id LIMIT 1`, demo.ObliqueDataset).
+		Scan(&e.Model.Tileset, &e.Model.Title, &e.Model.Lon, &e.Model.Lat)
+	if err != nil {
+		t.Fatalf("no oblique set with buildings: %v", err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT 'cim-' || name FROM catalog.dataset WHERE kind = 'cim'`).Scan(&e.CIM); err != nil {
+		t.Fatalf("no CIM dataset: %v", err)
+	}
+	// The largest base-map building that neither the CityJSON block nor the oblique set shows in 3D,
+	// clicked at a point inside it.
 	var name string
 	err = pool.QueryRow(ctx, `SELECT id, ST_X(p), ST_Y(p), coalesce(name, '')
-		FROM basemap.building, ST_PointOnSurface(geom) p ORDER BY ST_Area(geom) DESC, id LIMIT 1`).
-		Scan(&e.Building.ID, &e.Building.Lon, &e.Building.Lat, &name)
+		FROM basemap.building b, ST_PointOnSurface(geom) p
+		WHERE NOT EXISTS (SELECT 1 FROM cim.building c WHERE ST_Intersects(c.footprint, b.geom))
+		  AND NOT EXISTS (SELECT 1 FROM twin.model m WHERE ST_Intersects(m.footprint, b.geom))
+		ORDER BY ST_Area(geom) DESC, id LIMIT 1`).Scan(&e.Building.ID, &e.Building.Lon, &e.Building.Lat, &name)
 	if err != nil {
 		t.Fatalf("no building to click: %v", err)
 	}

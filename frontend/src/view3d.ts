@@ -100,6 +100,12 @@ export class View3D {
     scene.postRender.addEventListener(() => this.updateState());
   }
 
+  /** Busy until the next frame has drawn, and tells whether the tiles of the new view are in. */
+  private markBusy() {
+    this.container.dataset.state = 'busy';
+    this.viewer.scene.requestRender();
+  }
+
   /**
    * data-state on the container: "idle" once the camera stands still and every shown tileset has
    * loaded what the view needs, else "busy" (for scripts that drive the viewer, like the browser test).
@@ -165,7 +171,7 @@ export class View3D {
     const ts = this.tilesets.get(name);
     if (!ts) return;
     this.flying++;
-    this.updateState();
+    this.markBusy();
     void this.viewer.flyTo(ts, { duration: 1.5 }).finally(() => {
       this.flying--;
       this.viewer.scene.requestRender();
@@ -195,7 +201,7 @@ export class View3D {
     const range = zoomToDistance(v.zoom, v.lat, this.viewer.canvas.clientHeight || 600, fovy);
     camera.lookAt(C.Cartesian3.fromDegrees(v.lon, v.lat, 0), new C.HeadingPitchRange(rad(v.bearing), pitchTo3D(Math.max(v.pitch, 0.5)), range));
     camera.lookAtTransform(C.Matrix4.IDENTITY);
-    this.viewer.scene.requestRender();
+    this.markBusy();
   }
 
   /** The 2D view with this camera's centre and scale. */
