@@ -46,6 +46,8 @@ export class View3D {
   private tilesets = new Map<string, CesiumNS.Cesium3DTileset>();
   private opacity = new Map<string, number>();
   private pending = new Map<string, Promise<CesiumNS.Cesium3DTileset>>();
+  /** titles of the tilesets, for picks on models whose parts are not catalog features */
+  readonly titles = new Map<string, { title_zh: string; title_en: string }>();
   /** called when the camera moves, with the equivalent 2D view */
   onCamera?: (v: View2D) => void;
   private picked: { feature: CesiumNS.Cesium3DTileFeature; color: CesiumNS.Color } | null = null;
@@ -129,6 +131,7 @@ export class View3D {
         const old = this.tilesets.get(name);
         if (old) {
           ts.show = old.show;
+          if (this.picked?.feature.tileset === old) this.picked = null;
           this.viewer.scene.primitives.remove(old); // destroys it
         }
         this.viewer.scene.primitives.add(ts);
@@ -231,16 +234,14 @@ export class View3D {
 
   /** Reloads tilesets after a data change. */
   async reload(names: string[]) {
-    for (const n of names) {
-      const ts = this.tilesets.get(n);
-      if (ts) await this.addTileset(n);
-    }
+    for (const n of names) if (this.tilesets.has(n)) await this.addTileset(n);
   }
 
   /** Removes the tilesets not named (gone from the server's list). */
   keepOnly(names: string[]) {
     for (const [n, ts] of this.tilesets) {
       if (names.includes(n)) continue;
+      if (this.picked?.feature.tileset === ts) this.picked = null;
       this.viewer.scene.primitives.remove(ts);
       this.tilesets.delete(n);
       this.opacity.delete(n);
@@ -288,9 +289,6 @@ export class View3D {
     const name = this.nameOf((hit as { primitive?: unknown } | undefined)?.primitive);
     this.onPick(name ? [{ layer: name, title: this.titles.get(name), id: undefined, properties: {} }] : []);
   }
-
-  /** Titles of the tilesets, for picks on models without features. */
-  titles = new Map<string, { title_zh: string; title_en: string }>();
 
   destroy() {
     this.viewer.destroy();

@@ -130,7 +130,7 @@ export function App() {
   }, []);
 
   // The 3D tilesets (buildings, pipelines, CIM datasets, stored models) for the layer tree; asked
-  // again after every data change, which may add or remove a model.
+  // again after an import or a deletion, which may add or remove one.
   const loadTilesets = (signal?: AbortSignal) =>
     fetchTilesets(signal).then(
       (list) => {
@@ -167,7 +167,8 @@ export function App() {
       subscribeChanges(async (change) => {
         const n = map2d.current?.refresh(change) ?? 0;
         if (n > 0) setMapState('busy');
-        const list = await loadTilesets();
+        const datasets = !change.layers?.length || change.reason === 'import' || change.reason === 'delete';
+        const list = datasets ? await loadTilesets() : current.current.tilesets;
         const names = tilesetsTouched(change.layers, list);
         view3d.current?.reload(names);
         if (n + names.length > 0 && change.reason !== 'reset') {
