@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/yitu-gis/yitu/spatial"
 )
@@ -66,7 +67,8 @@ func (s *Server) registerCatalog() {
 	if s.deps.Catalog == nil {
 		return
 	}
-	s.app.Get("/catalog/layers", s.catalogLayers)
+	// Gzipped: the tree (with legends and properties) is some 15 KB of JSON on the first view's path.
+	s.app.Get("/catalog/layers", compress.New(), s.catalogLayers)
 }
 
 func (s *Server) catalogLayers(c *fiber.Ctx) error {

@@ -111,6 +111,11 @@ func TestCatalogLayers(t *testing.T) {
 	if r2, err := s.App().Test(req); err != nil || r2.StatusCode != 304 {
 		t.Errorf("revalidation: %v %v", r2.StatusCode, err)
 	}
+	req = httptest.NewRequest("GET", "/catalog/layers", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	if r3, err := s.App().Test(req); err != nil || r3.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("gzip: %v %q", err, r3.Header.Get("Content-Encoding"))
+	}
 
 	// A planner sees the restricted layer, with the legend from its style.
 	planner := layerTree(store.Current(), spatial.Principal{Subject: "li", Roles: []string{"planner"}}, nil)
