@@ -54,10 +54,13 @@ type expectations struct {
 }
 
 // TestViewerInBrowser runs the viewer in headless Chromium against a real `yitu serve` over a database
-// with a city loaded: the page loads without console errors, base-map tiles render, a click on a known
-// building shows its attributes, a search for a road by its Chinese name flies there, and the 3D view
-// loads the buildings and pipelines tilesets and picks the building. Screenshots go to
-// .data/artifacts/viewer.
+// with the demo town loaded: the page loads without console errors, failed requests or requests
+// leaving the server; the layer tree has its groups, legends from the style and the 3D tilesets;
+// base-map tiles render; a click on a known building shows its attributes with Chinese field names; a
+// search for a street by its Chinese name flies there; the 3D view loads the buildings, pipelines and
+// oblique tilesets and a pick returns the building's id; the oblique model, found through the layer
+// tree, is picked by its title; a building deleted through the API vanishes from the map when /events
+// reports it. Screenshots and timings go to .data/artifacts/viewer.
 func TestViewerInBrowser(t *testing.T) {
 	if !frontend.Built(frontend.Files()) {
 		t.Fatal("the viewer is not built into frontend/dist; run `make frontend` (make test does)")
