@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/yitu-gis/yitu/spatial"
 )
@@ -66,11 +67,23 @@ func (s *Server) registerCatalog() {
 	if s.deps.Catalog == nil {
 		return
 	}
-	s.app.Get("/catalog/layers", s.catalogLayers)
+	// Gzipped: the tree (with legends and properties) is some 15 KB of JSON on the first view's path.
+	s.app.Get("/catalog/layers", compress.New(), s.catalogLayers)
 }
 
 func (s *Server) catalogLayers(c *fiber.Ctx) error {
-	tree := layerTree(s.deps.Catalog.Current(), principal(c))
+	p := principal(c)
+	var style *servedStyle
+	if s.deps.Tiles != nil {
+		st, err := s.deps.Tiles.Style(c.UserContext(), p, c.BaseURL())
+		if err != nil {
+			return err
+		}
+		if style, err = parseStyle(st); err != nil {
+			return err
+		}
+	}
+	tree := layerTree(s.deps.Catalog.Current(), p, style)
 	b, err := json.Marshal(tree)
 	if err != nil {
 		return err
@@ -88,8 +101,9 @@ func (s *Server) catalogLayers(c *fiber.Ctx) error {
 	return c.Send(b)
 }
 
-// layerTree groups the layers p may read by theme, in catalog order.
-func layerTree(cat *spatial.Catalog, p spatial.Principal) LayerTree {
+// layerTree groups the layers p may read by theme, in catalog order. Legends come from the style the
+// viewer draws (nil: from each layer's catalog style fragments).
+func layerTree(cat *spatial.Catalog, p spatial.Principal, style *servedStyle) LayerTree {
 	tree := LayerTree{Groups: []LayerGroup{}}
 	for _, l := range cat.Readable(p) {
 		if n := len(tree.Groups); n == 0 || tree.Groups[n-1].ID != l.Theme {
@@ -107,7 +121,7 @@ func layerTree(cat *spatial.Catalog, p spatial.Principal) LayerTree {
 		g.Layers = append(g.Layers, LayerNode{
 			ID: l.ID, TitleZh: l.TitleZh, TitleEn: l.TitleEn, Description: l.Description,
 			GeometryType: l.GeometryType, MinZoom: l.MinZoom, MaxZoom: l.MaxZoom,
-			Properties: props, Legend: legendOf(l), Editable: l.CanWrite(p),
+			Properties: props, Legend: style.legend(l), Editable: l.CanWrite(p),
 		})
 	}
 	return tree
@@ -117,7 +131,9 @@ func layerTree(cat *spatial.Catalog, p spatial.Principal) LayerTree {
 type styleLayer struct {
 	Type     string                     `json:"type"`
 	Paint    map[string]json.RawMessage `json:"paint"`
+	Layout   map[string]json.RawMessage `json:"layout"`
 	Metadata struct {
+		Layer   string `json:"yitu:layer"` // the catalog layer it draws, in the served style
 		TitleZh string `json:"yitu:title_zh"`
 		TitleEn string `json:"yitu:title_en"`
 		// Legend labels the values of a match expression: {"JS": {"zh": "给水", "en": "Water supply"}}.
@@ -125,11 +141,61 @@ type styleLayer struct {
 	} `json:"metadata"`
 }
 
-// legendOf reads a layer's style fragments (one MapLibre layer, an array of them, or {"layers": [...]})
-// and returns a swatch per drawn colour: one per value of a match expression, else one per style layer.
-func legendOf(l *spatial.Layer) []LegendItem {
+// servedStyle is the one-map style as the tiles service serves it: its layers by catalog layer, and
+// the pipe types whose codes its pipeline colours match on.
+type servedStyle struct {
+	layers    map[string][]styleLayer
+	pipeTypes map[string]struct{ Zh, En string }
+}
+
+func parseStyle(st map[string]any) (*servedStyle, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Metadata struct {
+			PipeTypes []struct {
+				Code   string `json:"code"`
+				NameZh string `json:"name_zh"`
+				NameEn string `json:"name_en"`
+			} `json:"yitu:pipe_types"`
+		} `json:"metadata"`
+		Layers []styleLayer `json:"layers"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("reading the one-map style for legends: %w", err)
+	}
+	out := &servedStyle{layers: map[string][]styleLayer{}, pipeTypes: map[string]struct{ Zh, En string }{}}
+	for _, sl := range doc.Layers {
+		if sl.Metadata.Layer != "" {
+			out.layers[sl.Metadata.Layer] = append(out.layers[sl.Metadata.Layer], sl)
+		}
+	}
+	for _, t := range doc.Metadata.PipeTypes {
+		out.pipeTypes[t.Code] = struct{ Zh, En string }{t.NameZh, t.NameEn}
+	}
+	return out, nil
+}
+
+// legend is a layer's legend drawn from the served style, or from the layer's own style fragments
+// (one MapLibre layer, an array of them, or {"layers": [...]}) where no style is served.
+func (st *servedStyle) legend(l *spatial.Layer) []LegendItem {
+	if st == nil {
+		return legendOf(l, styleLayers(l.Style), nil)
+	}
+	return legendOf(l, st.layers[l.ID], st.pipeTypes)
+}
+
+// legendOf returns a swatch per colour the style layers draw: one per value of a match expression
+// (labelled by the layer's yitu:legend metadata, else by pipe type names when it matches on pipe_type),
+// else one per style layer. Symbol layers that only label what other layers of it draw are left out.
+func legendOf(l *spatial.Layer, sls []styleLayer, pipeTypes map[string]struct{ Zh, En string }) []LegendItem {
 	items := []LegendItem{}
-	for _, sl := range styleLayers(l.Style) {
+	var plain []bool // items[i] is the style layer's one swatch (not a value of a match expression)
+	labelsOnly := func(sl styleLayer) bool { return sl.Type == "symbol" && sl.Layout["icon-image"] == nil }
+	drawn := slices.ContainsFunc(sls, func(sl styleLayer) bool { return !labelsOnly(sl) && sl.Type != "background" })
+	for _, sl := range sls {
 		var colorProp, outlineProp string
 		switch sl.Type {
 		case "fill":
@@ -139,7 +205,13 @@ func legendOf(l *spatial.Layer) []LegendItem {
 		case "circle":
 			colorProp, outlineProp = "circle-color", "circle-stroke-color"
 		case "symbol":
+			if labelsOnly(sl) && drawn {
+				continue
+			}
 			colorProp = "text-color"
+			if !labelsOnly(sl) {
+				colorProp = "icon-color"
+			}
 		case "fill-extrusion":
 			colorProp = "fill-extrusion-color"
 		default:
@@ -153,7 +225,7 @@ func legendOf(l *spatial.Layer) []LegendItem {
 			base.Width = singleNumber(sl.Paint["line-width"])
 			base.Dashed = len(sl.Paint["line-dasharray"]) > 0
 		}
-		cases := colorCases(sl.Paint[colorProp])
+		cases, input := colorCases(sl.Paint[colorProp])
 		if len(cases) == 0 {
 			cases = []colorCase{{color: defaultColor}}
 		}
@@ -162,6 +234,9 @@ func legendOf(l *spatial.Layer) []LegendItem {
 			it.Color = cc.color
 			if cc.value != "" {
 				lab, ok := sl.Metadata.Legend[cc.value]
+				if !ok && input == "pipe_type" {
+					lab, ok = pipeTypes[cc.value]
+				}
 				it.LabelZh, it.LabelEn = cc.value, cc.value
 				if ok {
 					it.LabelZh, it.LabelEn = lab.Zh, lab.En
@@ -171,10 +246,43 @@ func legendOf(l *spatial.Layer) []LegendItem {
 			}
 			if !slices.Contains(items, it) {
 				items = append(items, it)
+				plain = append(plain, cc.value == "")
 			}
 		}
 	}
-	return items
+	return compact(items, plain, l.GeometryType)
+}
+
+// compact keeps one plain swatch per label (a fill's outline layer or a generic style's branches for
+// other geometries add nothing to read), preferring the kind that draws the layer's geometry type.
+func compact(items []LegendItem, plain []bool, geometryType string) []LegendItem {
+	fits := func(kind string) bool {
+		switch {
+		case strings.Contains(geometryType, "Polygon"):
+			return kind == "fill" || kind == "fill-extrusion"
+		case strings.Contains(geometryType, "LineString"):
+			return kind == "line"
+		case strings.Contains(geometryType, "Point"):
+			return kind == "circle" || kind == "symbol"
+		}
+		return true
+	}
+	best := map[string]int{} // label → index of the plain swatch kept
+	for i, it := range items {
+		if !plain[i] {
+			continue
+		}
+		if j, ok := best[it.LabelZh]; !ok || !fits(items[j].Kind) && fits(it.Kind) {
+			best[it.LabelZh] = i
+		}
+	}
+	out := []LegendItem{}
+	for i, it := range items {
+		if !plain[i] || best[it.LabelZh] == i {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 func styleLayers(raw json.RawMessage) []styleLayer {
@@ -215,19 +323,24 @@ type colorCase struct{ value, color string }
 const otherValue = "\x00other"
 
 // colorCases reads a colour paint value: a literal gives one case; ["match", input, v, c, ..., fallback]
-// one per value (and the fallback); a zoom interpolate or step its highest-zoom colour.
-func colorCases(raw json.RawMessage) []colorCase {
+// one per value (and the fallback), with the property the input gets; a zoom interpolate or step its
+// highest-zoom colour.
+func colorCases(raw json.RawMessage) (cases []colorCase, input string) {
 	if c := singleColor(raw); c != "" {
-		return []colorCase{{color: c}}
+		return []colorCase{{color: c}}, ""
 	}
 	var expr []json.RawMessage
 	if json.Unmarshal(raw, &expr) != nil || len(expr) == 0 {
-		return nil
+		return nil, ""
 	}
 	var op string
 	json.Unmarshal(expr[0], &op)
 	if op != "match" || len(expr) < 5 {
-		return nil
+		return nil, ""
+	}
+	var get []any
+	if json.Unmarshal(expr[1], &get) == nil && len(get) == 2 && get[0] == "get" {
+		input, _ = get[1].(string)
 	}
 	var out []colorCase
 	for i := 2; i+1 < len(expr); i += 2 {
@@ -240,7 +353,7 @@ func colorCases(raw json.RawMessage) []colorCase {
 			out = append(out, colorCase{value: otherValue, color: c})
 		}
 	}
-	return out
+	return out, input
 }
 
 // matchLabel is a match expression's label: "JS", or "YS、WS" for a list of values.

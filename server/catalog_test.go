@@ -10,6 +10,7 @@ import (
 
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
+	"github.com/yitu-gis/yitu/tiles"
 )
 
 func TestLegendFromStyle(t *testing.T) {
@@ -27,12 +28,16 @@ func TestLegendFromStyle(t *testing.T) {
 			"paint":{"line-color":["match",["get","pipe_type"],"JS","#00bfff",["YS","WS"],"#8b4513","#888888"]}},
 			{"type":"symbol","metadata":{"yitu:title_zh":"名称","yitu:title_en":"Names"},"paint":{"text-color":"#222"}},
 			{"type":"background","paint":{"background-color":"#fff"}}]`,
-			[]LegendItem{
+			[]LegendItem{ // the symbol layer only labels the lines: no swatch of its own
 				{Kind: "line", Color: "#00bfff", LabelZh: "给水", LabelEn: "Water supply"},
 				{Kind: "line", Color: "#8b4513", LabelZh: "YS、WS", LabelEn: "YS、WS"},
 				{Kind: "line", Color: "#888888", LabelZh: "其他", LabelEn: "Other"},
-				{Kind: "symbol", Color: "#222", LabelZh: "名称", LabelEn: "Names"},
 			}},
+		{"text only", `[{"type":"symbol","metadata":{"yitu:title_zh":"注记","yitu:title_en":"Notes"},"paint":{"text-color":"#333"}}]`,
+			[]LegendItem{{Kind: "symbol", Color: "#333", LabelZh: "注记", LabelEn: "Notes"}}},
+		{"icons and their labels", `[{"type":"symbol","paint":{"text-color":"#333"}},
+			{"type":"symbol","layout":{"icon-image":"valve"},"paint":{"icon-color":"#123456","text-color":"#999"}}]`,
+			[]LegendItem{{Kind: "symbol", Color: "#123456", LabelZh: "房屋", LabelEn: "Buildings"}}},
 		{"default colour, step by zoom", `[{"type":"circle","paint":{"circle-stroke-color":["step",["zoom"],"#111",16,"#222"]}}]`,
 			[]LegendItem{{Kind: "circle", Color: "#000000", Outline: "#222", LabelZh: "房屋", LabelEn: "Buildings"}}},
 		{"not a style", `"oops"`, []LegendItem{}},
@@ -40,7 +45,7 @@ func TestLegendFromStyle(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			l := &spatial.Layer{TitleZh: "房屋", TitleEn: "Buildings", Style: json.RawMessage(c.style)}
-			got := legendOf(l)
+			got := (*servedStyle)(nil).legend(l)
 			if !slices.Equal(got, c.want) {
 				t.Errorf("legend\n got %+v\nwant %+v", got, c.want)
 			}
@@ -106,9 +111,14 @@ func TestCatalogLayers(t *testing.T) {
 	if r2, err := s.App().Test(req); err != nil || r2.StatusCode != 304 {
 		t.Errorf("revalidation: %v %v", r2.StatusCode, err)
 	}
+	req = httptest.NewRequest("GET", "/catalog/layers", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	if r3, err := s.App().Test(req); err != nil || r3.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("gzip: %v %q", err, r3.Header.Get("Content-Encoding"))
+	}
 
 	// A planner sees the restricted layer, with the legend from its style.
-	planner := layerTree(store.Current(), spatial.Principal{Subject: "li", Roles: []string{"planner"}})
+	planner := layerTree(store.Current(), spatial.Principal{Subject: "li", Roles: []string{"planner"}}, nil)
 	var found *LayerNode
 	for _, g := range planner.Groups {
 		for i, l := range g.Layers {
@@ -122,5 +132,61 @@ func TestCatalogLayers(t *testing.T) {
 	}
 	if found == nil || len(found.Legend) != 1 || found.Legend[0].Color != "#ff0000" {
 		t.Errorf("planner's secret.roads: %+v", found)
+	}
+}
+
+// TestLegendOfServedStyle: with the tiles service, legends come from the one-map style it serves:
+// the base map's fills and lines without its label layers, pipelines by pipe type with their names.
+func TestLegendOfServedStyle(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	if _, err := pool.Exec(ctx, `INSERT INTO catalog.layer (id, title_zh, title_en, theme, schema_name, table_name, geometry_type)
+		VALUES ('reference.district', '街道界', 'Districts', 'reference', 'basemap', 'boundary', 'Polygon')`); err != nil {
+		t.Fatal(err)
+	}
+	store, err := spatial.NewCatalogStore(ctx, pool, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := tiles.New(ctx, pool, store, tiles.DefaultConfig(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{}, Deps{Catalog: store, Tiles: svc})
+	resp, err := s.App().Test(httptest.NewRequest("GET", "/catalog/layers", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tree LayerTree
+	if err := json.NewDecoder(resp.Body).Decode(&tree); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /catalog/layers: %d %v", resp.StatusCode, err)
+	}
+	legends := map[string][]LegendItem{}
+	for _, g := range tree.Groups {
+		for _, l := range g.Layers {
+			legends[l.ID] = l.Legend
+		}
+	}
+	b := legends["basemap.building"]
+	if len(b) != 1 || b[0].Kind != "fill" || b[0].Color == "" || b[0].Outline == "" || b[0].LabelZh != "房屋" {
+		t.Errorf("basemap.building legend %+v, want one swatch: its fill with the outline", b)
+	}
+	// A polygon layer of the generic style: its fill, not the line and circle branches for other geometries.
+	if r := legends["reference.district"]; len(r) != 1 || r[0].Kind != "fill" {
+		t.Errorf("reference.district legend %+v, want its fill", r)
+	}
+	var water bool
+	for _, it := range legends["pipeline.segment"] {
+		if it.Kind == "symbol" {
+			t.Errorf("pipeline.segment legend has its labels: %+v", it)
+		}
+		water = water || it.LabelZh == "给水" && it.Kind == "line"
+	}
+	if !water {
+		t.Errorf("pipeline.segment legend %+v lacks 给水 (pipe type JS by name)", legends["pipeline.segment"])
+	}
+	if a := legends["basemap.annotation"]; len(a) != 1 || a[0].Kind != "symbol" {
+		t.Errorf("basemap.annotation legend %+v, want its text", a)
 	}
 }

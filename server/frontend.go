@@ -99,8 +99,10 @@ func (v *viewer) serve(c *fiber.Ctx) error {
 
 // viewerCSP keeps the page on its own origin: no CDN, font or tile server elsewhere can be reached, as
 // the viewer promises (a violation shows in the console, which the browser test watches). CesiumJS
-// compiles shaders with new Function and instantiates wasm (Draco, Basis), hence the eval allowances.
-const viewerCSP = "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; " +
+// compiles shaders with new Function and instantiates wasm (Draco, Basis), hence the eval allowances;
+// its prebuilt Cesium.js embeds its workers and starts each as a blob: worker that importScripts the
+// embedded code from another blob: URL, hence blob: for scripts (only the page's own code makes them).
+const viewerCSP = "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval' blob:; " +
 	"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; " +
 	"connect-src 'self' data: blob:; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
 

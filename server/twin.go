@@ -2,6 +2,7 @@ package server
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -26,7 +27,10 @@ func (s *Server) tilesetList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// Only what the caller may open: the viewer's layer tree offers these.
+	list = slices.DeleteFunc(list, func(in twin.Info) bool { return s.canReadTileset(c, in.Name) != nil })
 	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderVary, fiber.HeaderAuthorization)
 	return c.JSON(fiber.Map{"tilesets": list})
 }
 

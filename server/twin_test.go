@@ -1,11 +1,15 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
+	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 	"github.com/yitu-gis/yitu/twin"
 	"github.com/yitu-gis/yitu/twin/twintest"
@@ -66,5 +70,52 @@ func TestTwinRoutes(t *testing.T) {
 			continue
 		}
 		decodeProblem(t, resp)
+	}
+}
+
+// TestTilesetListReadable: GET /3dtiles/ lists only the tilesets the caller may open (the viewer's
+// layer tree offers what it lists).
+func TestTilesetListReadable(t *testing.T) {
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	mustExec(t, pool, `UPDATE catalog.layer SET read_roles = '{planner}' WHERE id = 'pipeline.segment'`)
+	store, err := spatial.NewCatalogStore(ctx, pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw, err := twin.New(pool, twin.DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := auth.New(pool)
+	planner, err := tokens.Create(ctx, "li", []string{"planner"}, "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{}, Deps{Pool: pool, Catalog: store, Tokens: tokens, Twin: tw})
+	names := func(token string) []string {
+		req := httptest.NewRequest("GET", "/3dtiles/", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := s.App().Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list struct{ Tilesets []twin.Info }
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET /3dtiles/: %d %v", resp.StatusCode, err)
+		}
+		var out []string
+		for _, ts := range list.Tilesets {
+			out = append(out, ts.Name)
+		}
+		return out
+	}
+	if got := names(""); !slices.Equal(got, []string{"buildings"}) {
+		t.Errorf("anonymous: %v, want [buildings]", got)
+	}
+	if got := names(planner); !slices.Equal(got, []string{"buildings", "pipelines"}) {
+		t.Errorf("planner: %v, want [buildings pipelines]", got)
 	}
 }

@@ -67,6 +67,11 @@ func checkStructure(t *testing.T, doc *tilesetDoc) []string {
 	if doc.GeometricError < doc.Root.GeometricError {
 		t.Errorf("tileset geometric error %v below the root's %v", doc.GeometricError, doc.Root.GeometricError)
 	}
+	// Not drawing the tileset at all leaves out at least a building: with a smaller error, CesiumJS
+	// skips a one-tile tileset unless the camera is within a few dozen metres.
+	if doc.GeometricError < 20 {
+		t.Errorf("tileset geometric error %v: below a building's size", doc.GeometricError)
+	}
 	var uris []string
 	var walk func(tl *tile, world [16]float64, depth int)
 	walk = func(tl *tile, world [16]float64, depth int) {

@@ -34,9 +34,10 @@ func (n *tnode) key() string { return fmt.Sprintf("%d/%d/%d", n.level, n.x, n.y)
 
 // tree is the tiling of one tileset, built from its items; immutable once built.
 type tree struct {
-	items []item
-	root  *tnode
-	nodes map[string]*tnode
+	items     []item
+	root      *tnode
+	nodes     map[string]*tnode
+	rootError float64 // the root cell's error: what leaving its content out costs
 }
 
 const maxLevel = 20
@@ -63,8 +64,8 @@ func buildTree(items []item, cap int, heightOffset float64) *tree {
 	}
 	// A square cell (in degrees) slightly larger than the centres' extent.
 	size := max(e-w, n-s)*1.0001 + 1e-9
-	rootError := max(size*111320/16, 20) // metres; at least a building's size
-	t.root = t.split(order, 0, 0, 0, w, s, size, cap, rootError, heightOffset)
+	t.rootError = max(size*111320/16, 20) // metres; at least a building's size
+	t.root = t.split(order, 0, 0, 0, w, s, size, cap, t.rootError, heightOffset)
 	return t
 }
 
@@ -180,7 +181,9 @@ func (t *tree) tileset() *tilesetJSON {
 	}
 	ts.Root = t.tileJSON(t.root, identity())
 	ts.Root.Refine = "ADD"
-	ts.GeometricError = max(t.root.geomError*2, 1)
+	// What not drawing the tileset at all costs: twice the root cell's error, also when the root is a
+	// leaf (error 0), or CesiumJS would draw a small tileset only from a few metres away.
+	ts.GeometricError = 2 * t.rootError
 	return ts
 }
 

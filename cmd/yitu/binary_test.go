@@ -3,42 +3,25 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/yitu-gis/yitu/internal/yitubin"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 )
 
 // yituBin is the binary built by `make binary`, as users and CI build it.
 var yituBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "yitu-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	yituBin = filepath.Join(dir, "yitu")
-	cmd := exec.Command("make", "-s", "-C", "../..", "binary", "BIN="+yituBin)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "make binary:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { yitubin.Main(m, &yituBin) }
 
 func TestVersionStamped(t *testing.T) {
 	for _, arg := range []string{"--version", "version"} {

@@ -16,6 +16,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "demo")
 	dir := f.String("dir", ".data/demo", "folder the survey files are written into")
 	seed := f.Int64("seed", 1, "random seed: the same seed writes the same bytes")
+	blocks := f.Int("blocks", 0, "street blocks along each side of the town (0: 36, about 20,000 buildings); smaller for quick trials")
 	ifEmpty := f.Bool("if-empty", false, "do nothing when the database already holds imported data (make run uses this)")
 	generateOnly := f.Bool("generate-only", false, "write the files, import nothing")
 	cfg, err := f.load(e, args, nil)
@@ -23,10 +24,14 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if f.NArg() != 0 {
-		return usageError{"demo takes no arguments: yitu demo [--dir DIR] [--seed N] [--if-empty] [--generate-only]"}
+		return usageError{"demo takes no arguments: yitu demo [--dir DIR] [--seed N] [--blocks N] [--if-empty] [--generate-only]"}
 	}
+	if *blocks < 0 {
+		return usageError{fmt.Sprintf("--blocks must be 0 (the full town) or more, got %d", *blocks)}
+	}
+	opts := demo.Options{Seed: *seed, Blocks: *blocks}
 	if *generateOnly {
-		return generateDemo(e, *dir, *seed)
+		return generateDemo(e, *dir, opts)
 	}
 	pool, err := spatial.Open(ctx, cfg.Database)
 	if err != nil {
@@ -47,7 +52,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	start := time.Now()
-	files, err := demo.Generate(*dir, demo.Options{Seed: *seed})
+	files, err := demo.Generate(*dir, opts)
 	if err != nil {
 		return err
 	}
@@ -66,9 +71,9 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func generateDemo(e *env, dir string, seed int64) error {
+func generateDemo(e *env, dir string, o demo.Options) error {
 	start := time.Now()
-	files, err := demo.Generate(dir, demo.Options{Seed: seed})
+	files, err := demo.Generate(dir, o)
 	if err != nil {
 		return err
 	}

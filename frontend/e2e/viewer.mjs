@@ -31,26 +31,29 @@ const ctx = await chromium.launchPersistentContext(profile, {
 const page = ctx.pages()[0] ?? (await ctx.newPage());
 page.setDefaultTimeout(slow);
 
-const problems = []; // console errors, failed requests, requests leaving the server
+const problems = []; // console errors, failed requests, requests leaving the server, with the check that saw them
+let running = 'start';
+const problem = (what) => problems.push(`[${running}] ${what}`);
 page.on('console', (m) => {
-  if (m.type() === 'error') problems.push(`console error: ${m.text()} (${m.location().url})`);
+  if (m.type() === 'error') problem(`console error: ${m.text()} (${m.location().url})`);
 });
-page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+page.on('pageerror', (e) => problem(`uncaught: ${e.message}\n${e.stack ?? ''}`));
 page.on('requestfailed', (r) => {
   const why = r.failure()?.errorText ?? '';
-  if (!why.includes('ERR_ABORTED')) problems.push(`request failed: ${r.url()} ${why}`);
+  if (!why.includes('ERR_ABORTED')) problem(`request failed: ${r.url()} ${why}`);
 });
 page.on('response', (r) => {
-  if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  if (r.status() >= 400) problem(`HTTP ${r.status()}: ${r.url()}`);
 });
 page.on('request', (r) => {
   const u = r.url();
-  if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`external request: ${u}`);
+  if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) problem(`external request: ${u}`);
 });
 
 const results = [];
 let n = 0;
 async function check(name, fn) {
+  running = name;
   const t0 = Date.now();
   try {
     const note = await fn();
@@ -70,7 +73,20 @@ const wants = (c) => !expect.checks || expect.checks.includes(c);
 
 /** Share of pixels of an element's screenshot that differ from its commonest colour, and the colour count. */
 async function inkOf(selector) {
-  const png = await page.locator(selector).screenshot();
+  const { counts, total } = await histogram(await page.locator(selector).screenshot());
+  const top = Math.max(...Object.values(counts));
+  return { ink: 1 - top / total, colours: Object.keys(counts).length };
+}
+
+/** The colours of a region of the page: counts by #rrggbb, the total and the commonest colour. */
+async function coloursOf(clip) {
+  const h = await histogram(await page.screenshot({ clip }));
+  h.top = Object.entries(h.counts).sort((a, b) => b[1] - a[1])[0][0];
+  return h;
+}
+
+/** Pixel counts by colour (#rrggbb) of a PNG. */
+function histogram(png) {
   return page.evaluate(async (b64) => {
     const img = new Image();
     img.src = `data:image/png;base64,${b64}`;
@@ -81,14 +97,19 @@ async function inkOf(selector) {
     const g = c.getContext('2d');
     g.drawImage(img, 0, 0);
     const d = g.getImageData(0, 0, c.width, c.height).data;
-    const counts = new Map();
+    const counts = {};
     for (let i = 0; i < d.length; i += 4) {
-      const k = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-      counts.set(k, (counts.get(k) ?? 0) + 1);
+      const k = '#' + ((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]).toString(16).padStart(6, '0');
+      counts[k] = (counts[k] ?? 0) + 1;
     }
-    const top = Math.max(...counts.values());
-    return { ink: 1 - top / (d.length / 4), colours: counts.size };
+    return { counts, total: d.length / 4 };
   }, png.toString('base64'));
+}
+
+/** Loads the viewer afresh (a new query string: not a same-document hash change) at zoom 18 at a place. */
+async function openAt({ lat, lon }) {
+  await page.goto(`${base}/map/?load=${Date.now()}#map=18/${lat}/${lon}`);
+  await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
 }
 
 function hashView() {
@@ -106,6 +127,7 @@ const metres = (a, b) => {
 };
 
 let firstView = null;
+let timing = null;
 const start = expect.building ?? expect.start;
 await check('page loads and the map draws', async () => {
   const t0 = Date.now();
@@ -113,12 +135,25 @@ await check('page loads and the map draws', async () => {
   await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
   firstView = Date.now() - t0;
   const groups = await page.locator('.layer-group .group-title').allTextContents();
-  if (!groups.includes('基础底图')) throw new Error(`layer tree groups ${JSON.stringify(groups)} lack 基础底图`);
-  const nav = await page.evaluate(() => {
-    const e = performance.getEntriesByType('navigation')[0];
-    return Math.round(e.domContentLoadedEventEnd);
+  for (const g of ['基础底图', '地下管线', '三维模型']) if (!groups.includes(g)) throw new Error(`layer tree groups ${JSON.stringify(groups)} lack ${g}`);
+  // Legends drawn from the style: the buildings' swatch, the pipes by type with their Chinese names.
+  await page.locator('[data-layer="basemap.building"] .layer-row .swatch').waitFor();
+  const pipes = page.locator('[data-layer="pipeline.segment"]');
+  await pipes.locator('.expand').click();
+  await pipes.locator('.legend li', { hasText: '给水' }).waitFor();
+  await pipes.locator('.expand').click();
+  // The 3D tilesets are listed under 三维模型, the stored model by its Chinese title.
+  const models = page.locator('.layer-group[data-group=twin]');
+  for (const name of ['buildings', 'pipelines', expect.model.tileset]) await models.locator(`[data-tileset="${name}"]`).waitFor();
+  const title = await models.locator(`[data-tileset="${expect.model.tileset}"] .layer-title`).innerText();
+  if (title !== expect.model.title) throw new Error(`the model is listed as ${title}, not ${expect.model.title}`);
+  const marks = await page.evaluate(() => {
+    const at = (name) => Math.round(performance.getEntriesByName(name)[0]?.startTime ?? NaN);
+    const nav = performance.getEntriesByType('navigation')[0];
+    return { dcl: Math.round(nav.domContentLoadedEventEnd), style: at('yitu:style'), load: at('yitu:load'), idle: at('yitu:idle') };
   });
-  return `first view in ${firstView} ms, DOMContentLoaded at ${nav} ms`;
+  timing = marks;
+  return `first view in ${firstView} ms: DOMContentLoaded ${marks.dcl} ms, style and catalog ${marks.style} ms, map loaded ${marks.load} ms, drawn ${marks.idle} ms`;
 });
 
 if (wants('tiles')) await check('base map tiles render', async () => {
@@ -134,7 +169,10 @@ if (wants('identify')) await check('clicking a known building shows its attribut
   await panel.locator('td[data-field=id]', { hasText: new RegExp(`^${expect.building.id}$`) }).waitFor();
   const text = await panel.innerText();
   for (const w of expect.building.text ?? []) if (!text.includes(w)) throw new Error(`the attributes panel lacks ${w}: ${text}`);
-  return `building ${expect.building.id}`;
+  // The pointer's Gauss-Krüger coordinates (proj4, loaded after the first view) in zone 40.
+  const gk = await page.locator('[data-coord=gk]').innerText();
+  if (!/X 41\d{5}\.\d\d Y 40\d{6}\.\d\d/.test(gk)) throw new Error(`the status bar shows ${gk}`);
+  return `building ${expect.building.id}; pointer at ${gk}`;
 });
 
 if (wants('search')) await check('search finds a road by its Chinese name and flies there', async () => {
@@ -143,31 +181,73 @@ if (wants('search')) await check('search finds a road by its Chinese name and fl
   await input.fill(expect.road.name);
   await page.locator('.search-results li', { hasText: expect.road.name }).first().waitFor();
   await page.locator('.search-results li', { hasText: expect.road.name }).first().click();
+  // The street is several segments with one name: the map must centre on it (inside its extent, with a
+  // margin of 50 m) at a street-level zoom.
+  const [w, so, e, n] = expect.road.bbox;
+  const margin = 50 / 111_000;
   await page.waitForFunction(
-    ([lon, lat]) => {
+    ([w, so, e, n, dLat, dLon]) => {
       const m = /map=([\d.]+)\/(-?[\d.]+)\/(-?[\d.]+)/.exec(location.hash);
-      if (!m) return false;
-      const k = Math.PI / 180;
-      const d = Math.hypot((+m[3] - lon) * k * Math.cos(lat * k), (+m[2] - lat) * k) * 6371008;
-      return d < 300;
+      return !!m && +m[1] >= 15 && +m[3] >= w - dLon && +m[3] <= e + dLon && +m[2] >= so - dLat && +m[2] <= n + dLat;
     },
-    [expect.road.lon, expect.road.lat],
+    [w, so, e, n, margin, margin / Math.cos((so * Math.PI) / 180)],
   );
   await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
   const v = await hashView();
-  return `${expect.road.name}: centre ${metres(v, expect.road).toFixed(0)} m from the road, zoom ${v.zoom}`;
+  const mid = { lon: (w + e) / 2, lat: (so + n) / 2 };
+  return `${expect.road.name}: centre ${metres(v, mid).toFixed(0)} m from the street's middle, zoom ${v.zoom}`;
 });
 
 if (wants('3d')) await check('3D loads the buildings and pipelines tilesets and a pick returns the id', async () => {
   await page.locator('.search input').fill('');
-  await page.goto(`${base}/map/#map=18/${expect.building.lat}/${expect.building.lon}`);
-  await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
+  await openAt(expect.building);
   await page.locator('[data-mode="3d"]').click();
-  await page.locator('[data-testid=map3d][data-tilesets~=buildings][data-tilesets~=pipelines]').waitFor();
+  await page.locator(`[data-testid=map3d][data-tilesets~=buildings][data-tilesets~=pipelines][data-tilesets~="${expect.model.tileset}"]`).waitFor();
+  await page.locator('[data-testid=map3d][data-state=idle]').waitFor();
   const box = await page.locator('[data-testid=map3d] canvas').first().boundingBox();
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   await page.locator('.attributes td[data-field=id]', { hasText: new RegExp(`^${expect.building.id}$`) }).waitFor();
   return `picked building ${expect.building.id}`;
+});
+
+if (wants('3d')) await check('a 3D model from the layer tree: zoom to it and pick it', async () => {
+  // The CityJSON block is listed too, hidden at first (the buildings tileset shows its buildings).
+  await page.locator(`[data-tileset="${expect.cim}"]`).waitFor();
+  const row = page.locator(`[data-tileset="${expect.model.tileset}"]`);
+  await row.locator('.expand').click();
+  await row.locator('.layer-detail .link').click(); // 定位: the camera flies to the model
+  await page.locator('[data-testid=map3d][data-state=idle]').waitFor();
+  // The extruded base-map buildings stand where the photographed ones do: hide them, then look at one
+  // of the model's buildings (a coordinate typed in the search box) and click it.
+  await page.locator('[data-tileset=buildings] input[type=checkbox]').uncheck();
+  await page.locator('.search input').fill(`${expect.model.lon.toFixed(7)}, ${expect.model.lat.toFixed(7)}`);
+  await page.locator('.search-results li').first().click();
+  await page.locator('[data-testid=map3d][data-state=idle]').waitFor();
+  const box = await page.locator('[data-testid=map3d] canvas').first().boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.locator('.attributes td[data-field=layer]', { hasText: expect.model.title }).waitFor();
+  return `picked ${expect.model.title} (${expect.model.tileset}); ${expect.cim} listed`;
+});
+
+if (wants('events')) await check('tiles reload when the data changes: a building deleted through the API vanishes', async () => {
+  await openAt(expect.building);
+  // Below the building's label, inside its footprint: mostly the building's fill colour.
+  const box = await page.locator('[data-testid=map2d] canvas').boundingBox();
+  const clip = { x: box.x + box.width / 2 - 10, y: box.y + box.height / 2 + 14, width: 20, height: 12 };
+  const before = await coloursOf(clip);
+  const resp = await fetch(`${base}/collections/basemap.building/items/${expect.building.id}`, {
+    method: 'DELETE',
+    headers: { Authorization: `Bearer ${expect.token}` },
+  });
+  if (resp.status !== 204) throw new Error(`DELETE building ${expect.building.id}: ${resp.status} ${await resp.text()}`);
+  await page.locator('.toast', { hasText: '数据已更新' }).waitFor();
+  await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
+  const after = await coloursOf(clip);
+  const share = (c) => (c.counts[before.top] ?? 0) / c.total;
+  if (share(after) > share(before) / 2) {
+    throw new Error(`the building's colour ${before.top} still covers ${(share(after) * 100).toFixed(0)}% of its spot (${(share(before) * 100).toFixed(0)}% before)`);
+  }
+  return `its colour covered ${(share(before) * 100).toFixed(0)}% of the spot, now ${(share(after) * 100).toFixed(0)}%`;
 });
 
 await check('no console errors, failed or external requests', async () => {
@@ -177,7 +257,7 @@ await check('no console errors, failed or external requests', async () => {
 await ctx.close();
 rmSync(profile, { recursive: true, force: true });
 const failed = results.filter((r) => !r.ok);
-writeFileSync(join(artifacts, 'results.json'), JSON.stringify({ firstViewMs: firstView, results, problems }, null, 2));
+writeFileSync(join(artifacts, 'results.json'), JSON.stringify({ firstViewMs: firstView, timing, results, problems }, null, 2));
 if (failed.length) for (const f of failed) console.log(`\n${f.name}:\n${f.note}`);
 console.log(`viewer: ${results.length - failed.length} passed, ${failed.length} failed`);
 process.exit(failed.length ? 1 : 0);

@@ -79,12 +79,14 @@ export function layerIndex(tree: LayerTree): Map<string, LayerNode> {
 /** A feature identified on the map (2D click or 3D pick), shown in the attributes panel. */
 export interface Identified {
   layer: string;
+  /** what to call the layer where the catalog does not know it (the 3D model a part belongs to) */
+  title?: { title_zh: string; title_en: string };
   id: string | number | undefined;
   properties: Record<string, unknown>;
   geometry?: GeoJSON.Geometry;
 }
 
-interface SearchFeature {
+export interface SearchFeature {
   id: string;
   geometry: GeoJSON.Point | null;
   bbox?: [number, number, number, number] | null;
@@ -101,20 +103,42 @@ export interface SearchResult {
   bbox?: [number, number, number, number];
 }
 
-/** Named features (roads, places, buildings, annotations) matching q, best first: GET /search. */
-export async function search(q: string, signal?: AbortSignal, lang: 'zh' | 'en' = 'zh'): Promise<SearchResult[]> {
-  const resp = await getJSON<{ features: SearchFeature[] }>(`/search?q=${encodeURIComponent(q)}&limit=10`, signal, lang);
-  return resp.features
-    .filter((f) => f.geometry)
-    .map((f) => ({
-      key: f.id,
-      label: f.properties.label,
-      layer: f.properties.collection,
-      layerTitle: f.properties.collection_title,
-      lon: f.geometry!.coordinates[0],
-      lat: f.geometry!.coordinates[1],
-      bbox: f.bbox ?? undefined,
-    }));
+/**
+ * Named features (roads, places, buildings, annotations) matching q, best first: GET /search. A street
+ * surveyed as several segments with one name is one result whose box covers them all.
+ */
+export async function search(q: string, signal?: AbortSignal, lang: 'zh' | 'en' = 'zh', limit = 10): Promise<SearchResult[]> {
+  const resp = await getJSON<{ features: SearchFeature[] }>(`/search?q=${encodeURIComponent(q)}&limit=${limit * 3}`, signal, lang);
+  return mergeHits(resp.features).slice(0, limit);
+}
+
+/** One result per layer and label, in the order of their best hit; boxes are united. */
+export function mergeHits(features: SearchFeature[]): SearchResult[] {
+  const out = new Map<string, SearchResult>();
+  for (const f of features) {
+    if (!f.geometry) continue;
+    const key = `${f.properties.collection}\u0000${f.properties.label}`;
+    const b = f.bbox ?? undefined;
+    const have = out.get(key);
+    if (!have) {
+      out.set(key, {
+        key: f.id,
+        label: f.properties.label,
+        layer: f.properties.collection,
+        layerTitle: f.properties.collection_title,
+        lon: f.geometry.coordinates[0],
+        lat: f.geometry.coordinates[1],
+        bbox: b ? [...b] : undefined,
+      });
+      continue;
+    }
+    if (have.bbox && b) {
+      have.bbox = [Math.min(have.bbox[0], b[0]), Math.min(have.bbox[1], b[1]), Math.max(have.bbox[2], b[2]), Math.max(have.bbox[3], b[3])];
+      have.lon = (have.bbox[0] + have.bbox[2]) / 2;
+      have.lat = (have.bbox[1] + have.bbox[3]) / 2;
+    }
+  }
+  return [...out.values()];
 }
 
 /** What lies at a point at a zoom across the given layers, nearest first: GET /identify. */
@@ -122,4 +146,45 @@ export async function identify(lon: number, lat: number, z: number, layers: stri
   const q = new URLSearchParams({ lon: lon.toFixed(7), lat: lat.toFixed(7), z: z.toFixed(2), layers: layers.join(',') });
   const resp = await getJSON<{ features: (GeoJSON.Feature & { collection: string })[] }>(`/identify?${q}`, signal);
   return resp.features.map((f) => ({ layer: f.collection, id: f.id, properties: { ...(f.properties ?? {}) }, geometry: f.geometry ?? undefined }));
+}
+
+/** A 3D Tiles tileset Yitu serves (GET /3dtiles/): buildings, pipelines, cim-<dataset>, model-<name>. */
+export interface TilesetInfo {
+  name: string;
+  title_zh: string;
+  title_en: string;
+  /** buildings, pipelines, cim, oblique, obj, 3dtiles */
+  kind: string;
+  /** relative to /3dtiles/ */
+  url: string;
+}
+
+/** The tilesets the caller may open. */
+export async function fetchTilesets(signal?: AbortSignal): Promise<TilesetInfo[]> {
+  return (await getJSON<{ tilesets: TilesetInfo[] }>('/3dtiles/', signal)).tilesets;
+}
+
+/**
+ * The tilesets a change of these catalog layers touches (every one when none is named): base-map and
+ * CIM buildings are in "buildings", CIM datasets in their own, pipelines in "pipelines"; a change
+ * without catalog layers (a stored model) may touch any model.
+ */
+export function tilesetsTouched(layers: string[] | undefined, tilesets: TilesetInfo[]): string[] {
+  return tilesets
+    .filter((ts) => {
+      if (!layers?.length) return true;
+      return layers.some((l) => {
+        switch (ts.kind) {
+          case 'buildings':
+            return l === 'basemap.building' || l === 'basemap.elevation_point' || l.startsWith('cim.');
+          case 'pipelines':
+            return l.startsWith('pipeline.');
+          case 'cim':
+            return l.startsWith('cim.');
+          default:
+            return l.startsWith('twin.') || l.startsWith('dataset:');
+        }
+      });
+    })
+    .map((ts) => ts.name);
 }

@@ -1,7 +1,8 @@
 // Coordinates for people: CGCS2000 lon/lat and Gauss-Krüger 3-degree zone X/Y (EPSG:4528 and its
 // neighbours, easting prefixed with the zone number; EPSG:4549 without the prefix). Chinese survey
-// convention: X is the northing, Y the easting.
-import proj4 from 'proj4';
+// convention: X is the northing, Y the easting. The projection maths is proj4's, loaded in its own
+// chunk after the first view (loadGK): until it is in, the Gauss-Krüger functions answer null.
+import type proj4 from 'proj4';
 
 const geographic = '+proj=longlat +ellps=GRS80 +no_defs';
 
@@ -10,14 +11,35 @@ export function gkZone(lon: number): number {
   return Math.round(lon / 3);
 }
 
+let proj: typeof proj4 | undefined;
+let loading: Promise<void> | undefined;
+
+/** Loads proj4 once; a failed load may be tried again. */
+export function loadGK(): Promise<void> {
+  loading ??= import('proj4').then(
+    (m) => {
+      proj = m.default;
+    },
+    (e: Error) => {
+      loading = undefined;
+      throw e;
+    },
+  );
+  return loading;
+}
+
 const converters = new Map<string, proj4.Converter>();
 
-function converter(zone: number, prefixed: boolean): proj4.Converter {
+function converter(zone: number, prefixed: boolean): proj4.Converter | undefined {
+  if (!proj) {
+    loadGK().catch(() => {});
+    return undefined;
+  }
   const key = `${zone}:${prefixed}`;
   let c = converters.get(key);
   if (!c) {
     const falseEasting = (prefixed ? zone * 1e6 : 0) + 500000;
-    c = proj4(geographic, `+proj=tmerc +lat_0=0 +lon_0=${zone * 3} +k=1 +x_0=${falseEasting} +y_0=0 +ellps=GRS80 +units=m +no_defs`);
+    c = proj(geographic, `+proj=tmerc +lat_0=0 +lon_0=${zone * 3} +k=1 +x_0=${falseEasting} +y_0=0 +ellps=GRS80 +units=m +no_defs`);
     converters.set(key, c);
   }
   return c;
@@ -32,19 +54,19 @@ export interface GK {
 }
 
 /** lon/lat (CGCS2000) to Gauss-Krüger X/Y in the zone the point lies in (or the zone given). */
-export function toGK(lon: number, lat: number, zone = gkZone(lon)): GK {
-  const [y, x] = converter(zone, true).forward([lon, lat]);
+export function toGK(lon: number, lat: number, zone = gkZone(lon)): GK | null {
+  const c = converter(zone, true);
+  if (!c) return null;
+  const [y, x] = c.forward([lon, lat]);
   return { zone, x, y };
 }
 
 /** Gauss-Krüger X (northing) / Y (easting) to lon/lat; Y with the zone prefix, or without it in `zone`. */
-export function fromGK(x: number, y: number, zone = 40): [number, number] {
-  if (y >= 1e7) {
-    zone = Math.floor(y / 1e6);
-    const [lon, lat] = converter(zone, true).inverse([y, x]);
-    return [lon, lat];
-  }
-  const [lon, lat] = converter(zone, false).inverse([y, x]);
+export function fromGK(x: number, y: number, zone = 40): [number, number] | null {
+  const prefixed = y >= 1e7;
+  const c = converter(prefixed ? Math.floor(y / 1e6) : zone, prefixed);
+  if (!c) return null;
+  const [lon, lat] = c.inverse([y, x]);
   return [lon, lat];
 }
 
@@ -71,7 +93,7 @@ const inChina = (lon: number, lat: number) => lon >= 73 && lon <= 136 && lat >= 
  * Reads a coordinate typed in the search box: "119.94, 37.18" (lon, lat; lat, lon is recognised by
  * range), degrees-minutes-seconds "119°56'24\"E 37°10'48\"N", or Gauss-Krüger X/Y "4116489 40494672"
  * (in either order, told apart by magnitude; Y without the zone prefix is taken in zone 40). Returns
- * null when the text is not a coordinate.
+ * null when the text is not a coordinate (Gauss-Krüger ones only once loadGK is done).
  */
 export function parseCoordinate(text: string): ParsedCoordinate | null {
   const s = text.trim().replace(/[，,;；]/g, ' ').replace(/\s+/g, ' ');
@@ -101,7 +123,9 @@ export function parseCoordinate(text: string): ParsedCoordinate | null {
   if (isNorthing(a) && isEasting(b) && !(isNorthing(b) && isEasting(a) && b < a)) [x, y] = [a, b];
   else if (isNorthing(b) && isEasting(a)) [x, y] = [b, a];
   else return null;
-  const [lon, lat] = fromGK(x, y);
+  const ll = fromGK(x, y);
+  if (!ll) return null;
+  const [lon, lat] = ll;
   if (!inChina(lon, lat)) return null;
   const zone = y >= 1e7 ? Math.floor(y / 1e6) : 40;
   return { lon, lat, kind: 'gk', label: `X ${x.toFixed(2)}  Y ${y.toFixed(2)}（${zone} 带）` };

@@ -55,6 +55,10 @@ const zh = {
   toggleSidebar: '显示/隐藏侧栏',
   basemapLayers: '图层',
   models: '三维模型',
+  shownIn3d: '在三维视图中显示',
+  zoomTo: '定位',
+  tilesetFailed: '加载失败',
+  failedTilesets: '三维图层目录加载失败：{e}',
 };
 
 type Messages = typeof zh;
@@ -109,6 +113,10 @@ const en: Messages = {
   toggleSidebar: 'Show/hide the side panel',
   basemapLayers: 'Layers',
   models: '3D models',
+  shownIn3d: 'Shown in the 3D view',
+  zoomTo: 'Zoom to',
+  tilesetFailed: 'failed',
+  failedTilesets: 'The 3D layer list failed to load: {e}',
 };
 
 export type MessageKey = keyof Messages;

@@ -4,6 +4,7 @@ import {
   Map as MLMap,
   NavigationControl,
   ScaleControl,
+  prewarm,
   setWorkerUrl,
   type LayerSpecification,
   type StyleSpecification,
@@ -16,6 +17,8 @@ import { catalogLayerOf, opacityProps, scaleOpacity } from './styleutil';
 import type { View2D } from './camera';
 
 setWorkerUrl(workerUrl);
+// Start the tile workers now, while the style and the layer tree load, not when the map is created.
+prewarm();
 
 type PaintProperty = Parameters<MLMap['setPaintProperty']>[1];
 type PaintValue = Parameters<MLMap["setPaintProperty"]>[2];

@@ -44,13 +44,19 @@ const rad = (d: number) => (d * Math.PI) / 180;
 export class View3D {
   readonly viewer: CesiumNS.Viewer;
   private tilesets = new Map<string, CesiumNS.Cesium3DTileset>();
+  private opacity = new Map<string, number>();
+  private pending = new Map<string, Promise<CesiumNS.Cesium3DTileset>>();
+  /** titles of the tilesets, for picks on models whose parts are not catalog features */
+  readonly titles = new Map<string, { title_zh: string; title_en: string }>();
   /** called when the camera moves, with the equivalent 2D view */
   onCamera?: (v: View2D) => void;
   private picked: { feature: CesiumNS.Cesium3DTileFeature; color: CesiumNS.Color } | null = null;
+  private moving = false;
+  private flying = 0;
 
   constructor(
     private C: Cesium,
-    container: HTMLElement,
+    private container: HTMLElement,
     private onPick: (f: Identified[]) => void,
     onPointer: (p: { lon: number; lat: number } | null) => void,
   ) {
@@ -85,19 +91,63 @@ export class View3D {
     }, C.ScreenSpaceEventType.MOUSE_MOVE);
     this.viewer.camera.changed.addEventListener(() => this.onCamera?.(this.view()));
     this.viewer.camera.percentageChanged = 0.05;
+    this.viewer.camera.moveStart.addEventListener(() => {
+      this.moving = true;
+      this.updateState();
+    });
+    this.viewer.camera.moveEnd.addEventListener(() => {
+      this.moving = false;
+      scene.requestRender();
+    });
+    scene.postRender.addEventListener(() => this.updateState());
   }
 
-  /** Adds (or replaces) the tileset served at /3dtiles/{name}/tileset.json. */
-  async addTileset(name: string): Promise<CesiumNS.Cesium3DTileset> {
-    const ts = await this.C.Cesium3DTileset.fromUrl(`/3dtiles/${encodeURIComponent(name)}/tileset.json`, {
-      maximumScreenSpaceError: 8,
-    });
-    this.tilesets.get(name)?.destroy?.();
-    if (this.tilesets.has(name)) this.viewer.scene.primitives.remove(this.tilesets.get(name)!);
-    this.viewer.scene.primitives.add(ts);
-    this.tilesets.set(name, ts);
+  /** Busy until the next frame has drawn, and tells whether the tiles of the new view are in. */
+  private markBusy() {
+    this.container.dataset.state = 'busy';
     this.viewer.scene.requestRender();
-    return ts;
+  }
+
+  /**
+   * data-state on the container: "idle" once the camera stands still and every shown tileset has
+   * loaded what the view needs, else "busy" (for scripts that drive the viewer, like the browser test).
+   */
+  private updateState() {
+    let busy = this.moving || this.flying > 0 || this.pending.size > 0;
+    for (const ts of this.tilesets.values()) busy ||= ts.show && !ts.tilesLoaded;
+    const state = busy ? 'busy' : 'idle';
+    if (this.container.dataset.state !== state) this.container.dataset.state = state;
+  }
+
+  /**
+   * Adds (or replaces) the tileset served at /3dtiles/{name}/tileset.json. A call while the same
+   * tileset is still being added gets that promise.
+   */
+  addTileset(name: string): Promise<CesiumNS.Cesium3DTileset> {
+    let p = this.pending.get(name);
+    if (p) return p;
+    p = this.C.Cesium3DTileset.fromUrl(`/3dtiles/${encodeURIComponent(name)}/tileset.json`, { maximumScreenSpaceError: 8 })
+      .then((ts) => {
+        const old = this.tilesets.get(name);
+        if (old) {
+          ts.show = old.show;
+          if (this.picked?.feature.tileset === old) this.picked = null;
+          this.viewer.scene.primitives.remove(old); // destroys it
+        }
+        this.viewer.scene.primitives.add(ts);
+        this.tilesets.set(name, ts);
+        this.setOpacity(name, this.opacity.get(name) ?? 1);
+        this.viewer.scene.requestRender();
+        return ts;
+      })
+      .finally(() => this.pending.delete(name));
+    this.pending.set(name, p);
+    return p;
+  }
+
+  /** Whether a tileset is in the scene or on its way. */
+  has(name: string): boolean {
+    return this.tilesets.has(name) || this.pending.has(name);
   }
 
   tileset(name: string) {
@@ -110,15 +160,40 @@ export class View3D {
     this.viewer.scene.requestRender();
   }
 
+  /** Opacity of a whole tileset (0–1), as a style that keeps each feature's own colour. */
+  setOpacity(name: string, opacity: number) {
+    this.opacity.set(name, opacity);
+    const ts = this.tilesets.get(name);
+    if (!ts) return;
+    ts.style = opacity >= 1 ? undefined : new this.C.Cesium3DTileStyle({ color: `color('#ffffff', ${opacity.toFixed(2)})` });
+    this.viewer.scene.requestRender();
+  }
+
+  /** Flies to a tileset's bounding sphere. */
+  zoomTo(name: string) {
+    const ts = this.tilesets.get(name);
+    if (!ts) return;
+    this.flying++;
+    this.markBusy();
+    void this.viewer.flyTo(ts, { duration: 1.5 }).finally(() => {
+      this.flying--;
+      this.viewer.scene.requestRender();
+    });
+  }
+
   /** Underground mode: the ground becomes translucent and the camera may go below it. */
   setUnderground(on: boolean) {
-    const { globe, screenSpaceCameraController } = this.viewer.scene;
+    const scene = this.viewer.scene;
+    const { globe, screenSpaceCameraController } = scene;
     globe.translucency.enabled = on;
     globe.translucency.frontFaceAlpha = 0.35;
     globe.translucency.backFaceAlpha = 0.6;
     screenSpaceCameraController.enableCollisionDetection = !on;
     globe.depthTestAgainstTerrain = !on;
-    this.viewer.scene.requestRender();
+    // Through the ground one sees the soil, not the stars on the far side of the earth.
+    for (const sky of [scene.skyBox, scene.skyAtmosphere, scene.sun, scene.moon]) if (sky) sky.show = !on;
+    scene.backgroundColor = on ? globe.undergroundColor : this.C.Color.BLACK;
+    scene.requestRender();
   }
 
   /** Looks at a 2D view's centre from the distance that matches its scale. */
@@ -129,7 +204,7 @@ export class View3D {
     const range = zoomToDistance(v.zoom, v.lat, this.viewer.canvas.clientHeight || 600, fovy);
     camera.lookAt(C.Cartesian3.fromDegrees(v.lon, v.lat, 0), new C.HeadingPitchRange(rad(v.bearing), pitchTo3D(Math.max(v.pitch, 0.5)), range));
     camera.lookAtTransform(C.Matrix4.IDENTITY);
-    this.viewer.scene.requestRender();
+    this.markBusy();
   }
 
   /** The 2D view with this camera's centre and scale. */
@@ -162,6 +237,23 @@ export class View3D {
     for (const n of names) if (this.tilesets.has(n)) await this.addTileset(n);
   }
 
+  /** Removes the tilesets not named (gone from the server's list). */
+  keepOnly(names: string[]) {
+    for (const [n, ts] of this.tilesets) {
+      if (names.includes(n)) continue;
+      if (this.picked?.feature.tileset === ts) this.picked = null;
+      this.viewer.scene.primitives.remove(ts);
+      this.tilesets.delete(n);
+      this.opacity.delete(n);
+    }
+    this.viewer.scene.requestRender();
+  }
+
+  private nameOf(ts: unknown): string | undefined {
+    for (const [n, t] of this.tilesets) if (t === ts) return n;
+    return undefined;
+  }
+
   snapshot(): HTMLCanvasElement {
     this.viewer.render();
     const src = this.viewer.canvas;
@@ -172,7 +264,10 @@ export class View3D {
     return c;
   }
 
-  /** Picks what is under a pixel: the features of Yitu's tilesets carry id, layer and attributes. */
+  /**
+   * Picks what is under a pixel: the features of Yitu's tilesets carry id, layer and attributes; a
+   * stored model (oblique photography) has no features and is named by its tileset.
+   */
   pick(position: CesiumNS.Cartesian2) {
     const { C } = this;
     if (this.picked) {
@@ -180,18 +275,19 @@ export class View3D {
       this.picked = null;
     }
     const hit = this.viewer.scene.pick(position);
-    if (!(hit instanceof C.Cesium3DTileFeature)) {
-      this.onPick([]);
-      this.viewer.scene.requestRender();
+    this.viewer.scene.requestRender();
+    if (hit instanceof C.Cesium3DTileFeature) {
+      const properties: Record<string, unknown> = {};
+      for (const k of hit.getPropertyIds()) properties[k] = hit.getProperty(k);
+      this.picked = { feature: hit, color: C.Color.clone(hit.color) };
+      hit.color = C.Color.fromCssColorString('#00e5ff');
+      const { id, layer, ...rest } = properties;
+      const name = this.nameOf(hit.tileset);
+      this.onPick([{ layer: String(layer ?? name ?? ''), title: name ? this.titles.get(name) : undefined, id: id as string | undefined, properties: rest }]);
       return;
     }
-    const properties: Record<string, unknown> = {};
-    for (const k of hit.getPropertyIds()) properties[k] = hit.getProperty(k);
-    this.picked = { feature: hit, color: C.Color.clone(hit.color) };
-    hit.color = C.Color.fromCssColorString('#00e5ff');
-    this.viewer.scene.requestRender();
-    const { id, layer, ...rest } = properties;
-    this.onPick([{ layer: String(layer ?? ''), id: id as string | undefined, properties: rest }]);
+    const name = this.nameOf((hit as { primitive?: unknown } | undefined)?.primitive);
+    this.onPick(name ? [{ layer: name, title: this.titles.get(name), id: undefined, properties: {} }] : []);
   }
 
   destroy() {

@@ -1,8 +1,19 @@
 import type { StyleSpecification } from 'maplibre-gl';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { fetchCatalog, getJSON, identify, layerIndex, type Identified, type LayerTree as Tree } from '../api';
+import {
+  fetchCatalog,
+  fetchTilesets,
+  getJSON,
+  identify,
+  layerIndex,
+  tilesetsTouched,
+  type Identified,
+  type LayerTree as Tree,
+  type TilesetInfo,
+} from '../api';
 import { subscribeChanges } from '../events';
 import { metresPerPixel, scaleDenominator, type View2D } from '../camera';
+import { loadGK } from '../coords';
 import { composePrint, download, roundScaleBar, type PrintLegend } from '../exportpng';
 import { formatArea, formatLength } from '../geodesy';
 import { I18nContext, initialLang, translator, type I18n, type Lang } from '../i18n';
@@ -10,14 +21,17 @@ import { cjkFonts, Map2D } from '../map2d';
 import { Measure, type MeasureMode, type Measurement } from '../measure';
 import type { View3D } from '../view3d';
 import { Attributes } from './Attributes';
-import { LayerTree, type LayerState } from './LayerTree';
+import { LayerTree, treeGroups, type LayerState, type TilesetState } from './LayerTree';
 import { SearchBox, type SearchHit } from './SearchBox';
 import { StatusBar } from './StatusBar';
 
 type Mode = '2d' | '3d';
 
-/** Yitu's 3D Tiles the 3D view shows (GET /3dtiles/{name}/tileset.json). */
-const tilesets3d = ['buildings', 'pipelines'];
+/**
+ * Whether a tileset is shown when it first appears: all but the CIM datasets, whose buildings the
+ * "buildings" tileset already shows (a CIM dataset on its own adds its other city objects).
+ */
+const shownAtFirst = (ts: TilesetInfo) => ts.kind !== 'cim';
 
 export function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
@@ -26,6 +40,8 @@ export function App() {
 
   const [tree, setTree] = useState<Tree | null>(null);
   const [layerState, setLayerState] = useState<Record<string, LayerState>>({});
+  const [tilesets, setTilesets] = useState<TilesetInfo[]>([]);
+  const [tilesetState, setTilesetState] = useState<Record<string, TilesetState>>({});
   const [errors, setErrors] = useState<string[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const [mode, setMode] = useState<Mode>('2d');
@@ -39,13 +55,14 @@ export function App() {
   const [sidebar, setSidebar] = useState(true);
 
   const mapEl = useRef<HTMLDivElement>(null);
+  const setMapState = (state: 'idle' | 'busy') => mapEl.current?.setAttribute('data-state', state);
   const globeEl = useRef<HTMLDivElement>(null);
   const map2d = useRef<Map2D | null>(null);
   const measure = useRef<Measure | null>(null);
   const view3d = useRef<View3D | null>(null);
   const layers = useMemo(() => (tree ? layerIndex(tree) : new Map()), [tree]);
-  const current = useRef({ layers, layerState, lang });
-  current.current = { layers, layerState, lang };
+  const current = useRef({ layers, layerState, lang, tilesets, tilesetState });
+  current.current = { layers, layerState, lang, tilesets, tilesetState };
 
   useEffect(() => {
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
@@ -68,6 +85,7 @@ export function App() {
       }),
     ]).then(([cat, style]) => {
       if (ac.signal.aborted) return;
+      performance.mark('yitu:style');
       setTree(cat);
       if (!style || !mapEl.current) return;
       const m = new Map2D(mapEl.current, style);
@@ -96,18 +114,62 @@ export function App() {
           if ((err as Error).name !== 'AbortError') setErrors((es) => [...es, (err as Error).message]);
         }
       });
-      m.map.once('idle', () => mapEl.current?.setAttribute('data-state', 'idle'));
+      // The first view's milestones, for the browser test's timing report: map loaded, map drawn.
+      m.map.once('load', () => performance.mark('yitu:load'));
+      m.map.once('idle', () => {
+        performance.mark('yitu:idle');
+        loadGK().catch(() => {}); // the Gauss-Krüger readout and search, off the first view's path
+      });
+      // data-state: "idle" while the map stands drawn, "busy" while it moves or reloads tiles (for
+      // scripts that drive the viewer, like the browser test).
+      m.map.on('idle', () => setMapState('idle'));
+      m.map.on('movestart', () => setMapState('busy'));
       measure.current = new Measure(m.map, setMeasurement);
     });
+    return () => ac.abort();
+  }, []);
+
+  // The 3D tilesets (buildings, pipelines, CIM datasets, stored models) for the layer tree; asked
+  // again after an import or a deletion, which may add or remove one.
+  const loadTilesets = (signal?: AbortSignal) =>
+    fetchTilesets(signal).then(
+      (list) => {
+        setTilesets(list);
+        setTilesetState((prev) => {
+          const next: Record<string, TilesetState> = {};
+          for (const ts of list) next[ts.name] = prev[ts.name] ?? { visible: shownAtFirst(ts), opacity: 1 };
+          return next;
+        });
+        const v3 = view3d.current;
+        if (v3) {
+          v3.keepOnly(list.map((ts) => ts.name));
+          const { tilesetState: st } = current.current;
+          for (const ts of list) {
+            if (!v3.has(ts.name) && (st[ts.name]?.visible ?? shownAtFirst(ts))) void showTileset(v3, ts);
+          }
+        }
+        return list;
+      },
+      (e: Error) => {
+        if (e.name !== 'AbortError') setErrors((es) => [...es, translator(current.current.lang)('failedTilesets', { e: e.message })]);
+        return current.current.tilesets;
+      },
+    );
+  useEffect(() => {
+    const ac = new AbortController();
+    loadTilesets(ac.signal);
     return () => ac.abort();
   }, []);
 
   // Tiles changed on the server (an import, an edit): reload exactly those, in 2D and 3D.
   useEffect(
     () =>
-      subscribeChanges((change) => {
+      subscribeChanges(async (change) => {
         const n = map2d.current?.refresh(change) ?? 0;
-        const names = tilesetsOf(change.layers);
+        if (n > 0) setMapState('busy');
+        const datasets = !change.layers?.length || change.reason === 'import' || change.reason === 'delete';
+        const list = datasets ? await loadTilesets() : current.current.tilesets;
+        const names = tilesetsTouched(change.layers, list);
         view3d.current?.reload(names);
         if (n + names.length > 0 && change.reason !== 'reset') {
           setNotice(translator(current.current.lang)('tilesChanged', { n: change.layers?.length ?? n }));
@@ -116,6 +178,37 @@ export function App() {
       }),
     [],
   );
+
+  // Adds a tileset to the 3D view, recording its progress in the layer tree (and, for scripts, the
+  // tilesets in the scene in data-tilesets; the view's data-state says when their tiles are in).
+  const showTileset = (v3: View3D, info: TilesetInfo) => {
+    const { name } = info;
+    const mark = (status: TilesetState['status']) => setTilesetState((prev) => (prev[name] ? { ...prev, [name]: { ...prev[name], status } } : prev));
+    mark('loading');
+    v3.titles.set(name, info);
+    v3.setOpacity(name, current.current.tilesetState[name]?.opacity ?? 1);
+    return v3.addTileset(name).then(
+      () => {
+        mark('ready');
+        globeEl.current?.setAttribute('data-tilesets', [...loadedTilesets.current.add(name)].join(' '));
+      },
+      (e: Error) => {
+        mark('error');
+        setErrors((es) => [...es, translator(current.current.lang)('failed3d', { e: `${name}: ${e.message}` })]);
+      },
+    );
+  };
+  const loadedTilesets = useRef(new Set<string>());
+
+  const changeTileset = (name: string, s: TilesetState) => {
+    setTilesetState((prev) => ({ ...prev, [name]: s }));
+    const v3 = view3d.current;
+    if (!v3) return;
+    const info = current.current.tilesets.find((ts) => ts.name === name);
+    if (info && s.visible && !v3.has(name)) void showTileset(v3, info);
+    v3.setTilesetVisible(name, s.visible);
+    v3.setOpacity(name, s.opacity);
+  };
 
   const changeLayer = (id: string, s: LayerState) => {
     setLayerState((prev) => ({ ...prev, [id]: s }));
@@ -173,19 +266,8 @@ export function App() {
           v3.onCamera = (cv) => setView({ zoom: cv.zoom, lat: cv.lat });
           view3d.current = v3;
           if (v) v3.setView(v);
-          const loaded = new Set<string>();
-          await Promise.all(
-            tilesets3d.map((name) =>
-              v3.addTileset(name).then(
-                (ts) =>
-                  ts.initialTilesLoaded.addEventListener(() => {
-                    loaded.add(name);
-                    globeEl.current?.setAttribute('data-tilesets', [...loaded].join(' '));
-                  }),
-                (e: Error) => setErrors((es) => [...es, t('failed3d', { e: `${name}: ${e.message}` })]),
-              ),
-            ),
-          );
+          const { tilesets: list, tilesetState: ts } = current.current;
+          await Promise.all(list.filter((x) => ts[x.name]?.visible).map((x) => showTileset(v3, x)));
         } catch (e) {
           setErrors((es) => [...es, t('failed3d', { e: (e as Error).message })]);
           setMode('2d');
@@ -309,7 +391,20 @@ export function App() {
             <aside class="sidebar">
               <section class="side-section">
                 <h2>{t('layers')}</h2>
-                {tree ? <LayerTree groups={tree.groups} state={layerState} zoom={view.zoom} onChange={changeLayer} /> : <p class="muted">{t('loading')}</p>}
+                {tree ? (
+                  <LayerTree
+                    groups={treeGroups(tree.groups, tilesets)}
+                    state={layerState}
+                    tilesetState={tilesetState}
+                    zoom={view.zoom}
+                    mode={mode}
+                    onChange={changeLayer}
+                    onTileset={changeTileset}
+                    onZoomTo={(name) => view3d.current?.zoomTo(name)}
+                  />
+                ) : (
+                  <p class="muted">{t('loading')}</p>
+                )}
               </section>
             </aside>
           )}
@@ -360,15 +455,4 @@ export function App() {
       </div>
     </I18nContext.Provider>
   );
-}
-
-/** The 3D tilesets a change of these catalog layers affects (all of them when none is named). */
-function tilesetsOf(layers: string[] | undefined): string[] {
-  if (!layers?.length) return tilesets3d;
-  const out = new Set<string>();
-  for (const l of layers) {
-    if (l === 'basemap.building' || l.startsWith('cim.')) out.add('buildings');
-    if (l.startsWith('pipeline.')) out.add('pipelines');
-  }
-  return [...out];
 }

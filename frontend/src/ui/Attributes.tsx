@@ -52,7 +52,7 @@ export function Attributes({ features, index, layers, onIndex, onClose }: Props)
           <tbody>
             <tr>
               <th>{t('layer')}</th>
-              <td data-field="layer">{layer ? title(layer) : f.layer}</td>
+              <td data-field="layer">{layer ? title(layer) : f.title ? title(f.title) : f.layer}</td>
             </tr>
             <tr>
               <th>{t('featureId')}</th>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { search } from '../api';
-import { parseCoordinate } from '../coords';
+import { loadGK, parseCoordinate } from '../coords';
 import { useI18n } from '../i18n';
 
 export interface SearchHit {
@@ -35,23 +35,31 @@ export function SearchBox({ onPick, onError }: Props) {
       setHits(null);
       return;
     }
-    const c = parseCoordinate(text);
-    const local: SearchHit[] = c ? [{ key: 'coord', title: c.label, subtitle: t('coordinate'), lon: c.lon, lat: c.lat }] : [];
-    setHits(local);
-    setActive(0);
-    if (c) return;
     const ac = new AbortController();
-    const timer = setTimeout(() => {
-      setBusy(true);
-      search(text, ac.signal, lang)
-        .then((rs) => {
-          setHits([...local, ...rs.map((r) => ({ key: r.key, title: r.label, subtitle: r.layerTitle, lon: r.lon, lat: r.lat, bbox: r.bbox }))]);
-        })
-        .catch((e: Error) => {
-          if (e.name !== 'AbortError') onError(e.message);
-        })
-        .finally(() => setBusy(false));
-    }, 200);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Gauss-Krüger input needs the projection code, loaded after the first view; without it (it failed
+    // to load) the text is still searched for.
+    loadGK()
+      .catch(() => {})
+      .then(() => {
+        if (ac.signal.aborted) return;
+        const c = parseCoordinate(text);
+        const local: SearchHit[] = c ? [{ key: 'coord', title: c.label, subtitle: t('coordinate'), lon: c.lon, lat: c.lat }] : [];
+        setHits(local);
+        setActive(0);
+        if (c) return;
+        timer = setTimeout(() => {
+          setBusy(true);
+          search(text, ac.signal, lang)
+            .then((rs) => {
+              setHits([...local, ...rs.map((r) => ({ key: r.key, title: r.label, subtitle: r.layerTitle, lon: r.lon, lat: r.lat, bbox: r.bbox }))]);
+            })
+            .catch((e: Error) => {
+              if (e.name !== 'AbortError') onError(e.message);
+            })
+            .finally(() => setBusy(false));
+        }, 200);
+      });
     return () => {
       clearTimeout(timer);
       ac.abort();

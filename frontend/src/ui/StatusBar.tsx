@@ -14,14 +14,16 @@ export function StatusBar({ pointer, zoom, lat }: Props) {
   const gk = pointer ? toGK(pointer.lon, pointer.lat) : null;
   return (
     <footer class="status" aria-live="off">
-      {pointer && gk ? (
+      {pointer ? (
         <>
           <span class="coord" data-coord="lonlat" title={`${formatDMS(pointer.lon)} ${formatDMS(pointer.lat)}`}>
             {t('lon')} {pointer.lon.toFixed(6)}° {t('lat')} {pointer.lat.toFixed(6)}°
           </span>
-          <span class="coord" data-coord="gk">
-            {t('gk')} X {gk.x.toFixed(2)} Y {gk.y.toFixed(2)}（{gk.zone} {t('zone')}）
-          </span>
+          {gk && (
+            <span class="coord" data-coord="gk">
+              {t('gk')} X {gk.x.toFixed(2)} Y {gk.y.toFixed(2)}（{gk.zone} {t('zone')}）
+            </span>
+          )}
         </>
       ) : (
         <span class="coord muted">—</span>

@@ -1,0 +1,277 @@
+package frontend_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/yitu-gis/yitu/demo"
+	"github.com/yitu-gis/yitu/frontend"
+	"github.com/yitu-gis/yitu/internal/yitubin"
+	"github.com/yitu-gis/yitu/spatial/auth"
+	"github.com/yitu-gis/yitu/spatial/pgtest"
+)
+
+// yituBin is the binary as `make binary` builds it, with the viewer that `make frontend` built embedded.
+var yituBin string
+
+func TestMain(m *testing.M) { yitubin.Main(m, &yituBin) }
+
+// expectations tell the browser script what the database holds and where.
+type expectations struct {
+	Building struct {
+		ID   int64    `json:"id"`
+		Lon  float64  `json:"lon"`
+		Lat  float64  `json:"lat"`
+		Text []string `json:"text"` // what its attributes panel must show
+	} `json:"building"`
+	Road struct {
+		Name string     `json:"name"`
+		BBox [4]float64 `json:"bbox"` // of every segment with that name: the street the search must fly to
+	} `json:"road"`
+	Model struct {
+		Tileset string  `json:"tileset"` // model-<name>: the oblique photography set
+		Title   string  `json:"title"`   // in the layer tree and the attributes panel
+		Lon     float64 `json:"lon"`     // a point in one of its buildings
+		Lat     float64 `json:"lat"`
+	} `json:"model"`
+	CIM string `json:"cim"` // the CityJSON block's tileset, cim-<dataset>
+	// Token signs the edit (a deletion through the OGC API) whose tiles the viewer must reload.
+	Token string `json:"token"`
+}
+
+// TestViewerInBrowser runs the viewer in headless Chromium against a real `yitu serve` over a database
+// with the demo town loaded: the page loads without console errors, failed requests or requests
+// leaving the server; the layer tree has its groups, legends from the style and the 3D tilesets;
+// base-map tiles render; a click on a known building shows its attributes with Chinese field names; a
+// search for a street by its Chinese name flies there; the 3D view loads the buildings, pipelines and
+// oblique tilesets and a pick returns the building's id; the oblique model, found through the layer
+// tree, is picked by its title; a building deleted through the API vanishes from the map when /events
+// reports it. Screenshots and timings go to .data/artifacts/viewer.
+func TestViewerInBrowser(t *testing.T) {
+	if !frontend.Built(frontend.Files()) {
+		t.Fatal("the viewer is not built into frontend/dist; run `make frontend` (make test does)")
+	}
+	pool, dbURL := pgtest.NewWithURL(t)
+	exp := loadCity(t, pool)
+	base := serve(t, dbURL)
+
+	artifacts, err := filepath.Abs(filepath.Join("..", ".data", "artifacts", "viewer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(artifacts)
+	expJSON, _ := json.Marshal(exp)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "e2e/viewer.mjs")
+	cmd.Env = append(os.Environ(), "YITU_URL="+base, "YITU_ARTIFACTS="+artifacts, "YITU_EXPECT="+string(expJSON))
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser test (screenshots in %s):\n%s", artifacts, out)
+	if err != nil {
+		t.Fatalf("the browser test failed: %v", err)
+	}
+}
+
+// loadCity imports the test city and reads back what the browser must find.
+func loadCity(t testing.TB, pool *pgxpool.Pool) expectations {
+	t.Helper()
+	importCity(t, pool)
+	var e expectations
+	ctx := context.Background()
+	var err error
+	if e.Token, err = auth.New(pool).Create(ctx, "浏览器测试", []string{"admin"}, "viewer browser test", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// The oblique set, and a point in its largest building.
+	err = pool.QueryRow(ctx, `SELECT 'model-' || m.name, m.title_zh, ST_X(p), ST_Y(p)
+		FROM twin.model m JOIN catalog.dataset d ON d.id = m.dataset_id, basemap.building b, ST_PointOnSurface(b.geom) p
+		WHERE d.name = $1 AND ST_Contains(m.footprint, b.geom) ORDER BY ST_Area(b.geom) DESC, b.id LIMIT 1`, demo.ObliqueDataset).
+		Scan(&e.Model.Tileset, &e.Model.Title, &e.Model.Lon, &e.Model.Lat)
+	if err != nil {
+		t.Fatalf("no oblique set with buildings: %v", err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT 'cim-' || name FROM catalog.dataset WHERE kind = 'cim'`).Scan(&e.CIM); err != nil {
+		t.Fatalf("no CIM dataset: %v", err)
+	}
+	// The largest base-map building that neither the CityJSON block nor the oblique set shows in 3D,
+	// clicked at a point inside it.
+	var name string
+	err = pool.QueryRow(ctx, `SELECT id, ST_X(p), ST_Y(p), coalesce(name, '')
+		FROM basemap.building b, ST_PointOnSurface(geom) p
+		WHERE NOT EXISTS (SELECT 1 FROM cim.building c WHERE ST_Intersects(c.footprint, b.geom))
+		  AND NOT EXISTS (SELECT 1 FROM twin.model m WHERE ST_Intersects(m.footprint, b.geom))
+		ORDER BY ST_Area(geom) DESC, id LIMIT 1`).Scan(&e.Building.ID, &e.Building.Lon, &e.Building.Lat, &name)
+	if err != nil {
+		t.Fatalf("no building to click: %v", err)
+	}
+	e.Building.Text = []string{"房屋", "层数"} // the layer's and a field's Chinese titles, from the catalog
+	if name != "" {
+		e.Building.Text = append(e.Building.Text, name)
+	}
+	// The longest street with a Chinese name (a street is several segments with one name).
+	err = pool.QueryRow(ctx, `SELECT name, ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)
+		FROM (SELECT name, ST_Extent(geom)::geometry b, sum(ST_Length(geom::geography)) len
+			FROM basemap.road WHERE name ~ '^[一-龥]+$' GROUP BY name) s
+		ORDER BY len DESC, name LIMIT 1`).Scan(&e.Road.Name, &e.Road.BBox[0], &e.Road.BBox[1], &e.Road.BBox[2], &e.Road.BBox[3])
+	if err != nil {
+		t.Fatalf("no named road to search for: %v", err)
+	}
+	return e
+}
+
+var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+// serve starts `yitu serve` on 127.0.0.1:0 and returns its base URL once it listens.
+func serve(t testing.TB, dbURL string) string {
+	t.Helper()
+	cmd := exec.Command(yituBin, "serve", "--addr", "127.0.0.1:0", "--database-url", dbURL)
+	cmd.Dir = t.TempDir()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sent := false
+		for sc.Scan() {
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil && !sent {
+				addr <- m[1]
+				sent = true
+			}
+			if testing.Verbose() {
+				fmt.Fprintln(os.Stderr, "yitu:", sc.Text())
+			}
+		}
+		if !sent {
+			close(addr)
+		}
+	}()
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			t.Fatal("yitu serve exited before listening")
+		}
+		return "http://" + a
+	case <-time.After(30 * time.Second):
+		t.Fatal("yitu serve did not listen within 30 s")
+	}
+	return ""
+}
+
+// BenchmarkViewerFirstView measures the viewer's time to first view (every tile of the view drawn)
+// in Chromium against `yitu serve` on localhost, cold (empty browser cache) and warm (a reload), and
+// reports the size of what the first view loads (gzip, as served) and of CesiumJS (loaded when 3D is
+// first opened). Chromium draws with SwiftShader here (no GPU), whose shader compilation is reported
+// on its own (ms-shaders: the warm load's time in compiling and linking WebGL programs).
+func BenchmarkViewerFirstView(b *testing.B) {
+	pool, dbURL := pgtest.NewWithURL(b)
+	exp := loadCity(b, pool)
+	base := serve(b, dbURL)
+	var rounds []viewRound
+	for b.Loop() {
+		cmd := exec.Command("node", "e2e/firstview.mjs")
+		cmd.Env = append(os.Environ(), "YITU_URL="+base, fmt.Sprintf("YITU_AT=18/%f/%f", exp.Building.Lat, exp.Building.Lon))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("e2e/firstview.mjs: %v", err)
+		}
+		var got []viewRound
+		if err := json.Unmarshal(out, &got); err != nil {
+			b.Fatalf("e2e/firstview.mjs printed %q: %v", out, err)
+		}
+		rounds = append(rounds, got...)
+	}
+	b.StopTimer()
+	median := func(f func(r viewRound) float64) float64 {
+		v := make([]float64, len(rounds))
+		for i, r := range rounds {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	b.ReportMetric(median(func(r viewRound) float64 { return r.Cold.Idle }), "ms-cold-view")
+	b.ReportMetric(median(func(r viewRound) float64 { return r.Cold.Style }), "ms-cold-style")
+	b.ReportMetric(median(func(r viewRound) float64 { return r.Warm.Idle }), "ms-warm-view")
+	b.ReportMetric(median(func(r viewRound) float64 { return r.Warm.Shaders }), "ms-shaders")
+	b.ReportMetric(median(func(r viewRound) float64 { return r.Cold.Bytes })/1024, "KB-cold-transfer")
+	sizes, err := bundleSizes(frontend.Files())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range []string{"app", "maplibre", "worker", "css", "lazy", "cesium"} {
+		b.ReportMetric(float64(sizes[k])/1024, "KB-gz-"+k)
+	}
+}
+
+// viewRound is one round of e2e/firstview.mjs: a cold and a warm load, times in ms from navigation.
+type viewRound struct{ Cold, Warm viewLoad }
+
+type viewLoad struct {
+	Wall, DCL, Style, Load, Idle float64 // to the map drawn as the script saw it; DOMContentLoaded, style and catalog in, map loaded, drawn
+	Bytes                        float64 // transferred
+	Shaders                      float64 // warm only: compiling and linking WebGL programs
+}
+
+// bundleSizes adds up the gzip sizes (as served) of the built viewer's parts: the app's and MapLibre's
+// scripts, MapLibre's tile worker and the style sheets (the first view), the app's chunks loaded later
+// and Cesium.js (3D).
+func bundleSizes(fsys fs.FS) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".gz") {
+			return err
+		}
+		part := ""
+		name := path.Base(p)
+		switch {
+		case strings.HasPrefix(p, "cesium/"):
+			if name == "Cesium.js.gz" {
+				part = "cesium"
+			}
+		case strings.HasPrefix(name, "maplibre-gl-worker-"):
+			part = "worker"
+		case strings.HasSuffix(name, ".css.gz"):
+			part = "css"
+		case strings.HasPrefix(name, "maplibre-"):
+			part = "maplibre"
+		case strings.HasPrefix(name, "index-"):
+			part = "app"
+		case strings.HasPrefix(p, "assets/") && strings.HasSuffix(name, ".js.gz"):
+			part = "lazy" // chunks loaded after the first view: the 3D view's code, proj4
+		}
+		if part == "" {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		sizes[part] += info.Size()
+		return nil
+	})
+	return sizes, err
+}
