@@ -1,7 +1,8 @@
 // Package cim imports city information models: CityGML 2.0 and 3.0 (streamed token by token, one
 // city object in memory at a time) and CityJSON 1.1 and 2.0, into cim.building, cim.surface,
 // cim.texture and cim.city_object through the loader, with geometry transformed to EPSG:4490 by
-// PostGIS (any EPSG code the source names: 25832, 25833, 7415, 4528 ...).
+// PostGIS (any EPSG code the source names: 25832, 25833, 7415, 4528 ...) or, for a local engineering
+// CRS given as --srs local:<grid.yaml> (or GCJ-02), by spatial/crs in Go.
 //
 // Invalid polygons (rings not closed, too few points, non-planar surfaces) are rejected with the
 // file, line and gml:id; the loader refuses the whole import unless --max-rejects allows them.
@@ -20,7 +21,9 @@ var errDegenerate = errors.New("polygon encloses no area")
 // Options of a CIM import.
 type Options struct {
 	// SRS overrides the CRS the file declares (EPSG:25833), and is required when it declares none
-	// or a local engineering CRS.
+	// or a local engineering CRS: then local:<grid.yaml> (a spatial/crs local grid with its 4- or
+	// 7-parameter transformation) takes x, y to EPSG:4490 in Go. Heights are kept as they are
+	// (normal heights; a 7-parameter datum shift's change of ellipsoidal height is not applied).
 	SRS string
 	// MaxLoD is the highest level of detail kept (0-3; default 2): each object keeps its highest LoD
 	// up to it.

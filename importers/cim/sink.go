@@ -16,6 +16,8 @@ import (
 	"github.com/twpayne/go-geom/encoding/wkb"
 
 	"github.com/yitu-gis/yitu/importers/loader"
+	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/crs"
 )
 
 // sink buffers parsed city objects, transforms their coordinates to EPSG:4490 with PostGIS a batch
@@ -24,7 +26,8 @@ type sink struct {
 	b       *loader.Batch
 	file    string
 	opts    Options
-	srid    int // source EPSG code, resolved from the options or the file
+	srid    int     // source EPSG code, resolved from the options or the file (4490 after local)
+	local   crs.CRS // a CRS converted in Go (local grid, GCJ-02); nil: PostGIS transforms srid
 	pending []*cityObject
 	points  int
 	seen    map[string]bool
@@ -66,22 +69,39 @@ func srsCode(s string) (int, bool) {
 	return 0, false
 }
 
-// resolveSRID settles the source CRS on the first object: --srs, else the file's srsName.
+// resolveSRID settles the source CRS on the first object: --srs, else the file's srsName. A CRS
+// spatial/crs converts in Go that is not an EPSG code (a local grid with its 4- or 7-parameter
+// transformation, GCJ-02) is applied in Go straight to EPSG:4490 lon/lat; EPSG codes go through
+// PostGIS ST_Transform (any code PostGIS knows).
 func (s *sink) resolveSRID(objSRS string) error {
 	if s.srid != 0 {
 		return nil
 	}
-	name := s.opts.SRS
-	from := "--srs"
+	name, from := s.opts.SRS, "--srs"
 	if name == "" {
 		name, from = objSRS, "srsName"
 	}
+	const fixes = "give the CRS with --srs EPSG:<code>, or --srs local:<grid.yaml> for a local grid with its 4- or 7-parameter transformation"
 	if name == "" {
-		return fmt.Errorf("%s declares no coordinate reference system; give it with --srs EPSG:<code>", s.file)
+		return spatial.Invalid("srs", "%s declares no coordinate reference system (no srsName or referenceSystem); %s", s.file, fixes)
+	}
+	if from == "--srs" {
+		c, err := crs.Lookup(name)
+		if _, epsg := crs.IsEPSG(name); err != nil && !epsg {
+			return spatial.Invalid("srs", "%s: --srs %q: %v", s.file, name, err)
+		}
+		if c != nil {
+			if _, epsg := crs.IsEPSG(c.Code()); !epsg {
+				s.local, s.srid = c, 4490
+				s.b.SetSourceCRS(c.Code())
+				return nil
+			}
+			name = c.Code() // cgcs2000 → EPSG:4490
+		}
 	}
 	code, ok := srsCode(name)
 	if !ok {
-		return fmt.Errorf("%s: %s %q is not an EPSG code (a local engineering CRS?); give the CRS with --srs EPSG:<code>", s.file, from, name)
+		return spatial.Invalid("srs", "%s: %s %q is not an EPSG code (a local engineering CRS?); %s", s.file, from, name, fixes)
 	}
 	s.srid = code
 	s.b.SetSourceCRS("EPSG:" + strconv.Itoa(code))
@@ -137,11 +157,13 @@ func (s *sink) flush(ctx context.Context) error {
 	return nil
 }
 
-// transform rewrites every pending coordinate from the source CRS to EPSG:4490 in one PostGIS call
-// (a MultiPointZ through ST_Transform). On a dry run nothing is transformed.
+// transform rewrites every pending coordinate from the source CRS to EPSG:4490: a local CRS in Go
+// (x, y through spatial/crs; heights are kept: they are normal heights, which a horizontal grid or
+// datum shift does not change), an EPSG code in one PostGIS call (a MultiPointZ through
+// ST_Transform; skipped on a dry run).
 func (s *sink) transform(ctx context.Context) error {
 	tx := s.b.Tx()
-	if tx == nil || s.srid == 4490 {
+	if s.local == nil && (tx == nil || s.srid == 4490) {
 		return nil
 	}
 	var pts []*[3]float64
@@ -161,6 +183,12 @@ func (s *sink) transform(ctx context.Context) error {
 				each(p)
 			}
 		}
+	}
+	if s.local != nil {
+		for _, p := range pts {
+			p[0], p[1] = s.local.ToLonLat(p[0], p[1])
+		}
+		return nil
 	}
 	if len(pts) == 0 {
 		return nil
