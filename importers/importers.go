@@ -67,6 +67,7 @@ func Formats() []Format {
 		pipeline.XLSX{},      // a workbook of CJJ 61 tables
 		pipeline.Shapefile{}, // a shapefile whose attributes are a CJJ 61 table
 		cim.CityGML{},        // CityGML 2.0/3.0
+		cim.CityJSONSeq{},    // CityJSON Text Sequences, .city.jsonl (before CityJSON: it starts with a CityJSON line)
 		cim.CityJSON{},       // CityJSON 1.1/2.0 (before GeoJSON: both are JSON)
 		vector.Shapefile{},
 		vector.GeoPackage{},

@@ -177,26 +177,82 @@ func ints(v any) ([]int, error) {
 	return out, nil
 }
 
+// cjImport is one CityJSON import: a whole file, or a CityJSONSeq read one feature at a time.
+type cjImport struct {
+	ctx        context.Context
+	b          *loader.Batch
+	path       string
+	opts       Options
+	s          *sink
+	degenerate int
+	textures   map[string]bool // image → stored (false: missing), over every feature
+	missing    []string
+}
+
 // ImportCityJSON imports a CityJSON 1.1 or 2.0 file: every city object with its highest geometry
 // up to the maximum LoD, semantic surfaces of buildings, templates, textures that are present
-// (missing ones are reported as a warning).
+// (missing ones are reported as a warning). A CityJSON Text Sequence (CityJSONSeq, .city.jsonl: a
+// CityJSON header line, then one CityJSONFeature per line with its own vertices) is recognised by
+// what follows the first object and streamed one feature at a time, so memory follows the largest
+// feature, not the file.
 func ImportCityJSON(ctx context.Context, b *loader.Batch, path string, opts Options) error {
 	r, closeFile, err := openTracked(b, path)
 	if err != nil {
 		return err
 	}
 	defer closeFile()
+	ci := &cjImport{ctx: ctx, b: b, path: path, opts: opts, s: newSink(b, path, opts), textures: map[string]bool{}}
+	if err := readCityJSON(path, r, b.Warn, ci.objects); err != nil {
+		return err
+	}
+	if err := ci.s.flush(ctx); err != nil {
+		return err
+	}
+	if n := len(ci.missing); n > 0 {
+		shown := ci.missing[:min(5, n)]
+		b.Warn(fmt.Sprintf("%s: %d of %d textures are missing (%s%s); their surfaces are imported without texture",
+			path, n, len(ci.textures), strings.Join(shown, ", "), map[bool]string{true: ", …"}[n > 5]))
+	}
+	warnDegenerate(b, path, ci.degenerate)
+	return refineFootprints(ctx, b)
+}
+
+// readCityJSON decodes a CityJSON document, or a CityJSONSeq one line at a time, calling each with
+// the document or with every feature (line > 0: its line; the header's transform, metadata and
+// templates filled in).
+func readCityJSON(path string, r io.Reader, warn func(string), each func(doc *cjFile, line int) error) error {
+	dec := json.NewDecoder(r)
 	var doc cjFile
-	if err := json.NewDecoder(r).Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		return fmt.Errorf("%s: not valid CityJSON: %w", path, err)
 	}
 	if doc.Type != "CityJSON" {
-		return fmt.Errorf("%s: type is %q, not CityJSON", path, doc.Type)
+		return fmt.Errorf("%s: type is %q, not CityJSON (a CityJSONSeq starts with a CityJSON header line)", path, doc.Type)
 	}
 	if !slices.Contains([]string{"1.0", "1.1", "2.0"}, doc.Version) {
-		b.Warn(fmt.Sprintf("%s: CityJSON version %q; read as 2.0", path, doc.Version))
+		warn(fmt.Sprintf("%s: CityJSON version %q; read as 2.0", path, doc.Version))
 	}
-	s := newSink(b, path, opts)
+	if err := each(&doc, 0); err != nil {
+		return err
+	}
+	for line := 2; dec.More(); line++ {
+		feat := cjFile{Transform: doc.Transform, Metadata: doc.Metadata, Templates: doc.Templates}
+		if err := dec.Decode(&feat); err != nil {
+			return fmt.Errorf("%s line %d: not a CityJSONFeature: %w", path, line, err)
+		}
+		if feat.Type != "CityJSONFeature" {
+			return fmt.Errorf("%s line %d: type is %q; a CityJSONSeq has one CityJSONFeature per line after its header", path, line, feat.Type)
+		}
+		if err := each(&feat, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// objects imports the city objects of a CityJSON document or of one CityJSONFeature (line > 0: its
+// line in the sequence).
+func (ci *cjImport) objects(doc *cjFile, line int) error {
 	vert := func(i int) ([3]float64, error) {
 		if i < 0 || i >= len(doc.Vertices) || len(doc.Vertices[i]) < 3 {
 			return [3]float64{}, fmt.Errorf("vertex %d does not exist (%d vertices)", i, len(doc.Vertices))
@@ -210,11 +266,10 @@ func ImportCityJSON(ctx context.Context, b *loader.Batch, path string, opts Opti
 		}
 		return p, nil
 	}
-	textures, err := loadTextures(b, path, &doc)
+	textures, err := ci.loadTextures(doc)
 	if err != nil {
 		return err
 	}
-	degenerate := 0
 	ids := make([]string, 0, len(doc.CityObjects))
 	for id := range doc.CityObjects {
 		ids = append(ids, id)
@@ -222,7 +277,11 @@ func ImportCityJSON(ctx context.Context, b *loader.Batch, path string, opts Opti
 	slices.Sort(ids) // deterministic order
 	for n, id := range ids {
 		co := doc.CityObjects[id]
-		o := &cityObject{id: id, class: co.Type, attrs: map[string]any{}, lod: -1, srs: doc.Metadata.ReferenceSystem, line: n + 1}
+		at := n + 1 // the object's place in the file, or its feature's line
+		if line > 0 {
+			at = line
+		}
+		o := &cityObject{id: id, class: co.Type, attrs: map[string]any{}, lod: -1, srs: doc.Metadata.ReferenceSystem, line: at}
 		if len(co.Parents) > 0 && co.Type == "BuildingPart" {
 			o.parent = co.Parents[0]
 		}
@@ -273,7 +332,7 @@ func ImportCityJSON(ctx context.Context, b *loader.Batch, path string, opts Opti
 			if g.Type == "GeometryInstance" && g.Template != nil && doc.Templates != nil && *g.Template < len(doc.Templates.Templates) {
 				geo = &doc.Templates.Templates[*g.Template]
 			}
-			if l, _ := geo.lod(); l <= opts.maxLoD() && l > bestLoD {
+			if l, _ := geo.lod(); l <= ci.opts.maxLoD() && l > bestLoD {
 				best, bestLoD = g, l
 			}
 		}
@@ -282,23 +341,23 @@ func ImportCityJSON(ctx context.Context, b *loader.Batch, path string, opts Opti
 			if _, s := best.lod(); s != "" {
 				o.attrs["lod"] = s
 			}
-			if err := cjGeometryInto(o, best, &doc, vert, textures, opts, &degenerate); err != nil {
-				b.Reject(loader.Rejection{File: path, Record: n + 1, Feature: id, Class: co.Type, Reason: err.Error()})
+			if err := cjGeometryInto(o, best, doc, vert, textures, ci.opts, &ci.degenerate); err != nil {
+				r := loader.Rejection{File: ci.path, Record: n + 1, Feature: id, Class: co.Type, Reason: err.Error()}
+				if line > 0 {
+					r.Line, r.Record = line, 0
+				}
+				ci.b.Reject(r)
 				continue
 			}
 		}
 		if !o.isBuilding() && len(o.polys) == 0 {
 			continue
 		}
-		if err := s.add(ctx, o); err != nil {
+		if err := ci.s.add(ci.ctx, o); err != nil {
 			return err
 		}
 	}
-	if err := s.flush(ctx); err != nil {
-		return err
-	}
-	warnDegenerate(b, path, degenerate)
-	return refineFootprints(ctx, b)
+	return nil
 }
 
 // cjGeometryInto turns a geometry into the object's polygons and semantic surfaces.
@@ -434,39 +493,48 @@ func textureOf(cs cjSurface, textures map[int]string, doc *cjFile) (string, [][]
 	return uri, uv
 }
 
-// loadTextures stores the texture images that exist next to the file in cim.texture and returns
-// their index → uri; missing images are reported, not fatal.
-func loadTextures(b *loader.Batch, path string, doc *cjFile) (map[int]string, error) {
+// loadTextures stores the texture images of a document that exist next to the file in cim.texture
+// (each image once, whichever feature of a sequence names it first) and returns the document's
+// texture index → uri; missing images are collected for the warning, not fatal.
+func (ci *cjImport) loadTextures(doc *cjFile) (map[int]string, error) {
 	out := map[int]string{}
 	if doc.Appearance == nil {
 		return out, nil
 	}
-	var missing []string
-	w := b.Table("texture", pgx.Identifier{"cim", "texture"}, []string{"uri", "mime_type", "data"})
+	w := ci.b.Table("texture", pgx.Identifier{"cim", "texture"}, []string{"uri", "mime_type", "data"})
 	for i, t := range doc.Appearance.Textures {
-		mime := "image/jpeg"
-		if strings.EqualFold(t.Type, "PNG") || strings.HasSuffix(strings.ToLower(t.Image), ".png") {
-			mime = "image/png"
+		stored, seen := ci.textures[t.Image]
+		if !seen {
+			var err error
+			if stored, err = storeTexture(w, ci.path, t.Type, t.Image); err != nil {
+				return nil, err
+			}
+			ci.textures[t.Image] = stored
+			if !stored {
+				ci.missing = append(ci.missing, t.Image)
+			}
 		}
-		f, err := os.Open(filepath.Join(filepath.Dir(path), filepath.FromSlash(t.Image)))
-		if err != nil {
-			missing = append(missing, t.Image)
-			continue
+		if stored {
+			out[i] = t.Image
 		}
-		data, err := io.ReadAll(io.LimitReader(f, 64<<20))
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-		if err := w.Add(t.Image, mime, data); err != nil {
-			return nil, err
-		}
-		out[i] = t.Image
-	}
-	if len(missing) > 0 {
-		shown := missing[:min(5, len(missing))]
-		b.Warn(fmt.Sprintf("%s: %d of %d textures are missing (%s%s); their surfaces are imported without texture",
-			path, len(missing), len(doc.Appearance.Textures), strings.Join(shown, ", "), map[bool]string{true: ", …"}[len(missing) > 5]))
 	}
 	return out, nil
+}
+
+// storeTexture copies an image beside the file into cim.texture; false when it is not there.
+func storeTexture(w *loader.TableWriter, path, typ, image string) (bool, error) {
+	mime := "image/jpeg"
+	if strings.EqualFold(typ, "PNG") || strings.HasSuffix(strings.ToLower(image), ".png") {
+		mime = "image/png"
+	}
+	f, err := os.Open(filepath.Join(filepath.Dir(path), filepath.FromSlash(image)))
+	if err != nil {
+		return false, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 64<<20))
+	f.Close()
+	if err != nil {
+		return false, err
+	}
+	return true, w.Add(image, mime, data)
 }

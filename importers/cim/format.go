@@ -3,6 +3,7 @@ package cim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"regexp"
 
 	"github.com/yitu-gis/yitu/importers/loader"
@@ -14,10 +15,17 @@ type CityGML struct{}
 // CityJSON is the CityJSON 1.1/2.0 format of yitu import.
 type CityJSON struct{}
 
-func (CityGML) Name() string               { return "citygml" }
-func (CityJSON) Name() string              { return "cityjson" }
-func (CityGML) Kind(loader.Source) string  { return "cim" }
-func (CityJSON) Kind(loader.Source) string { return "cim" }
+// CityJSONSeq is a CityJSON Text Sequence (.city.jsonl): a CityJSON header line, then one
+// CityJSONFeature per line. It is listed before CityJSON, whose header it starts with.
+type CityJSONSeq struct{}
+
+func (CityGML) Name() string                  { return "citygml" }
+func (CityJSON) Name() string                 { return "cityjson" }
+func (CityJSONSeq) Name() string              { return "cityjsonseq" }
+func (CityJSONSeq) Kind(loader.Source) string { return "cim" }
+func (CityJSONSeq) AnyEPSG()                  {}
+func (CityGML) Kind(loader.Source) string     { return "cim" }
+func (CityJSON) Kind(loader.Source) string    { return "cim" }
 
 // AnyEPSG: the CIM formats transform with PostGIS, so --srs takes any EPSG code.
 func (CityGML) AnyEPSG()  {}
@@ -40,6 +48,16 @@ func (CityJSON) Sniff(_ string, head []byte) bool {
 	return len(t) > 0 && t[0] == '{' && cityJSONType.Match(t)
 }
 
+// Sniff recognises a CityJSONSeq: a first line that is a whole CityJSON object, and another object
+// on the next line. (One whose header line is longer than the sniffed head is still read as a
+// sequence by the CityJSON format.)
+func (CityJSONSeq) Sniff(_ string, head []byte) bool {
+	t := bytes.TrimLeft(head, " \t\r\n\xef\xbb\xbf")
+	first, rest, ok := bytes.Cut(t, []byte("\n"))
+	rest = bytes.TrimLeft(rest, " \t\r\n")
+	return ok && len(t) > 0 && t[0] == '{' && len(rest) > 0 && rest[0] == '{' && cityJSONType.Match(first) && json.Valid(first)
+}
+
 func sourceOptions(src loader.Source) Options {
 	o := Options{SRS: src.SRS}
 	if src.CRS != nil {
@@ -53,5 +71,9 @@ func (CityGML) Import(ctx context.Context, b *loader.Batch, src loader.Source) e
 }
 
 func (CityJSON) Import(ctx context.Context, b *loader.Batch, src loader.Source) error {
+	return ImportCityJSON(ctx, b, src.Path, sourceOptions(src))
+}
+
+func (CityJSONSeq) Import(ctx context.Context, b *loader.Batch, src loader.Source) error {
 	return ImportCityJSON(ctx, b, src.Path, sourceOptions(src))
 }

@@ -39,3 +39,33 @@ func FuzzCityJSONFlatten(f *testing.F) {
 		_, _ = flatten(&g, "")
 	})
 }
+
+// FuzzCityJSONSeq: any text is read as CityJSON or a CityJSONSeq, or refused; never a panic, and
+// every feature after the header is a CityJSONFeature carrying the header's transform.
+func FuzzCityJSONSeq(f *testing.F) {
+	f.Add([]byte(`{"type":"CityJSON","version":"2.0","transform":{"scale":[1,1,1],"translate":[0,0,0]},"CityObjects":{},"vertices":[]}
+{"type":"CityJSONFeature","id":"a","CityObjects":{"a":{"type":"Building","geometry":[{"type":"MultiSurface","lod":"1","boundaries":[[[0,1,2]]]}]}},"vertices":[[0,0,0],[1,0,0],[1,1,0]]}
+`))
+	f.Add([]byte(`{"type":"CityJSON","version":"2.0","CityObjects":{},"vertices":[]}` + "\n" + `{"type":"Feature"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var header *cjFile
+		_ = readCityJSON("fuzz.city.jsonl", bytes.NewReader(b), func(string) {}, func(doc *cjFile, line int) error {
+			if line == 0 {
+				header = doc
+				return nil
+			}
+			if doc.Type != "CityJSONFeature" || doc.Transform != header.Transform {
+				t.Fatalf("line %d: type %q, transform %v", line, doc.Type, doc.Transform)
+			}
+			for _, co := range doc.CityObjects {
+				if co == nil {
+					continue
+				}
+				for i := range co.Geometry {
+					_, _ = flatten(&co.Geometry[i], "")
+				}
+			}
+			return nil
+		})
+	})
+}
