@@ -208,7 +208,7 @@ func (pipesSource) content(ctx context.Context, db spatial.Querier, items []item
 				if wellDepth == nil || *wellDepth <= 0 {
 					return
 				}
-				e, n, u := fr.enu(lon, lat, ground-*wellDepth+off)
+				e, n, u := fr.ENU(lon, lat, ground-*wellDepth+off)
 				r := wellRadius(cover)
 				builder(typ, color, wells).well([3]float64{e, n, u}, r, *wellDepth, 16, fid)
 			})
@@ -264,7 +264,7 @@ func lineENU(fr *frame, ls *geom.LineString, off float64) [][3]float64 {
 		if math.IsNaN(z) {
 			z = 0
 		}
-		e, n, u := fr.enu(flat[k], flat[k+1], z+off)
+		e, n, u := fr.ENU(flat[k], flat[k+1], z+off)
 		out = append(out, [3]float64{e, n, u})
 	}
 	return out

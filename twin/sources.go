@@ -552,7 +552,7 @@ func (f *frame) onGround(rings [][][3]float64, h float64) [][][3]float64 {
 	for i, r := range rings {
 		out[i] = make([][3]float64, len(r))
 		for k, p := range r {
-			e, n, u := f.enu(p[0], p[1], h)
+			e, n, u := f.ENU(p[0], p[1], h)
 			out[i][k] = [3]float64{e, n, u}
 		}
 	}
@@ -565,7 +565,7 @@ func (f *frame) rings3D(rings [][][3]float64, off float64) [][][3]float64 {
 	for i, r := range rings {
 		out[i] = make([][3]float64, len(r))
 		for k, p := range r {
-			e, n, u := f.enu(p[0], p[1], p[2]+off)
+			e, n, u := f.ENU(p[0], p[1], p[2]+off)
 			out[i][k] = [3]float64{e, n, u}
 		}
 	}

@@ -191,7 +191,7 @@ func (t *tree) tileJSON(n *tnode, parentWorld [16]float64) *tileJSON {
 	tj := &tileJSON{BoundingVolume: boundingVolume{Region: radians(n.region)}, GeometricError: n.geomError}
 	world := parentWorld
 	if len(n.items) > 0 {
-		world = newFrame(n.centre[0], n.centre[1], n.centre[2]).matrix()
+		world = newFrame(n.centre[0], n.centre[1], n.centre[2]).Matrix()
 		rel := mul(rigidInverse(parentWorld), world)
 		tj.Transform = &rel
 		tj.Content = &contentJSON{URI: n.key() + ".glb"}

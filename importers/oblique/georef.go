@@ -11,84 +11,8 @@ import (
 
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/crs"
+	"github.com/yitu-gis/yitu/spatial/geodesy"
 )
-
-// CGCS2000 ellipsoid (GRS80; WGS 84 differs by 0.1 mm at most).
-const (
-	ellA  = 6378137.0
-	ellF  = 1 / 298.257222101
-	ellE2 = ellF * (2 - ellF)
-)
-
-func ecef(lon, lat, h float64) [3]float64 {
-	λ, φ := lon*math.Pi/180, lat*math.Pi/180
-	sφ, cφ := math.Sincos(φ)
-	sλ, cλ := math.Sincos(λ)
-	n := ellA / math.Sqrt(1-ellE2*sφ*sφ)
-	return [3]float64{(n + h) * cφ * cλ, (n + h) * cφ * sλ, (n*(1-ellE2) + h) * sφ}
-}
-
-// enuFrame is an east-north-up frame at a geodetic point.
-type enuFrame struct {
-	lon, lat, h     float64
-	origin          [3]float64
-	east, north, up [3]float64
-}
-
-func newENU(lon, lat, h float64) *enuFrame {
-	λ, φ := lon*math.Pi/180, lat*math.Pi/180
-	sφ, cφ := math.Sincos(φ)
-	sλ, cλ := math.Sincos(λ)
-	return &enuFrame{lon: lon, lat: lat, h: h, origin: ecef(lon, lat, h),
-		east: [3]float64{-sλ, cλ, 0}, north: [3]float64{-sφ * cλ, -sφ * sλ, cφ}, up: [3]float64{cφ * cλ, cφ * sλ, sφ}}
-}
-
-// local converts a geodetic point to metres east, north, up of the frame's origin.
-func (f *enuFrame) local(lon, lat, h float64) [3]float64 {
-	p := ecef(lon, lat, h)
-	d := [3]float64{p[0] - f.origin[0], p[1] - f.origin[1], p[2] - f.origin[2]}
-	dot := func(a [3]float64) float64 { return a[0]*d[0] + a[1]*d[1] + a[2]*d[2] }
-	return [3]float64{dot(f.east), dot(f.north), dot(f.up)}
-}
-
-// geodetic converts a point of the frame back to longitude, latitude (degrees) and height.
-func (f *enuFrame) geodetic(p [3]float64) (lon, lat, h float64) {
-	return geodetic([3]float64{
-		f.origin[0] + p[0]*f.east[0] + p[1]*f.north[0] + p[2]*f.up[0],
-		f.origin[1] + p[0]*f.east[1] + p[1]*f.north[1] + p[2]*f.up[1],
-		f.origin[2] + p[0]*f.east[2] + p[1]*f.north[2] + p[2]*f.up[2],
-	})
-}
-
-// geodetic converts ECEF to longitude, latitude (degrees) and ellipsoidal height (Bowring's method,
-// sub-millimetre near the earth's surface).
-func geodetic(p [3]float64) (lon, lat, h float64) {
-	x, y, z := p[0], p[1], p[2]
-	b := ellA * (1 - ellF)
-	ep2 := (ellA*ellA - b*b) / (b * b)
-	r := math.Hypot(x, y)
-	θ := math.Atan2(z*ellA, r*b)
-	sθ, cθ := math.Sincos(θ)
-	φ := math.Atan2(z+ep2*b*sθ*sθ*sθ, r-ellE2*ellA*cθ*cθ*cθ)
-	sφ, cφ := math.Sincos(φ)
-	n := ellA / math.Sqrt(1-ellE2*sφ*sφ)
-	if math.Abs(cφ) > 1e-9 {
-		h = r/cφ - n
-	} else {
-		h = math.Abs(z)/math.Abs(sφ) - n*(1-ellE2)
-	}
-	return math.Atan2(y, x) * 180 / math.Pi, φ * 180 / math.Pi, h
-}
-
-// matrix is the column-major ENU → ECEF transform (3D Tiles' tile.transform).
-func (f *enuFrame) matrix() [16]float64 {
-	return [16]float64{
-		f.east[0], f.east[1], f.east[2], 0,
-		f.north[0], f.north[1], f.north[2], 0,
-		f.up[0], f.up[1], f.up[2], 0,
-		f.origin[0], f.origin[1], f.origin[2], 1,
-	}
-}
 
 // Georef places model coordinates on the earth. A model's own coordinates are relative to an
 // origin in a source SRS; Georef converts them to metres east, north, up of a frame at that origin
@@ -96,7 +20,7 @@ func (f *enuFrame) matrix() [16]float64 {
 type Georef struct {
 	SRS          string     // as the source states it
 	Origin       [3]float64 // in the source SRS
-	frame        *enuFrame
+	frame        *geodesy.Frame
 	enu          bool
 	crs          crs.CRS // projected SRS of Yitu's registry (CGCS2000 Gauss-Krüger zones): converted in Go
 	srid         int     // other projected SRS in spatial_ref_sys (PostGIS caches its PROJ transformation)
@@ -117,7 +41,7 @@ func newGeoref(ctx context.Context, tx pgx.Tx, srs string, origin [3]float64, he
 	if p.kind == srsENU {
 		// ContextCapture's ENU frame sits on the ellipsoid at the given point; SRSOrigin is an offset in it.
 		g.enu = true
-		g.frame = newENU(p.lon, p.lat, 0)
+		g.frame = geodesy.NewFrame(p.lon, p.lat, 0)
 		return g, nil
 	}
 	g.heightOffset, g.tx = heightOffset, tx
@@ -149,7 +73,7 @@ func newGeoref(ctx context.Context, tx pgx.Tx, srs string, origin [3]float64, he
 	if math.Abs(origin[0]) <= 180 && math.Abs(origin[1]) <= 90 && math.Abs(ll[0][0]-origin[0]) < 1 && math.Abs(ll[0][1]-origin[1]) < 1 {
 		return nil, invalid(where, "the SRS %s is geographic (degrees); models need a projected SRS in metres or ENU:lat,lon", p.display)
 	}
-	g.frame = newENU(ll[0][0], ll[0][1], origin[2]+heightOffset)
+	g.frame = geodesy.NewFrame(ll[0][0], ll[0][1], origin[2]+heightOffset)
 	return g, nil
 }
 
@@ -211,16 +135,17 @@ func (g *Georef) ToLocal(ctx context.Context, pts [][3]float64) error {
 		return err
 	}
 	for i, p := range ll {
-		pts[i] = g.frame.local(p[0], p[1], p[2]+g.heightOffset)
+		e, n, u := g.frame.ENU(p[0], p[1], p[2]+g.heightOffset)
+		pts[i] = [3]float64{e, n, u}
 	}
 	return nil
 }
 
 // RootTransform is the model frame → ECEF matrix (column-major).
-func (g *Georef) RootTransform() [16]float64 { return g.frame.matrix() }
+func (g *Georef) RootTransform() [16]float64 { return g.frame.Matrix() }
 
 // LonLat returns the geodetic position of a point of the frame.
-func (g *Georef) LonLat(p [3]float64) (lon, lat, h float64) { return g.frame.geodetic(p) }
+func (g *Georef) LonLat(p [3]float64) (lon, lat, h float64) { return g.frame.Geodetic(p) }
 
 func invalid(where, format string, args ...any) error {
 	return spatial.Invalid(where, format, args...)

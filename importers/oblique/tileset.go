@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/yitu-gis/yitu/importers/loader"
+	"github.com/yitu-gis/yitu/spatial/geodesy"
 )
 
 // tileJSON is a tile of a 3D Tiles tileset.json (1.0 or 1.1), as far as the import needs it.
@@ -297,7 +298,7 @@ func (w *tilesetWalk) extent(raw json.RawMessage, world [16]float64) {
 			world[2]*p[0] + world[6]*p[1] + world[10]*p[2] + world[14],
 		}
 	}
-	addECEF := func(p [3]float64) { addLL(geodetic(p)) }
+	addECEF := func(p [3]float64) { addLL(geodesy.Geodetic(p)) }
 	switch {
 	case len(bv.Region) == 6:
 		r := bv.Region
