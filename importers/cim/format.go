@@ -22,14 +22,14 @@ type CityJSONSeq struct{}
 func (CityGML) Name() string                  { return "citygml" }
 func (CityJSON) Name() string                 { return "cityjson" }
 func (CityJSONSeq) Name() string              { return "cityjsonseq" }
-func (CityJSONSeq) Kind(loader.Source) string { return "cim" }
-func (CityJSONSeq) AnyEPSG()                  {}
 func (CityGML) Kind(loader.Source) string     { return "cim" }
 func (CityJSON) Kind(loader.Source) string    { return "cim" }
+func (CityJSONSeq) Kind(loader.Source) string { return "cim" }
 
 // AnyEPSG: the CIM formats transform with PostGIS, so --srs takes any EPSG code.
-func (CityGML) AnyEPSG()  {}
-func (CityJSON) AnyEPSG() {}
+func (CityGML) AnyEPSG()     {}
+func (CityJSON) AnyEPSG()    {}
+func (CityJSONSeq) AnyEPSG() {}
 
 var (
 	cityModelRE  = regexp.MustCompile(`<([A-Za-z0-9_]+:)?CityModel[\s>]`)

@@ -20,8 +20,8 @@ import (
 	"github.com/yitu-gis/yitu/spatial/crs"
 )
 
-// sink buffers parsed city objects, transforms their coordinates to EPSG:4490 with PostGIS a batch
-// at a time, and writes them through the loader.
+// sink buffers parsed city objects, transforms their coordinates to EPSG:4490 a batch at a time (with
+// PostGIS, or in Go for a local grid), and writes them through the loader.
 type sink struct {
 	b       *loader.Batch
 	file    string
