@@ -7,6 +7,8 @@ import (
 	"math/cmplx"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/yitu-gis/yitu/importers"
 	"github.com/yitu-gis/yitu/importers/cim"
 	"github.com/yitu-gis/yitu/importers/loader"
+	"github.com/yitu-gis/yitu/spatial/crs"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 )
 
@@ -137,4 +140,55 @@ func TestImportCityJSONLocalGrid(t *testing.T) {
 		t.Errorf("%d buildings, %d surfaces; want 1 building with ground, roof and wall surfaces", b, s)
 	}
 	checkCorners(t, pool, rep.DatasetID)
+}
+
+// Through a 7-parameter grid (Xi'an 80 Gauss-Krüger → CGCS2000) the building lands where spatial/crs
+// puts it, and its heights stay as they are: normal heights, which the datum shift does not change.
+func TestImportCityGMLSevenParameterGrid(t *testing.T) {
+	pool := pgtest.New(t)
+	grid := filepath.Join(t.TempDir(), "xian80.yaml")
+	def := "name: 西安80 3度带 120°E (test)\nmethod: 7-parameter\ntarget: EPSG:4490\nsource:\n  ellipsoid: xian80\n  projection:\n    central_meridian: 120\n    false_easting: 500000\n" +
+		"tx: -15.2\nty: 120.3\ntz: 45.1\nrx: 0.32\nry: -1.2\nrz: 2.1\nds_ppm: -3.4\n"
+	if err := os.WriteFile(grid, []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The test building moved into the grid's range (easting 494 km, northing 4115 km).
+	src, err := os.ReadFile(filepath.Join("testdata", "local_grid.gml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	coords := regexp.MustCompile(`(<gml:(?:posList|lowerCorner|upperCorner)[^>]*>)([^<]*)<`)
+	moved := coords.ReplaceAllStringFunc(string(src), func(m string) string {
+		parts := coords.FindStringSubmatch(m)
+		f := strings.Fields(parts[2])
+		for i := range f {
+			v, _ := strconv.ParseFloat(f[i], 64)
+			v += [3]float64{494000, 4115000, 0}[i%3]
+			f[i] = strconv.FormatFloat(v, 'f', 3, 64)
+		}
+		return parts[1] + strings.Join(f, " ") + "<"
+	})
+	path := filepath.Join(t.TempDir(), "xian80.gml")
+	if err := os.WriteFile(path, []byte(moved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := importGML(t, pool, "xian80", path, cim.Options{SRS: "local:" + grid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := crs.LoadLocalGrid(grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lon, lat := g.ToLonLat(494200, 4115300)
+	var dist, zmin, zmax float64
+	err = pool.QueryRow(context.Background(), `
+		SELECT min(ST_Distance(d.geom::geography, ST_SetSRID(ST_MakePoint($2, $3), 4490)::geography)), min(ST_Z(d.geom)), max(ST_Z(d.geom))
+		FROM cim.surface s, ST_DumpPoints(s.geom) d WHERE s.dataset_id = $1`, rep.DatasetID, lon, lat).Scan(&dist, &zmin, &zmax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dist > 0.001 || zmin != 4.2 || zmax != 16.2 {
+		t.Errorf("corner %.4f m from the grid's placement, heights %g–%g; want 0, 4.2–16.2", dist, zmin, zmax)
+	}
 }
