@@ -141,6 +141,20 @@ func TestTileContent(t *testing.T) {
 	if l := got["basemap.building"]; l == nil || len(l.Features) == 0 || len(l.Features) >= len(ids) {
 		t.Errorf("z10 buildings are not merged into blocks: %v", l)
 	}
+	// z14: pipes merged per type and diameter, carrying only what the style draws with.
+	var segments int
+	pool.QueryRow(ctx, "SELECT count(*) FROM pipeline.segment").Scan(&segments)
+	r, _ = svc.Tile(ctx, tiles.Request{Layers: []string{"pipeline.segment"}, Tile: tileAt(tiles.WebMercatorQuad, 14), Principal: spatial.Anonymous})
+	got = tilestest.Decode(t, raw(t, r))
+	l := got["pipeline.segment"]
+	if l == nil || len(l.Features) == 0 || len(l.Features) >= segments {
+		t.Fatalf("z14 pipes are not merged: %v features of %d segments", l, segments)
+	}
+	for id, f := range l.Features {
+		if f.Properties["pipe_type"] == nil || len(f.Properties) > 2 {
+			t.Errorf("z14 pipe %d: properties %v, want pipe_type and diameter_mm", id, f.Properties)
+		}
+	}
 }
 
 // TestCGCS2000MatchesWebMercator: the same area in the two grids holds the same features with the

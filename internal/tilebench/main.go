@@ -3,13 +3,12 @@
 // clients, uncached; then Yitu's cached throughput and the county-wide z10 tile.
 //
 // scripts/bench-tiles builds tegola (from the Go module proxy, into a temporary directory) and Yitu,
-// then runs this program. It creates a database yitu_bench, fills it with a generated city the size of
-// the demo city (internal/tilebench/city.sql) and drops it at the end.
+// then runs this program. It creates a database yitu_bench, loads the demo city into it with `yitu demo`
+// (the survey files written and imported as make run does) and drops it at the end.
 package main
 
 import (
 	"context"
-	_ "embed"
 	"flag"
 	"fmt"
 	"io"
@@ -34,15 +33,9 @@ import (
 	"github.com/yitu-gis/yitu/tiles"
 )
 
-//go:embed city.sql
-var citySQL string
-
 // The composite base map: every layer of the one-map base.
 var layers = []string{"basemap.vegetation", "basemap.water", "basemap.road", "basemap.building", "basemap.boundary",
 	"basemap.annotation", "basemap.control_point", "basemap.elevation_point", "basemap.label", "pipeline.segment", "pipeline.point"}
-
-// The generated city's extent.
-var cityBBox = [4]float64{119.92, 37.16, 119.92 + 5300*1.1274e-5, 37.16 + 4400*9.0e-6}
 
 func main() {
 	yitu := flag.String("yitu", "bin/yitu", "the yitu binary")
@@ -82,13 +75,14 @@ func run(yituBin, tegolaBin string, clients, rounds int, keep bool, minZoom, max
 	}
 	defer pool.Close()
 	start := time.Now()
-	if err := fillCity(ctx, dbURL, pool); err != nil {
+	cityBBox, err := loadDemo(ctx, yituBin, dbURL, pool)
+	if err != nil {
 		return err
 	}
 	var buildings, segments, roads int
 	pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM basemap.building), (SELECT count(*) FROM pipeline.segment), (SELECT count(*) FROM basemap.road)").Scan(&buildings, &segments, &roads)
-	fmt.Printf("data: generated city of the demo city's size (internal/tilebench/city.sql): %d buildings, %d road segments, %d pipe segments; built in %.0fs\n",
-		buildings, roads, segments, time.Since(start).Seconds())
+	fmt.Printf("data: the demo city (yitu demo): %d buildings, %d road segments, %d pipe segments over %.4f,%.4f,%.4f,%.4f; generated and imported in %.0fs\n",
+		buildings, roads, segments, cityBBox[0], cityBBox[1], cityBBox[2], cityBBox[3], time.Since(start).Seconds())
 
 	dir, err := os.MkdirTemp("", "tilebench")
 	if err != nil {
@@ -106,7 +100,7 @@ func run(yituBin, tegolaBin string, clients, rounds int, keep bool, minZoom, max
 	}
 	defer teg.stop()
 
-	list := tileList(minZoom, maxZoom)
+	list := tileList(cityBBox, minZoom, maxZoom)
 	yURL := func(t tiles.Tile) string {
 		return fmt.Sprintf("%s/tiles/%s/%d/%d/%d.mvt", uncached.base, strings.Join(layers, ","), t.Z, t.X, t.Y)
 	}
@@ -200,20 +194,24 @@ func createDB(ctx context.Context) (string, func(), error) {
 	return u.String(), drop, nil
 }
 
-// fillCity writes the generated city and refreshes the generalized views, as an import followed by a
-// server's refresh would.
-func fillCity(ctx context.Context, dbURL string, pool *pgxpool.Pool) error {
-	conn, err := pgx.Connect(ctx, dbURL) // one session: the script uses temporary tables
+// loadDemo writes and imports the demo city with `yitu demo`, refreshes the generalized views (as a
+// server does after an import) and returns the base map's extent.
+func loadDemo(ctx context.Context, yituBin, dbURL string, pool *pgxpool.Pool) ([4]float64, error) {
+	var bbox [4]float64
+	dir, err := os.MkdirTemp("", "tilebench-demo")
 	if err != nil {
-		return err
+		return bbox, err
 	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, citySQL); err != nil {
-		return fmt.Errorf("generating the city: %w", err)
+	defer os.RemoveAll(dir)
+	cmd := exec.CommandContext(ctx, yituBin, "demo", "--dir", dir, "--database-url", dbURL, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "YITU_CONFIG=/dev/null")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return bbox, fmt.Errorf("yitu demo: %w", err)
 	}
 	rows, err := pool.Query(ctx, "SELECT view_schema, view_name FROM tiles.derived")
 	if err != nil {
-		return err
+		return bbox, err
 	}
 	views, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pgx.Identifier, error) {
 		var s, v string
@@ -221,22 +219,26 @@ func fillCity(ctx context.Context, dbURL string, pool *pgxpool.Pool) error {
 		return pgx.Identifier{s, v}, err
 	})
 	if err != nil {
-		return err
+		return bbox, err
 	}
 	for _, v := range views {
 		if _, err := pool.Exec(ctx, "REFRESH MATERIALIZED VIEW "+v.Sanitize()); err != nil {
-			return fmt.Errorf("refreshing %s: %w", v.Sanitize(), err)
+			return bbox, fmt.Errorf("refreshing %s: %w", v.Sanitize(), err)
 		}
 		if _, err := pool.Exec(ctx, "ANALYZE "+v.Sanitize()); err != nil {
-			return err
+			return bbox, err
 		}
 	}
-	_, err = pool.Exec(ctx, "UPDATE tiles.derived SET stale = false, refreshed_at = now()")
-	return err
+	if _, err := pool.Exec(ctx, "UPDATE tiles.derived SET stale = false, refreshed_at = now()"); err != nil {
+		return bbox, err
+	}
+	err = pool.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+		FROM (SELECT ST_Extent(geom)::geometry AS e FROM basemap.building) s`).Scan(&bbox[0], &bbox[1], &bbox[2], &bbox[3])
+	return bbox, err
 }
 
 // tileList is every tile over the city in a zoom range.
-func tileList(minZoom, maxZoom int) []tiles.Tile {
+func tileList(cityBBox [4]float64, minZoom, maxZoom int) []tiles.Tile {
 	e := tiles.Extent{Grid: tiles.WebMercatorQuad, Layers: layers, BBox: cityBBox, MinZoom: minZoom, MaxZoom: maxZoom}
 	var out []tiles.Tile
 	for t := range e.Tiles() {
