@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -449,21 +450,27 @@ var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, Di
 
 // fetch gets a tile as a browser does (gzip accepted) and reads it whole.
 func fetch(u string) ([]byte, error) {
+	var b bytes.Buffer
+	_, err := get(u, &b)
+	return b.Bytes(), err
+}
+
+// get gets a tile as a browser does (gzip accepted), copies its body to w and returns its size.
+// measure passes io.Discard: the client shares the machine's two cores with the servers, and
+// buffering every body would have its garbage collector compete with them.
+func get(u string, w io.Writer) (int64, error) {
 	req, _ := http.NewRequest("GET", u, nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
 	if resp.StatusCode != 200 && resp.StatusCode != 204 {
-		return nil, fmt.Errorf("%s: %d %s", u, resp.StatusCode, b)
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return 0, fmt.Errorf("%s: %d %s", u, resp.StatusCode, msg)
 	}
-	return b, nil
+	return io.Copy(w, resp.Body)
 }
 
 type sample struct {
@@ -498,8 +505,8 @@ func measure(list []tiles.Tile, url func(tiles.Tile) string, n, passes int) resu
 				r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 				for _, t := range order {
 					t0 := time.Now()
-					b, err := fetch(url(t))
-					mine = append(mine, sample{z: t.Z, d: time.Since(t0), bytes: len(b), err: err})
+					n, err := get(url(t), io.Discard)
+					mine = append(mine, sample{z: t.Z, d: time.Since(t0), bytes: int(n), err: err})
 				}
 			}
 			mu.Lock()
