@@ -51,17 +51,16 @@ type pipePoint struct {
 
 // pipeSegment is one surveyed segment (管线段).
 type pipeSegment struct {
-	typ          *pipeType
-	from, to     *pipePoint
-	d0, d1       float64
-	diameter     int
-	section      string
-	material     string
-	cables       int
-	holes, used  int
-	year         int
-	road         string
-	flowReversed bool
+	typ         *pipeType
+	from, to    *pipePoint
+	d0, d1      float64
+	diameter    int
+	section     string
+	material    string
+	cables      int
+	holes, used int
+	year        int
+	road        string
 }
 
 type pipeNet struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -281,6 +282,18 @@ func TestTileJSONAndOGCTiles(t *testing.T) {
 	if def.CRS != "http://www.opengis.net/def/crs/EPSG/0/4490" || def.TileMatrices[0].ID != "1" ||
 		def.TileMatrices[0].MatrixWidth != 2 || def.TileMatrices[0].MatrixHeight != 1 || def.TileMatrices[0].PointOfOrigin != [2]float64{90, -180} {
 		t.Errorf("CGCS2000Quad = %+v", def.TileMatrices[0])
+	}
+	// Level 1: 180° over 256 pixels; the scale of that cell on the equator with 0.28 mm pixels
+	// (the national grid's level 1 is about 1:2.8e8). Each level halves both.
+	for i, m := range def.TileMatrices {
+		cell := 180.0 / 256 / float64(int(1)<<i)
+		scale := cell * (2 * math.Pi * 6378137 / 360) / 0.00028
+		if math.Abs(m.CellSize-cell) > 1e-12*cell || math.Abs(m.ScaleDenominator-scale) > 1e-6*scale {
+			t.Errorf("CGCS2000Quad level %s: cellSize %g scaleDenominator %g, want %g and %g", m.ID, m.CellSize, m.ScaleDenominator, cell, scale)
+		}
+	}
+	if s := def.TileMatrices[0].ScaleDenominator; s < 2.79e8 || s > 2.80e8 {
+		t.Errorf("CGCS2000Quad level 1 scale 1:%g, want about 1:2.795e8", s)
 	}
 	var ts map[string]any
 	json.Unmarshal(body(t, get(t, s, "/collections/basemap.building/tiles/CGCS2000Quad")), &ts)

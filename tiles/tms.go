@@ -148,7 +148,7 @@ func (g *Grid) CellSize(z int) (cell, scaleDenominator float64) {
 		cell = 2 * mercatorHalf / 256 / float64(int(1)<<z)
 		return cell, cell / 0.00028
 	}
-	cell = 180 / 256 / float64(int(1)<<(z-1))
+	cell = 180.0 / 256 / float64(int(1)<<(z-1))
 	metresPerDegree := 2 * math.Pi * 6378137 / 360
 	return cell, cell * metresPerDegree / 0.00028
 }

@@ -12,12 +12,11 @@ import (
 
 // node is an element of one city object, kept only while that object is interpreted.
 type node struct {
-	name  xml.Name
-	attr  []xml.Attr
-	kids  []*node
-	text  strings.Builder
-	line  int
-	depth int
+	name xml.Name
+	attr []xml.Attr
+	kids []*node
+	text strings.Builder
+	line int
 }
 
 func (n *node) get(local string) string {

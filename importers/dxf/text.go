@@ -275,7 +275,7 @@ func textSpecials(s string) string {
 // fractions become "a/b", braces, font, height, colour, width, tracking, alignment and underline
 // codes go; \\, \{ and \} stand for themselves.
 func PlainMText(s string) string {
-	if strings.IndexAny(s, "\\{}") < 0 {
+	if !strings.ContainsAny(s, "\\{}") {
 		return s
 	}
 	var b strings.Builder

@@ -323,8 +323,10 @@ func (d *decoder) lodFields(l *LOD) {
 func (d *decoder) pagedLODFields(n *Node) {
 	l := n.LOD
 	l.Paged = true
-	if d.bool() && d.bool() { // DatabasePath: present, has a path
-		l.DatabasePath = d.string()
+	if present := d.bool(); present { // DatabasePath: the serializer's "present" flag, then "has a path"
+		if hasPath := d.bool(); hasPath {
+			l.DatabasePath = d.string()
+		}
 	}
 	if d.version < 70 {
 		d.u32() // FrameNumberOfLastTraversal

@@ -146,7 +146,6 @@ func (d *decoder) bytes(n int) []byte {
 
 func (d *decoder) u8() uint8   { return d.bytes(1)[0] }
 func (d *decoder) bool() bool  { return d.u8() != 0 }
-func (d *decoder) u16() uint16 { return d.order.Uint16(d.bytes(2)) }
 func (d *decoder) u32() uint32 { return d.order.Uint32(d.bytes(4)) }
 func (d *decoder) i32() int32  { return int32(d.u32()) }
 func (d *decoder) u64() uint64 { return d.order.Uint64(d.bytes(8)) }

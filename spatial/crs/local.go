@@ -52,11 +52,10 @@ type LocalGrid struct {
 	cos, sin float64 // k cos θ, k sin θ
 
 	// 7-parameter
-	srcEll    Ellipsoid
-	srcProj   *TransverseMercator
-	dstEll    Ellipsoid
-	helmert   [7]float64 // tx ty tz (m), rx ry rz (rad, position-vector sign), ds (scale − 1)
-	geoTarget bool
+	srcEll  Ellipsoid
+	srcProj *TransverseMercator
+	dstEll  Ellipsoid
+	helmert [7]float64 // tx ty tz (m), rx ry rz (rad, position-vector sign), ds (scale − 1)
 }
 
 // LocalGridDef is the YAML form of a local grid.
