@@ -1,12 +1,14 @@
 package tiles_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -551,5 +553,33 @@ func TestTileFilter(t *testing.T) {
 	_, err = svc.Tile(ctx, tiles.Request{Layers: []string{"basemap.building", "basemap.road"}, Tile: tileAt(tiles.WebMercatorQuad, 16), Filter: f, FilterKey: "x", Principal: spatial.Anonymous})
 	if !errors.As(err, &inv) || inv.Param != "filter" {
 		t.Errorf("filter on a composite tile: %v", err)
+	}
+}
+
+// TestGzipLevel: every level gives the same tile; a level gzip does not have is refused at start.
+func TestGzipLevel(t *testing.T) {
+	svc, pool, store := setup(t, tiles.Config{GzipLevel: 9})
+	ctx := context.Background()
+	req := tiles.Request{Layers: basemap, Tile: tileAt(tiles.WebMercatorQuad, 16), Principal: spatial.Anonymous}
+	small, err := svc.Tile(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := tiles.New(ctx, pool, store, tiles.Config{GzipLevel: 1}, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quick, err := fast.Tile(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(raw(t, small), raw(t, quick)) || small.ETag != quick.ETag {
+		t.Error("levels 1 and 9 give different tiles")
+	}
+	if len(small.Gzip) > len(quick.Gzip) {
+		t.Errorf("level 9 gives %d bytes, more than level 1's %d", len(small.Gzip), len(quick.Gzip))
+	}
+	if _, err := tiles.New(ctx, pool, store, tiles.Config{GzipLevel: 12}, testLog(t)); err == nil || !strings.Contains(err.Error(), "tiles.gzip_level") {
+		t.Errorf("gzip level 12: %v", err)
 	}
 }
