@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -287,54 +286,14 @@ func (s *CatalogStore) Reload(ctx context.Context) error {
 // import registering many layers, is coalesced into one reload). A lost connection is re-established,
 // and the catalog reloaded then, since notifications may have been missed meanwhile.
 func (s *CatalogStore) Run(ctx context.Context) {
-	for ctx.Err() == nil {
-		err := s.listen(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		s.log.Warn("catalog: listening stopped; retrying", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-func (s *CatalogStore) listen(ctx context.Context) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+CatalogChannel); err != nil {
-		return err
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+CatalogChannel)
-	if err := s.Reload(ctx); err != nil { // changes made before LISTEN took effect
-		return err
-	}
-	for {
-		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
-			return err
-		}
-		// Coalesce a burst: drain what arrives within 50 ms.
-		for {
-			wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-			_, err := conn.Conn().WaitForNotification(wctx)
-			cancel()
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				if !errors.Is(err, context.DeadlineExceeded) {
-					return err
-				}
-				break
+	Listener{
+		Channel:   CatalogChannel,
+		Coalesce:  50 * time.Millisecond,
+		Connected: s.Reload,
+		Notify: func(ctx context.Context, _ []string) {
+			if err := s.Reload(ctx); err != nil {
+				s.log.Error("catalog: reload failed; keeping the previous catalog", "err", err)
 			}
-		}
-		if err := s.Reload(ctx); err != nil {
-			s.log.Error("catalog: reload failed; keeping the previous catalog", "err", err)
-		}
-	}
+		},
+	}.Run(ctx, s.pool, s.log)
 }

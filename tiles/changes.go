@@ -19,68 +19,47 @@ const ReasonGeneralized = "generalized"
 // touches and tells its viewers; the changed layers' generalized views are refreshed (by one replica)
 // and the low-zoom tiles purged again once they are.
 func (s *Service) Run(ctx context.Context) {
-	for ctx.Err() == nil {
-		err := s.listen(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		s.log.Warn("tiles: listening for changes stopped; retrying", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-func (s *Service) listen(ctx context.Context) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+spatial.ChangeChannel); err != nil {
-		return err
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+spatial.ChangeChannel)
-	// Changes may have been missed while not listening: drop what the memory holds, and the disk
-	// cache if data was imported since it was last checked.
-	s.epoch.Add(1)
-	if s.mem != nil {
-		s.mem.purge(func(key) bool { return true })
-	}
-	if err := s.checkDisk(ctx); err != nil {
-		s.log.Warn("tiles: checking the disk cache against the imports", "err", err)
-	}
-	refresh := make(chan struct{}, 1)
-	lctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go s.refresher(lctx, refresh)
-	if _, err := s.pool.Exec(ctx, markImportedSQL); err != nil {
-		return err
-	}
-	refresh <- struct{}{}
-	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		ch, err := spatial.ParseChange(n.Payload)
-		if err != nil {
-			s.log.Warn("tiles: unreadable change notification", "payload", n.Payload, "err", err)
-			continue
-		}
-		s.apply(ch)
-		if ch.Reason != ReasonGeneralized {
-			s.pendingMu.Lock()
-			s.pending = append(s.pending, ch)
-			s.pendingMu.Unlock()
-			select {
-			case refresh <- struct{}{}:
-			default:
+	var refresh chan struct{} // wakes the refresher of the current connection
+	spatial.Listener{
+		Channel: spatial.ChangeChannel,
+		Connected: func(ctx context.Context) error {
+			// Changes may have been missed while not listening: drop what the memory holds, and the
+			// disk cache if data was imported since it was last checked.
+			s.epoch.Add(1)
+			if s.mem != nil {
+				s.mem.purge(func(key) bool { return true })
 			}
-		}
-	}
+			if err := s.checkDisk(ctx); err != nil {
+				s.log.Warn("tiles: checking the disk cache against the imports", "err", err)
+			}
+			refresh = make(chan struct{}, 1)
+			go s.refresher(ctx, refresh)
+			if _, err := s.pool.Exec(ctx, markImportedSQL); err != nil {
+				return err
+			}
+			refresh <- struct{}{}
+			return nil
+		},
+		Notify: func(_ context.Context, payloads []string) {
+			for _, p := range payloads {
+				ch, err := spatial.ParseChange(p)
+				if err != nil {
+					s.log.Warn("tiles: unreadable change notification", "payload", p, "err", err)
+					continue
+				}
+				s.apply(ch)
+				if ch.Reason != ReasonGeneralized {
+					s.pendingMu.Lock()
+					s.pending = append(s.pending, ch)
+					s.pendingMu.Unlock()
+					select {
+					case refresh <- struct{}{}:
+					default:
+					}
+				}
+			}
+		},
+	}.Run(ctx, s.pool, s.log)
 }
 
 // checkDisk empties the disk cache when a dataset was imported after the cache last saw the data

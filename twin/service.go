@@ -341,44 +341,24 @@ func touches(name string, layers []string, ch spatial.Change) bool {
 // Run listens for data changes (spatial.ChangeChannel) until ctx ends and purges what they touch.
 // A lost connection is re-established; everything is purged then, as changes may have been missed.
 func (s *Service) Run(ctx context.Context) {
-	for ctx.Err() == nil {
-		err := s.listen(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		s.log.Warn("3D tiles: listening for changes stopped; retrying", "err", err)
-		s.PurgeAll()
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-func (s *Service) listen(ctx context.Context) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+spatial.ChangeChannel); err != nil {
-		return err
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+spatial.ChangeChannel)
-	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		ch, err := spatial.ParseChange(n.Payload)
-		if err != nil {
-			s.log.Warn("3D tiles: unreadable change notification; purging everything", "payload", n.Payload, "err", err)
+	spatial.Listener{
+		Channel: spatial.ChangeChannel,
+		Connected: func(context.Context) error {
 			s.PurgeAll()
-			continue
-		}
-		s.Purge(ch)
-	}
+			return nil
+		},
+		Notify: func(_ context.Context, payloads []string) {
+			for _, p := range payloads {
+				ch, err := spatial.ParseChange(p)
+				if err != nil {
+					s.log.Warn("3D tiles: unreadable change notification; purging everything", "payload", p, "err", err)
+					s.PurgeAll()
+					continue
+				}
+				s.Purge(ch)
+			}
+		},
+	}.Run(ctx, s.pool, s.log)
 }
 
 func etag(b []byte) string {
