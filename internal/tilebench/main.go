@@ -124,7 +124,12 @@ func run(yituBin, tegolaBin string, clients, rounds int, keep bool, minZoom, max
 	}
 	fmt.Printf("%-32s %10s %9s %9s %9s %12s\n", fmt.Sprintf("uncached, z%d–z%d", minZoom, maxZoom), "tiles/s", "p50 ms", "p95 ms", "p99 ms", "p95 z14–16")
 	yRow, tRow := report("Yitu", yRes), report("tegola v0.21.2 (postgis)", tRes)
-	fmt.Printf("%-32s %10.1f\n\n", "Yitu ÷ tegola throughput", yRow/tRow)
+	fmt.Printf("%-32s %10.1f\n", "Yitu ÷ tegola throughput", yRow/tRow)
+	// The same list with fewer clients: what a tile costs when requests do not queue for the two cores.
+	for _, n := range []int{1, 4} {
+		report(fmt.Sprintf("Yitu, %d client(s)", n), measure(list, yURL, n, 1))
+	}
+	fmt.Println()
 
 	// Cached: a second Yitu with its memory cache, warmed by one pass.
 	cached, err := startYitu(ctx, yituBin, dbURL, 256)
