@@ -5,10 +5,11 @@
 --   pixel there (z12 tile: 21,987 features, 789 KB). They become built-up blocks as at z10, at a
 --   finer scale: buildings within 8 m of each other merge, sharp corners kept (z12 tile: 1,228 blocks,
 --   64 KB);
--- * pipe segments at z14 were served one by one with all their attributes (7,772 segments, 514 KB).
---   z14 gets runs of pipe merged per type and diameter in 250 m cells, carrying what the one-map style
---   draws with (type colour, diameter width): 2,120 features, 97 KB. Identify reads the tables
---   themselves, so no record is out of reach.
+-- * pipe segments at z14–15 were served one by one with all their attributes (z14: 7,772 segments,
+--   514 KB; z15: 1,996 segments, 138 KB). They get runs of pipe merged per type and diameter in 250 m
+--   cells, carrying what the one-map style draws with below z17 (type colour, diameter width; the
+--   labels start at z17): z14 2,120 features, 97 KB; z15 603 features, 26 KB. Identify reads the
+--   tables themselves, so no record is out of reach.
 DROP MATERIALIZED VIEW tiles.building_z12;
 CREATE MATERIALIZED VIEW tiles.building_z12 AS
 WITH clustered AS (
@@ -41,7 +42,7 @@ CREATE INDEX ON tiles.pipeline_z14 USING gist (geom_3857);
 CREATE INDEX ON tiles.pipeline_z14 USING gist (geom);
 
 INSERT INTO tiles.generalized (layer_id, min_zoom, max_zoom, schema_name, table_name)
-VALUES ('pipeline.segment', 14, 14, 'tiles', 'pipeline_z14');
+VALUES ('pipeline.segment', 14, 15, 'tiles', 'pipeline_z14');
 INSERT INTO tiles.derived (view_schema, view_name, sources, layers)
 VALUES ('tiles', 'pipeline_z14', '{pipeline.segment}', '{pipeline.segment}');
 

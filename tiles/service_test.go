@@ -143,18 +143,23 @@ func TestTileContent(t *testing.T) {
 	if l := got["basemap.building"]; l == nil || len(l.Features) == 0 || len(l.Features) >= len(ids) {
 		t.Errorf("z10 buildings are not merged into blocks: %v", l)
 	}
-	// z14: pipes merged per type and diameter, carrying only what the style draws with.
+	// z14–15: pipes merged per type and diameter, carrying only what the style draws with; z16: the
+	// segments themselves.
 	var segments int
 	pool.QueryRow(ctx, "SELECT count(*) FROM pipeline.segment").Scan(&segments)
-	r, _ = svc.Tile(ctx, tiles.Request{Layers: []string{"pipeline.segment"}, Tile: tileAt(tiles.WebMercatorQuad, 14), Principal: spatial.Anonymous})
-	got = tilestest.Decode(t, raw(t, r))
-	l := got["pipeline.segment"]
-	if l == nil || len(l.Features) == 0 || len(l.Features) >= segments {
-		t.Fatalf("z14 pipes are not merged: %v features of %d segments", l, segments)
-	}
-	for id, f := range l.Features {
-		if f.Properties["pipe_type"] == nil || len(f.Properties) > 2 {
-			t.Errorf("z14 pipe %d: properties %v, want pipe_type and diameter_mm", id, f.Properties)
+	for z := 14; z <= 16; z++ {
+		r, _ = svc.Tile(ctx, tiles.Request{Layers: []string{"pipeline.segment"}, Tile: tileAt(tiles.WebMercatorQuad, z), Principal: spatial.Anonymous})
+		l := tilestest.Decode(t, raw(t, r))["pipeline.segment"]
+		if l == nil || len(l.Features) == 0 {
+			t.Fatalf("z%d: no pipes", z)
+		}
+		if merged := len(l.Features) < segments; merged != (z < 16) {
+			t.Errorf("z%d: %d pipe features of %d segments", z, len(l.Features), segments)
+		}
+		for id, f := range l.Features {
+			if slim := len(f.Properties) <= 2; f.Properties["pipe_type"] == nil || slim != (z < 16) {
+				t.Errorf("z%d pipe %d: properties %v", z, id, f.Properties)
+			}
 		}
 	}
 }
