@@ -67,7 +67,6 @@ export class Map2D {
       for (const p of opacityProps[l.type] ?? []) base[p] = (l.paint as Record<string, unknown> | undefined)?.[p];
       this.baseOpacity.set(l.id, base);
     }
-    this.map.on('load', () => this.addOverlays());
   }
 
   /** Catalog layers the style draws. */
@@ -97,12 +96,16 @@ export class Map2D {
     }
   }
 
+  /**
+   * Outlines an identified feature (null clears it). The overlay's source and layers are added on the
+   * first highlight, not with the map: added at load they would change the style just after it loaded
+   * and cost the first view a GeoJSON source load and extra frames for a layer that draws nothing yet.
+   */
   highlight(f: Identified | null) {
+    const features: GeoJSON.Feature[] = f?.geometry ? [{ type: 'Feature', geometry: f.geometry, properties: {} }] : [];
     const src = this.map.getSource(highlightSource) as GeoJSONSource | undefined;
-    src?.setData({
-      type: 'FeatureCollection',
-      features: f?.geometry ? [{ type: 'Feature', geometry: f.geometry, properties: {} }] : [],
-    });
+    if (src) src.setData({ type: 'FeatureCollection', features });
+    else if (features.length > 0) this.addOverlays(features);
   }
 
   flyTo(lon: number, lat: number, zoom?: number) {
@@ -159,8 +162,8 @@ export class Map2D {
     });
   }
 
-  private addOverlays() {
-    this.map.addSource(highlightSource, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  private addOverlays(features: GeoJSON.Feature[]) {
+    this.map.addSource(highlightSource, { type: 'geojson', data: { type: 'FeatureCollection', features } });
     const color = '#00e5ff';
     this.map.addLayer({ id: 'yitu-highlight-fill', type: 'fill', source: highlightSource, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': color, 'fill-opacity': 0.25 } });
     this.map.addLayer({ id: 'yitu-highlight-line', type: 'line', source: highlightSource, filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': color, 'line-width': 3 } });
