@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/yitu-gis/yitu/spatial"
@@ -72,7 +73,13 @@ func (s *Service) Style(ctx context.Context, p spatial.Principal, base string) (
 			if _, ok := f["minzoom"]; !ok {
 				f["minzoom"] = minZoom
 			}
-			f["metadata"] = map[string]any{"yitu:layer": l.ID, "yitu:title_zh": l.TitleZh, "yitu:title_en": l.TitleEn}
+			// A fragment may title itself (a legend entry of its own); the catalog layer's titles otherwise.
+			md := map[string]any{"yitu:title_zh": l.TitleZh, "yitu:title_en": l.TitleEn}
+			if own, ok := f["metadata"].(map[string]any); ok {
+				maps.Copy(md, own)
+			}
+			md["yitu:layer"] = l.ID
+			f["metadata"] = md
 			switch f["type"] {
 			case "fill", "fill-extrusion":
 				areas = append(areas, f)
@@ -150,6 +157,11 @@ var (
 	polygons = geomIs("Polygon", "MultiPolygon")
 	linesF   = geomIs("LineString", "MultiLineString")
 	pointsF  = geomIs("Point", "MultiPoint")
+	// majorRoad and indexContour split a layer's lines into two style layers with constant paint: each
+	// data-driven combination of a layer type's paint properties is a WebGL program the viewer compiles
+	// (and, under a software renderer, a pipeline it JIT-compiles) before the first view is drawn.
+	majorRoad    = []any{"match", []any{"get", "grade"}, toAny([]string{"主干路", "快速路"}), true, false}
+	indexContour = []any{"==", []any{"get", "is_index"}, true}
 )
 
 // zoomed interpolates a value exponentially between zoom stops.
@@ -198,9 +210,14 @@ func defaultStyle(l *spatial.Layer, colors []PipeType) []map[string]any {
 			{"id": id + "-area", "type": "fill", "filter": polygons, "paint": map[string]any{"fill-color": "#ffffff", "fill-outline-color": "#b8b8b8"}},
 			{"id": id + "-casing", "type": "line", "filter": linesF, "layout": map[string]any{"line-cap": "round", "line-join": "round"},
 				"paint": map[string]any{"line-color": "#b0a898", "line-width": zoomed(10, 1, 14, 4, 18, 26)}},
-			{"id": id + "-line", "type": "line", "filter": linesF, "layout": map[string]any{"line-cap": "round", "line-join": "round"},
-				"paint": map[string]any{"line-color": []any{"match", []any{"get", "grade"}, toAny([]string{"主干路", "快速路"}), "#ffe8a8", "#ffffff"},
-					"line-width": zoomed(10, 0.5, 14, 3, 18, 22)}},
+			// Arterials and expressways in yellow on a layer of their own rather than by a match on
+			// grade: a paint value that varies by feature is a shader program of its own (see below).
+			{"id": id + "-line", "type": "line", "filter": []any{"all", linesF, []any{"!", majorRoad}}, "layout": map[string]any{"line-cap": "round", "line-join": "round"},
+				"metadata": map[string]any{"yitu:title_zh": "其他道路", "yitu:title_en": "Other roads"},
+				"paint":    map[string]any{"line-color": "#ffffff", "line-width": zoomed(10, 0.5, 14, 3, 18, 22)}},
+			{"id": id + "-major", "type": "line", "filter": []any{"all", linesF, majorRoad}, "layout": map[string]any{"line-cap": "round", "line-join": "round"},
+				"metadata": map[string]any{"yitu:title_zh": "主干路、快速路", "yitu:title_en": "Arterial road, expressway"},
+				"paint":    map[string]any{"line-color": "#ffe8a8", "line-width": zoomed(10, 0.5, 14, 3, 18, 22)}},
 			{"id": id + "-name", "type": "symbol", "minzoom": 14, "filter": linesF,
 				"layout": merge(label([]any{"get", "name"}, 13), map[string]any{"symbol-placement": "line", "text-font": StyleFontBold}),
 				"paint":  halo("#5a5045")},
@@ -221,9 +238,9 @@ func defaultStyle(l *spatial.Layer, colors []PipeType) []map[string]any {
 		return []map[string]any{{"id": id + "-line", "type": "line", "paint": map[string]any{"line-color": "#b4916a", "line-width": 0.8}}}
 	case "basemap.contour":
 		return []map[string]any{
-			{"id": id + "-line", "type": "line", "paint": map[string]any{"line-color": "#c49a6c",
-				"line-width": []any{"case", []any{"==", []any{"get", "is_index"}, true}, 1.4, 0.6}}},
-			{"id": id + "-value", "type": "symbol", "minzoom": 16, "filter": []any{"==", []any{"get", "is_index"}, true},
+			{"id": id + "-line", "type": "line", "filter": []any{"!", indexContour}, "paint": map[string]any{"line-color": "#c49a6c", "line-width": 0.6}},
+			{"id": id + "-index", "type": "line", "filter": indexContour, "paint": map[string]any{"line-color": "#c49a6c", "line-width": 1.4}},
+			{"id": id + "-value", "type": "symbol", "minzoom": 16, "filter": indexContour,
 				"layout": merge(label([]any{"to-string", []any{"get", "elevation"}}, 10), map[string]any{"symbol-placement": "line"}), "paint": halo("#9a7048")},
 		}
 	case "basemap.facility", "basemap.other":
