@@ -207,9 +207,12 @@ func (sh shape) sql(mercator bool) string {
 	if sh.intID {
 		idName = "'__id'"
 	}
+	// ST_AsMVT leaves out the rows whose geometry ST_AsMVTGeom dropped (NULL). No outer "WHERE __geom IS
+	// NOT NULL": PostgreSQL would flatten the subquery and compute ST_AsMVTGeom twice, once for the
+	// filter and once for the row, which cost a third of a building layer's time.
 	return "SELECT ST_AsMVT(q, " + name + "::text, " + extent + ", '__geom', " + idName + ") FROM (" +
 		"SELECT " + strings.Join(cols, ", ") + " FROM " + sh.table.Sanitize() + " WHERE " + where + filterMarker + limit +
-		") q WHERE q.__geom IS NOT NULL"
+		") q"
 }
 
 func isIntegerType(pgType string) bool {
