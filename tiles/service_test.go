@@ -611,3 +611,43 @@ func TestGzipLevel(t *testing.T) {
 		t.Errorf("gzip level 12: %v", err)
 	}
 }
+
+// TestRendersInLine: with one render at a time, concurrent misses for different tiles all complete,
+// each whole; a caller gone before its tile is rendered gets its context's error; a negative count is
+// refused.
+func TestRendersInLine(t *testing.T) {
+	svc, pool, store := setup(t, tiles.Config{Renders: 1})
+	ctx := context.Background()
+	base := tileAt(tiles.WebMercatorQuad, 17)
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	got := make([][]byte, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := svc.Tile(ctx, tiles.Request{Layers: basemap, Tile: tiles.Tile{Z: 17, X: base.X + i%4, Y: base.Y + i/4}, Principal: spatial.Anonymous})
+			if err == nil {
+				got[i] = raw(t, r)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("tile %d: %v", i, err)
+		}
+	}
+	if len(tilestest.Decode(t, got[0])["basemap.building"].Features) == 0 {
+		t.Error("the fixture's tile has no buildings")
+	}
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := svc.Tile(gone, tiles.Request{Layers: basemap, Tile: base, Principal: spatial.Anonymous}); !errors.Is(err, context.Canceled) {
+		t.Errorf("a caller gone before its turn: %v", err)
+	}
+	if _, err := tiles.New(ctx, pool, store, tiles.Config{Renders: -1}, testLog(t)); err == nil || !strings.Contains(err.Error(), "tiles.renders") {
+		t.Errorf("renders -1: %v", err)
+	}
+}
