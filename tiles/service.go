@@ -448,14 +448,14 @@ func (s *Service) render(ctx context.Context, g *Grid, srcs []*source, t Tile, p
 	}
 	var batch pgx.Batch
 	batch.Queue("BEGIN READ ONLY")
-	batch.Queue("SET LOCAL statement_timeout = " + strconv.FormatInt(s.cfg.LayerTimeout.Milliseconds(), 10))
+	batch.Queue("SET LOCAL statement_timeout = " + strconv.FormatInt(max(1, s.cfg.LayerTimeout.Milliseconds()), 10))
 	for _, q := range queries {
 		batch.Queue(q.sql, q.args...)
 	}
 	batch.Queue("COMMIT")
 	br := s.pool.SendBatch(ctx, &batch)
 	defer br.Close()
-	for range 2 {
+	for range 2 { // BEGIN, SET
 		if _, err := br.Exec(); err != nil {
 			return nil, err
 		}
@@ -465,7 +465,7 @@ func (s *Service) render(ctx context.Context, g *Grid, srcs []*source, t Tile, p
 			return nil, s.layerErr(ctx, srcs[q.part].layer.ID, err)
 		}
 	}
-	if _, err := br.Exec(); err != nil {
+	if _, err := br.Exec(); err != nil { // COMMIT
 		return nil, err
 	}
 	if err := br.Close(); err != nil {
