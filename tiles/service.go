@@ -33,7 +33,7 @@ type Config struct {
 	DiscoverSchemas []string      `yaml:"discover_schemas"` // also serve tables of these schemas that the catalog lacks
 	FontDir         string        `yaml:"font_dir"`         // where the Noto CJK fonts are (Debian fonts-noto-cjk)
 	GzipLevel       int           `yaml:"gzip_level"`       // 1 (fastest) to 9 (smallest): how rendered tiles are compressed
-	Renders         int           `yaml:"renders"`          // tiles rendered at once (0: twice the CPUs); the others wait in order
+	Renders         int           `yaml:"renders"`          // tiles rendered at once (0: one per CPU); the others wait in order
 }
 
 // DefaultConfig is the configuration without a yitu.yaml.
@@ -68,9 +68,12 @@ type Service struct {
 	epoch   atomic.Uint64 // bumped by every purge, so a tile rendered before one is not cached after it
 
 	gzipWriters sync.Pool // *gzip.Writer at cfg.GzipLevel
-	// renders admits cfg.Renders tile renders at once. Beyond about two per core the database only
-	// shares the cores among more tiles, and every tile in flight takes longer; waiting in line (Go
-	// queues blocked senders first come, first served) keeps a tile's latency near the mean instead.
+	// renders admits cfg.Renders tile renders at once. A render is one database backend working
+	// through the tile's layers: beyond one per core the database only shares the cores among more
+	// tiles, and every tile in flight takes longer; waiting in line (Go queues blocked senders first
+	// come, first served) keeps a tile's latency near the mean instead. Measured on the demo city with
+	// 16 clients on two cores: 1 render 210 tiles/s, 2 renders 282, 4 renders 271, 6 renders 272, and
+	// the p95 lowest at 2.
 	renders chan struct{}
 
 	refreshMu sync.Mutex // one generalized-view refresh at a time in this process
@@ -97,10 +100,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, catalog *spatial.CatalogStore,
 		return nil, fmt.Errorf("tiles.gzip_level is %d: give 1 (fastest) to 9 (smallest)", cfg.GzipLevel)
 	}
 	if cfg.Renders < 0 {
-		return nil, fmt.Errorf("tiles.renders is %d: give the number of tiles rendered at once, or 0 for twice the CPUs", cfg.Renders)
+		return nil, fmt.Errorf("tiles.renders is %d: give the number of tiles rendered at once, or 0 for one per CPU", cfg.Renders)
 	}
 	if cfg.Renders == 0 {
-		cfg.Renders = 2 * runtime.GOMAXPROCS(0)
+		cfg.Renders = runtime.GOMAXPROCS(0)
 	}
 	s := &Service{pool: pool, catalog: catalog, cfg: cfg, log: log, events: NewBroker(), glyphs: newGlyphs(cfg.FontDir),
 		renders: make(chan struct{}, cfg.Renders)}
