@@ -274,6 +274,10 @@ func TestTileJSONAndOGCTiles(t *testing.T) {
 		tj.VectorLayers[0].Fields["floors"] == "" || tj.VectorLayers[0].TitleZh != "房屋" {
 		t.Errorf("tilejson = %+v", tj)
 	}
+	// A field that enters the tiles at a higher zoom than the layer's says from which.
+	if f := tj.VectorLayers[1].Fields["material"]; !strings.HasSuffix(f, ", z17+)") || strings.Contains(tj.VectorLayers[1].Fields["pipe_type"], "z17") {
+		t.Errorf("pipeline fields: %v", tj.VectorLayers[1].Fields)
+	}
 
 	var sets struct {
 		TileMatrixSets []struct{ ID string } `json:"tileMatrixSets"`
