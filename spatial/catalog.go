@@ -21,6 +21,11 @@ type Property struct {
 	TitleZh string `json:"title_zh"`
 	TitleEn string `json:"title_en"`
 	Type    string `json:"type"` // string, integer, number, boolean, datetime, object
+	// TileMinZoom is the zoom from which the property is in the layer's vector tiles (0: at every
+	// zoom). Attributes only the close-up style and people read (labels at z17, remarks) stay out of
+	// the overview tiles, which then cost the database a fraction; identify and the features API
+	// always have them.
+	TileMinZoom int `json:"tile_min_zoom,omitempty"`
 }
 
 // Column is a column of a table layer as the database has it.
@@ -199,6 +204,9 @@ func (l *Layer) check() error {
 	for _, p := range l.Properties {
 		if _, ok := l.Column(p.Name); !ok {
 			return fmt.Errorf("layer %s: exposed property %q is not a column of %s.%s", l.ID, p.Name, l.Schema, l.Table)
+		}
+		if p.TileMinZoom < 0 || p.TileMinZoom > 24 {
+			return fmt.Errorf("layer %s: property %q: tile_min_zoom %d is not a zoom (0–24)", l.ID, p.Name, p.TileMinZoom)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package spatial_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -45,7 +46,8 @@ func TestLoadCatalog(t *testing.T) {
 	// A layer whose table or property is missing is left out with a reason, not fatal.
 	_, err = pool.Exec(ctx, `INSERT INTO catalog.layer (id, title_zh, title_en, schema_name, table_name, properties)
 		VALUES ('basemap.ghost', '幽灵', 'Ghost', 'basemap', 'ghost', '[]'),
-		       ('basemap.badprop', '坏', 'Bad', 'basemap', 'road', '[{"name":"nope","title_zh":"无","title_en":"No","type":"string"}]')`)
+		       ('basemap.badprop', '坏', 'Bad', 'basemap', 'road', '[{"name":"nope","title_zh":"无","title_en":"No","type":"string"}]'),
+		       ('basemap.badzoom', '坏', 'Bad', 'basemap', 'road', '[{"name":"name","title_zh":"名","title_en":"Name","type":"string","tile_min_zoom":30}]')`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +58,8 @@ func TestLoadCatalog(t *testing.T) {
 	if _, ok := c.Layer("basemap.ghost"); ok {
 		t.Error("a layer over a missing table was kept")
 	}
-	if len(c.Problems) != 2 || !strings.Contains(c.Problems[0].Error()+c.Problems[1].Error(), `property "nope"`) {
+	all := fmt.Sprint(c.Problems)
+	if len(c.Problems) != 3 || !strings.Contains(all, `property "nope"`) || !strings.Contains(all, `property "name": tile_min_zoom 30 is not a zoom`) {
 		t.Errorf("problems = %v", c.Problems)
 	}
 }

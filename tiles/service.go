@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,10 +15,10 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/klauspost/compress/gzip"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/cql2"
@@ -32,6 +33,7 @@ type Config struct {
 	DiscoverSchemas []string      `yaml:"discover_schemas"` // also serve tables of these schemas that the catalog lacks
 	FontDir         string        `yaml:"font_dir"`         // where the Noto CJK fonts are (Debian fonts-noto-cjk)
 	GzipLevel       int           `yaml:"gzip_level"`       // 1 (fastest) to 9 (smallest): how rendered tiles are compressed
+	Renders         int           `yaml:"renders"`          // tiles rendered at once (0: one per CPU); the others wait in order
 }
 
 // DefaultConfig is the configuration without a yitu.yaml.
@@ -65,6 +67,15 @@ type Service struct {
 	stats   stats
 	epoch   atomic.Uint64 // bumped by every purge, so a tile rendered before one is not cached after it
 
+	gzipWriters sync.Pool // *gzip.Writer at cfg.GzipLevel
+	// renders admits cfg.Renders tile renders at once. A render is one database backend working
+	// through the tile's layers: beyond one per core the database only shares the cores among more
+	// tiles, and every tile in flight takes longer; waiting in line (Go queues blocked senders first
+	// come, first served) keeps a tile's latency near the mean instead. Measured on the demo city with
+	// 16 clients on two cores: 1 render 210 tiles/s, 2 renders 282, 4 renders 271, 6 renders 272, and
+	// the p95 lowest at 2.
+	renders chan struct{}
+
 	refreshMu sync.Mutex // one generalized-view refresh at a time in this process
 	pendingMu sync.Mutex
 	pending   []spatial.Change // changes whose generalized views are still to be marked stale
@@ -88,7 +99,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, catalog *spatial.CatalogStore,
 	if cfg.GzipLevel < gzip.BestSpeed || cfg.GzipLevel > gzip.BestCompression {
 		return nil, fmt.Errorf("tiles.gzip_level is %d: give 1 (fastest) to 9 (smallest)", cfg.GzipLevel)
 	}
-	s := &Service{pool: pool, catalog: catalog, cfg: cfg, log: log, events: NewBroker(), glyphs: newGlyphs(cfg.FontDir)}
+	if cfg.Renders < 0 {
+		return nil, fmt.Errorf("tiles.renders is %d: give the number of tiles rendered at once, or 0 for one per CPU", cfg.Renders)
+	}
+	if cfg.Renders == 0 {
+		cfg.Renders = runtime.GOMAXPROCS(0)
+	}
+	s := &Service{pool: pool, catalog: catalog, cfg: cfg, log: log, events: NewBroker(), glyphs: newGlyphs(cfg.FontDir),
+		renders: make(chan struct{}, cfg.Renders)}
 	if cfg.CacheMB > 0 {
 		s.mem = newMemCache(cfg.CacheMB << 20)
 	}
@@ -296,12 +314,18 @@ func (s *Service) Tile(ctx context.Context, r Request) (*Result, error) {
 	}
 	s.stats.misses.Add(1)
 	e, shared, err := s.flight.do(ctx, k, func(ctx context.Context) (*entry, error) {
+		select {
+		case s.renders <- struct{}{}:
+			defer func() { <-s.renders }()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 		epoch := s.epoch.Load()
 		raw, err := s.render(ctx, r.Grid, srcs, r.Tile, r.Params, r.Filter)
 		if err != nil {
 			return nil, err
 		}
-		e, err := newEntry(raw, s.cfg.GzipLevel)
+		e, err := s.newEntry(raw)
 		if err != nil {
 			return nil, err
 		}
@@ -319,14 +343,23 @@ func (s *Service) Tile(ctx context.Context, r Request) (*Result, error) {
 	return &Result{Gzip: e.gz, ETag: e.etag}, nil
 }
 
-func newEntry(raw []byte, level int) (*entry, error) {
+// newEntry makes a cache entry of a tile: its ETag and its gzip.
+func (s *Service) newEntry(raw []byte) (*entry, error) {
 	e := &entry{etag: `"` + strconv.FormatUint(xxhash.Sum64(raw), 36) + `"`}
 	if len(raw) == 0 {
 		return e, nil
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(raw)/2 + 64)
-	zw, _ := gzip.NewWriterLevel(&buf, level)
+	// A gzip writer holds a few hundred KB of state: made for each tile, its allocation, zeroing and
+	// collection took a third of the server's CPU under load. The writers are reused.
+	zw, _ := s.gzipWriters.Get().(*gzip.Writer)
+	if zw == nil {
+		zw, _ = gzip.NewWriterLevel(&buf, s.cfg.GzipLevel)
+	} else {
+		zw.Reset(&buf)
+	}
+	defer s.gzipWriters.Put(zw)
 	if _, err := zw.Write(raw); err != nil {
 		return nil, err
 	}
@@ -365,10 +398,20 @@ func (s *Service) store(k key, e *entry) {
 	}
 }
 
-// render queries the layers of a tile in parallel and concatenates their MVT layers in request order.
+// render queries the layers of a tile and concatenates their MVT layers in request order. The layer
+// queries go to the database together, as one pipelined batch on one connection: one round trip and
+// one transaction instead of one of each per layer, which under load is worth more than running the
+// layers of one tile in parallel (the other tiles in flight keep the cores busy). Each layer keeps its
+// own time budget: statement_timeout, set for the batch's transaction, times each statement of a
+// pipeline on its own, and the layer whose statement it cancels is the one named.
 func (s *Service) render(ctx context.Context, g *Grid, srcs []*source, t Tile, params []byte, filter *cql2.Filter) ([]byte, error) {
 	parts := make([][]byte, len(srcs))
-	eg, ectx := errgroup.WithContext(ctx)
+	type query struct {
+		part int
+		sql  string
+		args []any
+	}
+	var queries []query
 	for i, src := range srcs {
 		if t.Z < src.minZoom || t.Z > src.maxZoom {
 			continue
@@ -401,30 +444,45 @@ func (s *Service) render(ctx context.Context, g *Grid, srcs []*source, t Tile, p
 				sql, args = fsql, append(args, fargs...)
 			}
 		}
-		eg.Go(func() error {
-			lctx, cancel := context.WithTimeout(ectx, s.cfg.LayerTimeout)
-			defer cancel()
-			var b []byte
-			err := s.pool.QueryRow(lctx, sql, args...).Scan(&b)
-			if err != nil {
-				return s.layerErr(ctx, lctx, src.layer.ID, err)
-			}
-			parts[i] = b
-			return nil
-		})
+		queries = append(queries, query{i, sql, args})
 	}
-	if err := eg.Wait(); err != nil {
+	if len(queries) == 0 {
+		return nil, nil
+	}
+	var batch pgx.Batch
+	batch.Queue("BEGIN READ ONLY")
+	batch.Queue("SET LOCAL statement_timeout = " + strconv.FormatInt(max(1, s.cfg.LayerTimeout.Milliseconds()), 10))
+	for _, q := range queries {
+		batch.Queue(q.sql, q.args...)
+	}
+	batch.Queue("COMMIT")
+	br := s.pool.SendBatch(ctx, &batch)
+	defer br.Close()
+	for range 2 { // BEGIN, SET
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
+	}
+	for _, q := range queries {
+		if err := br.QueryRow().Scan(&parts[q.part]); err != nil {
+			return nil, s.layerErr(ctx, srcs[q.part].layer.ID, err)
+		}
+	}
+	if _, err := br.Exec(); err != nil { // COMMIT
+		return nil, err
+	}
+	if err := br.Close(); err != nil {
 		return nil, err
 	}
 	return bytes.Join(parts, nil), nil
 }
 
-func (s *Service) layerErr(ctx, lctx context.Context, layer string, err error) error {
+func (s *Service) layerErr(ctx context.Context, layer string, err error) error {
 	var pe *pgconn.PgError
 	switch {
-	case ctx.Err() != nil: // the caller went away or another layer failed
+	case ctx.Err() != nil: // the caller went away
 		return ctx.Err()
-	case errors.Is(lctx.Err(), context.DeadlineExceeded), errors.As(err, &pe) && pe.Code == "57014": // our budget, or statement_timeout
+	case errors.As(err, &pe) && pe.Code == "57014": // statement_timeout: the layer's budget
 		return &spatial.TimeoutError{Subject: layer, Err: err}
 	default:
 		return fmt.Errorf("layer %s: %w", layer, err)

@@ -53,6 +53,9 @@ func (s *Service) TileJSON(ctx context.Context, layers []string, p spatial.Princ
 			Fields: map[string]string{}, TitleZh: l.TitleZh, TitleEn: l.TitleEn, GeometryType: l.GeometryType}
 		for _, prop := range l.Properties {
 			vl.Fields[prop.Name] = fmt.Sprintf("%s %s (%s)", prop.TitleZh, prop.TitleEn, prop.Type)
+			if prop.TileMinZoom > src.minZoom {
+				vl.Fields[prop.Name] = fmt.Sprintf("%s %s (%s, z%d+)", prop.TitleZh, prop.TitleEn, prop.Type, prop.TileMinZoom)
+			}
 		}
 		tj.VectorLayers = append(tj.VectorLayers, vl)
 		tj.MinZoom, tj.MaxZoom = min(tj.MinZoom, src.minZoom), max(tj.MaxZoom, src.maxZoom)

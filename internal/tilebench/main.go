@@ -344,9 +344,12 @@ func tegolaConfig(ctx context.Context, pool *pgxpool.Pool, dbURL string, port in
 		var schema, table, idCol, tileCol string
 		var minZoom, maxZoom int
 		var props []string
+		var propZooms []int
 		err := pool.QueryRow(ctx, `SELECT schema_name, table_name, id_column, tile_column, min_zoom, max_zoom,
-			ARRAY(SELECT p->>'name' FROM jsonb_array_elements(properties) p) FROM catalog.layer WHERE id = $1`, id).
-			Scan(&schema, &table, &idCol, &tileCol, &minZoom, &maxZoom, &props)
+			ARRAY(SELECT p->>'name' FROM jsonb_array_elements(properties) p),
+			ARRAY(SELECT coalesce((p->>'tile_min_zoom')::integer, 0) FROM jsonb_array_elements(properties) p)
+			FROM catalog.layer WHERE id = $1`, id).
+			Scan(&schema, &table, &idCol, &tileCol, &minZoom, &maxZoom, &props, &propZooms)
 		if err != nil {
 			return "", fmt.Errorf("layer %s: %w", id, err)
 		}
@@ -370,8 +373,28 @@ func tegolaConfig(ctx context.Context, pool *pgxpool.Pool, dbURL string, port in
 			}
 		}
 		bands = append(bands, band{schema, table, lo, maxZoom})
-		for i, bd := range bands {
-			cols, err := existing(ctx, pool, bd.schema, bd.table, props)
+		// Like Yitu, a property enters the tiles at its tile_min_zoom: split the bands there.
+		var split []band
+		for _, bd := range bands {
+			for lo := bd.lo; lo <= bd.hi; {
+				hi := bd.hi
+				for _, z := range propZooms {
+					if z > lo && z <= hi {
+						hi = z - 1
+					}
+				}
+				split = append(split, band{bd.schema, bd.table, lo, hi})
+				lo = hi + 1
+			}
+		}
+		for i, bd := range split {
+			var inTiles []string
+			for k, p := range props {
+				if propZooms[k] <= bd.lo {
+					inTiles = append(inTiles, p)
+				}
+			}
+			cols, err := existing(ctx, pool, bd.schema, bd.table, inTiles)
 			if err != nil {
 				return "", err
 			}
