@@ -211,7 +211,7 @@ func defaultStyle(l *spatial.Layer, colors []PipeType) []map[string]any {
 			{"id": id + "-casing", "type": "line", "filter": linesF, "layout": map[string]any{"line-cap": "round", "line-join": "round"},
 				"paint": map[string]any{"line-color": "#b0a898", "line-width": zoomed(10, 1, 14, 4, 18, 26)}},
 			// Arterials and expressways in yellow on a layer of their own rather than by a match on
-			// grade: a paint value that varies by feature is a shader program of its own (see below).
+			// grade: a paint value that varies by feature is a shader program of its own (see majorRoad).
 			{"id": id + "-line", "type": "line", "filter": []any{"all", linesF, []any{"!", majorRoad}}, "layout": map[string]any{"line-cap": "round", "line-join": "round"},
 				"metadata": map[string]any{"yitu:title_zh": "其他道路", "yitu:title_en": "Other roads"},
 				"paint":    map[string]any{"line-color": "#ffffff", "line-width": zoomed(10, 0.5, 14, 3, 18, 22)}},
