@@ -43,9 +43,10 @@ func DefaultConfig() Config {
 		CacheControl: "public, no-cache", // revalidate with the ETag: a purged tile is never served stale
 		LayerTimeout: 10 * time.Second,
 		FontDir:      "/usr/share/fonts/opentype/noto",
-		// Level 6: level 1 renders ~15% more uncached tiles per second on the demo city, but its tiles
-		// are ~15% larger, which every cached response then pays for (cached throughput fell from
-		// 12.6k to 9.3k tiles/s in the tile benchmark).
+		// Level 6: level 1 rendered ~15% more uncached tiles per second on the demo city (measured
+		// before the gzip writers were reused, when compressing cost more), but its tiles are ~15%
+		// larger, which every cached response then pays for (cached throughput fell from 12.6k to
+		// 9.3k tiles/s in the tile benchmark).
 		GzipLevel: 6,
 	}
 }
