@@ -76,6 +76,8 @@ type Service struct {
 	// 16 clients on two cores: 1 render 210 tiles/s, 2 renders 282, 4 renders 271, 6 renders 272, and
 	// the p95 lowest at 2.
 	renders chan struct{}
+	// budgetSQL gives each statement of a tile's batch the layer budget (SET LOCAL statement_timeout).
+	budgetSQL string
 
 	refreshMu sync.Mutex // one generalized-view refresh at a time in this process
 	pendingMu sync.Mutex
@@ -107,7 +109,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, catalog *spatial.CatalogStore,
 		cfg.Renders = runtime.GOMAXPROCS(0)
 	}
 	s := &Service{pool: pool, catalog: catalog, cfg: cfg, log: log, events: NewBroker(), glyphs: newGlyphs(cfg.FontDir),
-		renders: make(chan struct{}, cfg.Renders)}
+		renders:   make(chan struct{}, cfg.Renders),
+		budgetSQL: "SET LOCAL statement_timeout = " + strconv.FormatInt(max(1, cfg.LayerTimeout.Milliseconds()), 10)}
 	if cfg.CacheMB > 0 {
 		s.mem = newMemCache(cfg.CacheMB << 20)
 	}
@@ -452,7 +455,7 @@ func (s *Service) render(ctx context.Context, g *Grid, srcs []*source, t Tile, p
 	}
 	var batch pgx.Batch
 	batch.Queue("BEGIN READ ONLY")
-	batch.Queue("SET LOCAL statement_timeout = " + strconv.FormatInt(max(1, s.cfg.LayerTimeout.Milliseconds()), 10))
+	batch.Queue(s.budgetSQL)
 	for _, q := range queries {
 		batch.Queue(q.sql, q.args...)
 	}
