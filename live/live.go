@@ -61,10 +61,10 @@ type Device struct {
 	StreamURL     string   `json:"stream_url,omitempty"`     // of an existing media server; Yitu relays no video
 
 	// Every kind.
-	Owner string   `json:"owner,omitempty"`
-	Group string   `json:"group,omitempty"` // e.g. the tailings dam a monitoring point belongs to
-	Lon   *float64 `json:"lon,omitempty"`   // fixed location (sensors, cameras), CGCS2000
-	Lat   *float64 `json:"lat,omitempty"`
+	Owner string         `json:"owner,omitempty"`
+	Group string         `json:"group,omitempty"` // e.g. the tailings dam a monitoring point belongs to
+	Lon   *float64       `json:"lon,omitempty"`   // fixed location (sensors, cameras), CGCS2000
+	Lat   *float64       `json:"lat,omitempty"`
 	Props map[string]any `json:"props,omitempty"`
 
 	// AuthCode is what a JT/T 808 terminal gets in 0x8100 and must send back in 0x0102.
