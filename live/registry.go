@@ -305,3 +305,57 @@ func (h *Hub) ReloadDevices(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Credentials manages devices' credentials at the MQTT broker (its dynamic security).
+type Credentials interface {
+	AddDevice(ctx context.Context, id, password string) error
+	RemoveDevice(ctx context.Context, id string) error
+}
+
+// PutDevice registers (or updates) a device and, given a password, sets its MQTT credentials at the
+// broker: both or neither (the registry row is committed only after the broker took them).
+func PutDevice(ctx context.Context, db TxStarter, d Device, password string, creds Credentials) error {
+	if password != "" && d.Kind != KindSensor {
+		return spatial.Invalid("password", "only sensors have an MQTT password (%s is a %s)", d.ID, d.Kind)
+	}
+	if password != "" && creds == nil {
+		return spatial.Invalid("password", "no MQTT broker is configured (mqtt.url), so no password can be set")
+	}
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		if err := NewRegistry(tx).Put(ctx, d); err != nil {
+			return err
+		}
+		if password == "" {
+			return nil
+		}
+		if err := creds.AddDevice(ctx, d.ID, password); err != nil {
+			return fmt.Errorf("setting the MQTT credentials of %s at the broker: %w", d.ID, err)
+		}
+		return nil
+	})
+}
+
+// RemoveDevice removes a device from the registry and, for a sensor, its credentials at the broker.
+func RemoveDevice(ctx context.Context, db TxStarter, id string, creds Credentials) error {
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		reg := NewRegistry(tx)
+		d, err := reg.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := reg.Remove(ctx, id); err != nil {
+			return err
+		}
+		if d.Kind == KindSensor && creds != nil {
+			if err := creds.RemoveDevice(ctx, id); err != nil {
+				return fmt.Errorf("removing the MQTT credentials of %s at the broker: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// TxStarter begins transactions: a pool or a connection.
+type TxStarter interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/yitu-gis/yitu/live"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/features"
@@ -52,6 +53,13 @@ type Deps struct {
 	Features *features.Store
 	// Twin serves 3D Tiles (/3dtiles); nil: no 3D routes.
 	Twin *twin.Service
+	// Live is the hub of live objects (/live/…); nil: no live routes.
+	Live *live.Hub
+	// DeviceCredentials sets sensors' MQTT credentials when devices are registered (nil: no broker).
+	DeviceCredentials live.Credentials
+	// Metrics is the Prometheus registry /metrics serves (nil: the server makes its own); other
+	// components register their metrics on it.
+	Metrics *prometheus.Registry
 	// Viewer is the built one-map viewer (frontend.Files()), served under /map/; nil serves none.
 	Viewer fs.FS
 }
@@ -79,7 +87,10 @@ func New(cfg Config, deps Deps) *Server {
 		IdleTimeout:           cfg.IdleTimeout,
 		BodyLimit:             cfg.BodyLimit,
 	})
-	reg := prometheus.NewRegistry()
+	reg := deps.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if deps.Pool != nil {
 		reg.MustRegister(newPoolCollector(deps.Pool))
@@ -102,6 +113,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s.registerFeatures()
 	s.registerTwin()
+	s.registerLive()
 	return s
 }
 
