@@ -92,6 +92,7 @@ type Hub struct {
 	grid    *grid
 	dirty   map[string]struct{} // objects whose state is to be written to live.object_state
 	gone    map[string]struct{} // objects whose state row is to be deleted
+	closed  bool                // Close was called: Accept refuses
 
 	stream  *Stream
 	hist    *history
@@ -194,8 +195,12 @@ func (h *Hub) Run(ctx context.Context) {
 }
 
 // Close writes what history still holds (within ctx), and spools the rest to SpoolDir when the
-// database cannot take it; the current state is written too. Call it after the gateways stopped.
+// database cannot take it; the current state is written too. Call it after Run returned and the
+// gateways stopped; later Accepts are refused with ErrClosed.
 func (h *Hub) Close(ctx context.Context) error {
+	h.mu.Lock()
+	h.closed = true // from now on Accept refuses: nothing accepted can miss the final write
+	h.mu.Unlock()
 	if err := h.persistState(ctx); err != nil {
 		// Not lost: the history has every change (or the spool, which the next start applies).
 		h.log.Warn("live: the current state could not be written at shutdown; the next start rebuilds it from the last written state and the spool", "err", err)
@@ -228,6 +233,10 @@ func (h *Hub) Accept(ctx context.Context, cs []Change) error {
 		}
 	}
 	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return ErrClosed
+	}
 	if err := h.hist.reserve(len(cs)); err != nil {
 		h.mu.Unlock()
 		h.metrics.refused.WithLabelValues("buffer_full", cs[0].Source).Add(float64(len(cs)))

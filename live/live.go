@@ -176,4 +176,6 @@ var (
 	// ErrBufferFull: the history buffer is full (the database has been away for long); the sender
 	// should keep the change and send it again later.
 	ErrBufferFull = errors.New("history buffer full")
+	// ErrClosed: the hub is shutting down; the sender should send again (to this or another replica).
+	ErrClosed = errors.New("the live hub is shutting down")
 )

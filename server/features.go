@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -481,8 +482,8 @@ func parseNumbers(param, s string, lo, hi int) ([]float64, error) {
 	out := make([]float64, len(parts))
 	for i, p := range parts {
 		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
-			return nil, spatial.Invalid(param, "%q is not a number", p)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, spatial.Invalid(param, "%q is not a finite number", p)
 		}
 		out[i] = v
 	}

@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/yitu-gis/yitu/live"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/features"
@@ -28,6 +30,9 @@ type city struct {
 	surveyor  string // token with the surveyor role (may edit basemap.road)
 	planner   string // token with the planner role (may read pipeline.segment)
 	admin     string
+	device    string // token with the device role (may push live data)
+	hub       *live.Hub
+	catalog   *spatial.CatalogStore
 	buildings int
 }
 
@@ -97,17 +102,27 @@ func newCity(t testing.TB) *city {
 	if p := store.Current().Problems; len(p) > 0 {
 		t.Fatalf("catalog problems: %v", p)
 	}
+	c.catalog = store
+	go store.Run(ctx)
 	tokens := auth.New(pool)
 	for _, tk := range []struct {
 		dst     *string
 		subject string
 		roles   []string
-	}{{&c.surveyor, "wang", []string{"surveyor"}}, {&c.planner, "li", []string{"planner"}}, {&c.admin, "root", []string{"admin"}}} {
+	}{{&c.surveyor, "wang", []string{"surveyor"}}, {&c.planner, "li", []string{"planner"}}, {&c.admin, "root", []string{"admin"}},
+		{&c.device, "fleet", []string{"device"}}} {
 		if *tk.dst, err = tokens.Create(ctx, tk.subject, tk.roles, "test", 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv := New(Config{}, Deps{Log: log, Version: "test", Pool: pool, Catalog: store, Tokens: tokens, Features: features.New(pool, log)})
+	lcfg := live.DefaultConfig()
+	lcfg.SpoolDir, lcfg.FlushEvery = t.TempDir(), 20*time.Millisecond
+	c.hub = live.NewHub(lcfg, pool, log, nil)
+	if err := c.hub.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go c.hub.Run(ctx)
+	srv := New(Config{}, Deps{Log: log, Version: "test", Pool: pool, Catalog: store, Tokens: tokens, Features: features.New(pool, log), Live: c.hub})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

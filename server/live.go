@@ -423,6 +423,9 @@ func (s *Server) accept(c *fiber.Ctx, cs []live.Change) error {
 	case errors.Is(err, live.ErrBufferFull):
 		c.Set(fiber.HeaderRetryAfter, "30")
 		return problemf(fiber.StatusServiceUnavailable, "", "the server holds too many changes the database has not taken yet; send again later")
+	case errors.Is(err, live.ErrClosed):
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return problemf(fiber.StatusServiceUnavailable, "", "the server is shutting down; send again")
 	}
 	return err
 }

@@ -43,6 +43,14 @@ func openAPIParameters() map[string]map[string]any {
 		"lat":        q("lat", "Latitude (CRS84).", map[string]any{"type": "number"}),
 		"z":          q("z", "Map zoom (512-pixel tiles): sets the pick tolerance and which layers are visible.", map[string]any{"type": "number", "minimum": 0, "maximum": 24}),
 		"layers":     q("layers", "Comma-separated collection ids to look in (default: every readable one).", str),
+		"kind":       q("kind", "Comma-separated live object kinds: vehicle, team, sensor, camera, hotspot.", str),
+		"at":         q("at", "An RFC 3339 time: the state of every live object then, from history (回放).", map[string]any{"type": "string", "format": "date-time"}),
+		"lookback":   q("lookback", "With at: how far before at an object's last report may be (Go duration, default 24h).", str),
+		"from":       q("from", "Start of the period, RFC 3339 (default: 24 hours before to).", map[string]any{"type": "string", "format": "date-time"}),
+		"to":         q("to", "End of the period, RFC 3339 (default: now).", map[string]any{"type": "string", "format": "date-time"}),
+		"points":     q("points", "At most this many points: raw readings, or means over equal time buckets with min, max and count.", map[string]any{"type": "integer", "minimum": 2, "maximum": 10000, "default": 500}),
+		"name":       q("name", "Which of a sensor's values (default: value, else the first).", str),
+		"f-track":    q("f", "Track format: GeoJSON (json) or GPX 1.1 (gpx).", map[string]any{"type": "string", "enum": []string{"json", "gpx"}, "default": "json"}),
 	}
 }
 
@@ -54,7 +62,11 @@ var pathParam = regexp.MustCompile(`:(\w+)`)
 func (s *Server) openAPIDocument(base string, layers []*spatial.Layer) map[string]any {
 	params := openAPIParameters()
 	paths := map[string]map[string]any{}
-	for _, r := range s.featureRoutes() {
+	routes := s.featureRoutes()
+	if s.deps.Live != nil {
+		routes = append(routes, s.liveRoutes()...)
+	}
+	for _, r := range routes {
 		p := pathParam.ReplaceAllString(r.path, "{$1}")
 		var ps []any
 		for _, m := range pathParam.FindAllStringSubmatch(r.path, -1) {

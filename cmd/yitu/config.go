@@ -14,6 +14,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/yitu-gis/yitu/live"
+	"github.com/yitu-gis/yitu/live/firms"
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/tiles"
@@ -30,6 +32,15 @@ type Config struct {
 	Tiles    tiles.Config     `yaml:"tiles"`
 	Log      LogConfig        `yaml:"log"`
 	Twin     twin.Config      `yaml:"twin"`
+	Live     live.Config      `yaml:"live"`
+	FIRMS    FIRMSConfig      `yaml:"firms"`
+}
+
+// FIRMSConfig is the NASA FIRMS poller: a CSV URL (an area or country file with the map key)
+// fetched every Every; empty URL: no polling (files come in by yitu import).
+type FIRMSConfig struct {
+	URL   string        `yaml:"url"`
+	Every time.Duration `yaml:"every"`
 }
 
 // LogConfig configures the structured log on stderr.
@@ -56,6 +67,8 @@ func defaultConfig() Config {
 		Tiles: tiles.DefaultConfig(),
 		Log:   LogConfig{Level: "info", Format: "text"},
 		Twin:  twin.DefaultConfig(),
+		Live:  live.DefaultConfig(),
+		FIRMS: FIRMSConfig{Every: 15 * time.Minute},
 	}
 }
 
@@ -130,12 +143,19 @@ func (c *Config) validate() error {
 	if c.Database.URL == "" {
 		return errors.New("database.url is empty; set DATABASE_URL or database.url in yitu.yaml")
 	}
+	if c.FIRMS.URL != "" && c.FIRMS.Every < time.Minute {
+		return fmt.Errorf("firms.every %v: poll at most once a minute", c.FIRMS.Every)
+	}
+	if err := c.Live.Validate(); err != nil {
+		return err
+	}
 	return c.Twin.Validate()
 }
 
 // Redacted returns a copy that is safe to log: passwords are replaced.
 func (c Config) Redacted() Config {
 	c.Database.URL = spatial.Redact(c.Database.URL)
+	c.FIRMS.URL = firms.Redact(c.FIRMS.URL)
 	return c
 }
 

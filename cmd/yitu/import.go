@@ -49,6 +49,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	if err := migrations.Check(ctx, pool); err != nil {
 		return err
 	}
+	if isFIRMS(f.Arg(0)) {
+		return importHotspots(ctx, e, pool, f.Arg(0), *dryRun)
+	}
 	req := importers.Request{Path: f.Arg(0), As: *as, SRS: *srs, Encoding: *encoding, Dataset: *dataset,
 		DryRun: *dryRun, MaxRejects: *maxRejects, Progress: e.stderr, HomeLon: homeLon}
 	if off, ok := cfg.Twin.Offset(); ok {

@@ -35,7 +35,8 @@ func commands() []command {
 	return []command{
 		{"serve", "[--addr :8080]", "run the HTTP server (tiles, features, 3D, live, viewer)", cmdServe},
 		{"demo", "[--if-empty]", "generate the Laizhou demo city as survey files and import them", cmdDemo},
-		{"import", "<file-or-folder>", "import survey data (DXF, Shapefile, GeoPackage, GeoJSON, CJJ 61 tables, EPANET); exit 1 = refused", cmdImport},
+		{"import", "<file-or-folder>", "import survey data (DXF, Shapefile, GeoPackage, GeoJSON, CJJ 61 tables, EPANET) or FIRMS hotspots; exit 1 = refused", cmdImport},
+		{"device", "add|list|remove|import", "the device registry: JT/T 808 terminals, sensors (with MQTT credentials), cameras", cmdDevice},
 		{"migrate", "[up|down|status]", "bring the database schema up to date (or roll back one step, or list)", cmdMigrate},
 		{"seed", "[--layers L] [--bbox …] [--zooms a-b]", "render tiles into the disk cache ahead of use", cmdSeed},
 		{"config", "", "print the effective configuration (passwords redacted)", cmdConfig},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/yitu-gis/yitu/frontend"
@@ -56,6 +57,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	go tw.Run(ctx)
+	metrics := prometheus.NewRegistry()
+	lv, err := startLive(ctx, e, cfg, pool, metrics)
+	if err != nil {
+		return err
+	}
+	defer lv.stop(cfg.Server.ShutdownGrace)
 	srv := server.New(cfg.Server, server.Deps{
 		Log:      e.log,
 		Version:  version,
@@ -67,6 +74,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Tokens:   auth.New(pool),
 		Features: features.New(pool, e.log),
 		Viewer:   frontend.Files(),
+		Live:     lv.hub,
+		Metrics:  metrics,
+
+		DeviceCredentials: lv.creds,
 	})
 	return srv.Serve(ctx)
 }

@@ -510,3 +510,12 @@ func Key(rec Record) string {
 func round4(v float64) int64 {
 	return int64(math.Round(v * 1e4))
 }
+
+// Records turns parsed rows into what live.AddHotspots stores, keyed by Key.
+func Records(recs []Record) []live.HotspotRecord {
+	out := make([]live.HotspotRecord, len(recs))
+	for i, r := range recs {
+		out[i] = live.HotspotRecord{Key: Key(r), Time: r.Time, Hotspot: r.Hotspot}
+	}
+	return out
+}

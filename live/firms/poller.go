@@ -36,7 +36,7 @@ func NewPoller(url string, every time.Duration, client *http.Client, handle func
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Poller{url: url, source: redact(url), every: every, client: client, handle: handle, log: log}
+	return &Poller{url: url, source: Redact(url), every: every, client: client, handle: handle, log: log}
 }
 
 // version is what the poller knows of the file the handler last took: the server's validators
@@ -133,9 +133,9 @@ func (p *Poller) poll(ctx context.Context, v version) (version, int, bool, error
 	return nv, len(recs), true, nil
 }
 
-// redact hides the secrets a FIRMS URL can carry: the map key of the API
+// Redact hides the secrets a FIRMS URL can carry: the map key of the API
 // (/api/area/csv/<MAP_KEY>/…), a password, and key or token query parameters.
-func redact(raw string) string {
+func Redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"

@@ -192,8 +192,8 @@ func TestRedact(t *testing.T) {
 		"https://nrt3.modaps.eosdis.nasa.gov/archive/FIRMS/modis-c6.1/Global/MODIS_C6_1_Global_MCD14DL_NRT_2023213.txt": "https://nrt3.modaps.eosdis.nasa.gov/archive/FIRMS/modis-c6.1/Global/MODIS_C6_1_Global_MCD14DL_NRT_2023213.txt",
 		"http://[::1": "(unparsable URL)",
 	} {
-		if got := redact(in); got != want {
-			t.Errorf("redact(%s) = %s, want %s", in, got, want)
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%s) = %s, want %s", in, got, want)
 		}
 	}
 }

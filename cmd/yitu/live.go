@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/yitu-gis/yitu/live"
+	"github.com/yitu-gis/yitu/live/firms"
+)
+
+// liveParts are the live half of a serving process: the hub and its front ends.
+type liveParts struct {
+	hub   *live.Hub
+	creds live.Credentials
+	log   *slog.Logger
+
+	stopFront  context.CancelFunc
+	wg         sync.WaitGroup // the front ends (gateways, MQTT client, FIRMS poller)
+	stopHub    context.CancelFunc
+	hubWG      sync.WaitGroup // the hub's Run
+	closeCreds func()
+}
+
+// startLive starts the hub and its front ends. The hub outlives ctx: when ctx ends the front ends
+// stop taking data, and stop then writes what the hub holds.
+func startLive(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool, reg prometheus.Registerer) (*liveParts, error) {
+	hub := live.NewHub(cfg.Live, pool, e.log, reg)
+	if err := hub.Start(ctx); err != nil {
+		return nil, err
+	}
+	lp := &liveParts{hub: hub, log: e.log}
+	ctx, lp.stopFront = context.WithCancel(ctx)
+	hctx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	lp.stopHub = stopHub
+	lp.hubWG.Go(func() { hub.Run(hctx) })
+	creds, closeCreds, err := brokerCredentials(cfg)
+	if err != nil {
+		lp.stop(time.Second)
+		return nil, err
+	}
+	lp.creds, lp.closeCreds = creds, closeCreds
+	if cfg.FIRMS.URL != "" {
+		p := firms.NewPoller(cfg.FIRMS.URL, cfg.FIRMS.Every, &http.Client{Timeout: 2 * time.Minute},
+			func(ctx context.Context, recs []firms.Record) error {
+				n, err := live.AddHotspots(ctx, pool, firms.Records(recs))
+				if err == nil && n > 0 {
+					e.log.Info("firms: new hotspots", "new", n, "rows", len(recs))
+				}
+				return err
+			}, e.log)
+		e.log.Info("firms: polling", "url", firms.Redact(cfg.FIRMS.URL), "every", cfg.FIRMS.Every)
+		lp.wg.Go(func() { _ = p.Run(ctx) })
+	}
+	return lp, nil
+}
+
+// stop stops the front ends and waits for them, stops the hub's loops and writes what it holds,
+// within grace (the rest is spooled for the next start).
+func (lp *liveParts) stop(grace time.Duration) {
+	lp.stopFront()
+	lp.wg.Wait()
+	lp.stopHub()
+	lp.hubWG.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := lp.hub.Close(ctx); err != nil {
+		lp.log.Error("live: closing", "err", err)
+	}
+	if lp.closeCreds != nil {
+		lp.closeCreds()
+	}
+}
+
+// brokerCredentials is the MQTT broker's dynamic security, for sensors' credentials; nil without a
+// broker.
+func brokerCredentials(cfg Config) (live.Credentials, func(), error) {
+	return nil, func() {}, nil
+}
