@@ -61,6 +61,7 @@ var themeTitles = map[string][2]string{
 	"pipeline":  {"地下管线", "Underground pipelines"},
 	"twin":      {"三维模型", "3D models"},
 	"reference": {"参考", "Reference"},
+	"live":      {"实时监测", "Live"},
 }
 
 func (s *Server) registerCatalog() {

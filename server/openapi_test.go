@@ -8,7 +8,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// TestOpenAPIMatchesRoutes: /api is a valid OpenAPI 3.0 document, every feature route the app serves
+// TestOpenAPIMatchesRoutes: /api is a valid OpenAPI 3.0 document, every feature and live route the app serves
 // is in it, and every path in it is served.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	c := newCity(t)
@@ -33,7 +33,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 	served := map[string]bool{}
-	for _, rt := range s.featureRoutes() {
+	for _, rt := range append(s.featureRoutes(), s.liveRoutes()...) {
 		key := rt.method + " " + pathParam.ReplaceAllString(rt.path, "{$1}")
 		served[key] = true
 		if !documented[key] {

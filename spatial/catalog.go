@@ -184,9 +184,10 @@ func LoadCatalog(ctx context.Context, db Querier) (*Catalog, error) {
 	return c, nil
 }
 
-// themeRank orders the layer tree: base map first, then pipelines, 3D, reference, the scenarios.
+// themeRank orders the layer tree: base map first, then pipelines, 3D, reference, live objects, the
+// scenarios.
 func themeRank(theme string) int {
-	if i := slices.Index([]string{"basemap", "pipeline", "twin", "reference"}, theme); i >= 0 {
+	if i := slices.Index([]string{"basemap", "pipeline", "twin", "reference", "live"}, theme); i >= 0 {
 		return i
 	}
 	return 100
