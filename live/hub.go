@@ -242,14 +242,29 @@ func (h *Hub) Accept(ctx context.Context, cs []Change) error {
 		h.metrics.refused.WithLabelValues("buffer_full", cs[0].Source).Add(float64(len(cs)))
 		return err
 	}
+	fresh, dropped := cs, false
 	for i := range cs {
-		h.apply(&cs[i])
+		switch keep := h.apply(&cs[i]); {
+		case keep && dropped:
+			fresh = append(fresh, cs[i])
+		case !keep && !dropped:
+			fresh, dropped = slices.Clone(cs[:i]), true
+		}
 	}
-	h.stream.append(cs)
-	h.hist.push(cs)
+	h.stream.append(fresh)
+	h.hist.push(fresh)
 	h.mu.Unlock()
-	for i := range cs {
-		h.metrics.accepted.WithLabelValues(string(cs[i].Type), cs[i].Source).Inc()
+	if dropped { // number the caller's changes too; a repeat keeps Seq 0
+		for i, j := 0, 0; i < len(cs) && j < len(fresh); i++ {
+			if cs[i].Object == fresh[j].Object && cs[i].Time.Equal(fresh[j].Time) && cs[i].Type == fresh[j].Type {
+				cs[i].Seq = fresh[j].Seq
+				j++
+			}
+		}
+		h.metrics.refused.WithLabelValues("repeat", cs[0].Source).Add(float64(len(cs) - len(fresh)))
+	}
+	for i := range fresh {
+		h.metrics.accepted.WithLabelValues(string(fresh[i].Type), fresh[i].Source).Inc()
 	}
 	return nil
 }
@@ -343,7 +358,11 @@ func finite(vs ...float64) bool {
 }
 
 // apply puts a checked change into the current state; h.mu is held.
-func (h *Hub) apply(c *Change) {
+//
+// It reports false for a repeat of the object's current state (the same reading or fix at the same
+// time: an MQTT reading the broker sent again because its acknowledgement was lost, a terminal's
+// resend), which is dropped: history and the stream have it already.
+func (h *Hub) apply(c *Change) bool {
 	o := h.objects[c.Object]
 	if o == nil {
 		o = &object{id: c.Object, kind: c.Kind, layer: c.Layer}
@@ -354,7 +373,10 @@ func (h *Hub) apply(c *Change) {
 	}
 	if c.Time.Before(o.time) {
 		c.Late = true
-		return
+		return true
+	}
+	if c.Time.Equal(o.time) && o.repeats(c) {
+		return false
 	}
 	o.time, o.received = c.Time, c.Received
 	switch c.Type {
@@ -380,9 +402,29 @@ func (h *Hub) apply(c *Change) {
 		o.hotspot = &hs
 		h.grid.move(o.id, o.hasPos, o.pos.Lon, o.pos.Lat, hs.Lon, hs.Lat)
 		o.pos, o.hasPos = Position{Lon: hs.Lon, Lat: hs.Lat}, true
-		return // hotspots are kept in live.hotspot, not live.object_state
+		return true // hotspots are kept in live.hotspot, not live.object_state
 	}
 	h.dirty[o.id] = struct{}{}
+	return true
+}
+
+// repeats reports whether c carries what the object already has from a change at the same time.
+func (o *object) repeats(c *Change) bool {
+	switch c.Type {
+	case ChangePosition:
+		p := c.Position
+		return o.hasPos && o.pos.Lon == p.Lon && o.pos.Lat == p.Lat && o.pos.Speed == p.Speed && o.pos.Heading == p.Heading
+	case ChangeObservation:
+		for k, v := range c.Observation.Values {
+			if w, ok := o.vals[k]; !ok || w != v {
+				return false
+			}
+		}
+		return true
+	case ChangeEvent:
+		return o.event == c.Event.Name
+	}
+	return false
 }
 
 // applySpooled puts changes written from the spool at start into the current state.

@@ -147,6 +147,11 @@ func TestHub(t *testing.T) {
 	if h.Stream().Last() != before {
 		t.Error("refused changes reached the stream")
 	}
+	// A repeat (the broker sending a reading again after a lost acknowledgement) is taken and dropped.
+	again := []live.Change{{Type: live.ChangeObservation, Object: "wl-001", Time: t0, Observation: &live.Observation{Values: map[string]float64{"value": 2.25}}}}
+	if err := h.Accept(ctx, again); err != nil || h.Stream().Last() != before {
+		t.Errorf("a repeated reading: %v, stream %d → %d", err, before, h.Stream().Last())
+	}
 
 	if err := h.Close(ctx); err != nil {
 		t.Fatal(err)

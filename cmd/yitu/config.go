@@ -34,6 +34,18 @@ type Config struct {
 	Twin     twin.Config      `yaml:"twin"`
 	Live     live.Config      `yaml:"live"`
 	FIRMS    FIRMSConfig      `yaml:"firms"`
+	MQTT     MQTTConfig       `yaml:"mqtt"`
+}
+
+// MQTTConfig is the broker sensors publish to. Yitu is a client of it: a persistent QoS 1 session
+// on <topic>/+/obs and <topic>/+/state, and the dynamic-security admin for sensors' credentials.
+type MQTTConfig struct {
+	// URL with Yitu's credentials (mqtt://user:password@host:port, mqtts:// for TLS); empty: no MQTT.
+	URL string `yaml:"url"`
+	// ClientID names Yitu's persistent session; it must stay the same across restarts and differ
+	// between replicas (default yitu-<hostname>).
+	ClientID string `yaml:"client_id"`
+	Topic    string `yaml:"topic"` // default yitu/sensors
 }
 
 // FIRMSConfig is the NASA FIRMS poller: a CSV URL (an area or country file with the map key)
@@ -69,6 +81,7 @@ func defaultConfig() Config {
 		Twin:  twin.DefaultConfig(),
 		Live:  live.DefaultConfig(),
 		FIRMS: FIRMSConfig{Every: 15 * time.Minute},
+		MQTT:  MQTTConfig{URL: "mqtt://yitu:yitu@127.0.0.1:18830"}, // scripts/mqtt's private broker
 	}
 }
 
@@ -156,6 +169,7 @@ func (c *Config) validate() error {
 func (c Config) Redacted() Config {
 	c.Database.URL = spatial.Redact(c.Database.URL)
 	c.FIRMS.URL = firms.Redact(c.FIRMS.URL)
+	c.MQTT.URL = spatial.Redact(c.MQTT.URL)
 	return c
 }
 

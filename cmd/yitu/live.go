@@ -12,6 +12,7 @@ import (
 
 	"github.com/yitu-gis/yitu/live"
 	"github.com/yitu-gis/yitu/live/firms"
+	"github.com/yitu-gis/yitu/live/mqtt"
 )
 
 // liveParts are the live half of a serving process: the hub and its front ends.
@@ -45,6 +46,14 @@ func startLive(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool, reg 
 		return nil, err
 	}
 	lp.creds, lp.closeCreds = creds, closeCreds
+	if cfg.MQTT.URL != "" {
+		client := mqtt.New(mqtt.Config{URL: cfg.MQTT.URL, ClientID: cfg.MQTT.ClientID, Topic: cfg.MQTT.Topic}, hub, e.log, reg)
+		lp.wg.Go(func() {
+			if err := client.Run(ctx); err != nil {
+				e.log.Error("mqtt: the client stopped", "err", err)
+			}
+		})
+	}
 	if cfg.FIRMS.URL != "" {
 		p := firms.NewPoller(cfg.FIRMS.URL, cfg.FIRMS.Every, &http.Client{Timeout: 2 * time.Minute},
 			func(ctx context.Context, recs []firms.Record) error {
@@ -77,8 +86,57 @@ func (lp *liveParts) stop(grace time.Duration) {
 	}
 }
 
-// brokerCredentials is the MQTT broker's dynamic security, for sensors' credentials; nil without a
-// broker.
+// brokerCredentials is the MQTT broker's dynamic security, for sensors' credentials (connected on
+// first use); nil without a broker.
 func brokerCredentials(cfg Config) (live.Credentials, func(), error) {
-	return nil, func() {}, nil
+	if cfg.MQTT.URL == "" {
+		return nil, func() {}, nil
+	}
+	a := &lazyAdmin{url: cfg.MQTT.URL}
+	return a, a.close, nil
+}
+
+// lazyAdmin connects to the broker's dynamic security when a device first needs it, so that a broker
+// that is down does not keep the server from starting.
+type lazyAdmin struct {
+	url string
+	mu  sync.Mutex
+	a   *mqtt.Admin
+}
+
+func (l *lazyAdmin) admin() (*mqtt.Admin, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.a == nil {
+		a, err := mqtt.NewAdmin(l.url)
+		if err != nil {
+			return nil, err
+		}
+		l.a = a
+	}
+	return l.a, nil
+}
+
+func (l *lazyAdmin) AddDevice(ctx context.Context, id, password string) error {
+	a, err := l.admin()
+	if err != nil {
+		return err
+	}
+	return a.AddDevice(ctx, id, password)
+}
+
+func (l *lazyAdmin) RemoveDevice(ctx context.Context, id string) error {
+	a, err := l.admin()
+	if err != nil {
+		return err
+	}
+	return a.RemoveDevice(ctx, id)
+}
+
+func (l *lazyAdmin) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.a != nil {
+		l.a.Close()
+	}
 }
