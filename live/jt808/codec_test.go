@@ -178,7 +178,7 @@ func satellites(n uint8) locCheck {
 // item), it is checked too. Vendor extensions that traccar decodes (battery, power, ICCID, tyres,
 // locks, …) are not claimed.
 var tracWants = map[int]tracWant{
-	1: {msg: 0x0704, phone: "014450376202", check: batch(BatchBlind, 1, 33697808, 116954088, "2026-08-17 14:18:12", mileage(0x36c9), satellites(14))},
+	1:  {msg: 0x0704, phone: "014450376202", check: batch(BatchBlind, 1, 33697808, 116954088, "2026-08-17 14:18:12", mileage(0x36c9), satellites(14))},
 	3:  {msg: 0x0200, phone: "000000000000", check: loc(0, 0, "2026-06-15 02:57:25", mileage(100), satellites(12))},
 	5:  {msg: 0x0100, phone: "00000866496077582164"},
 	7:  {msg: 0x0200, phone: "794308010679", check: loc(-25269608, -57602956, "2025-11-18 03:26:11")},
@@ -249,12 +249,12 @@ var tracWants = map[int]tracWant{
 		Model: "HB-R03GBD", TerminalID: "1906751", PlateColor: 2, Plate: "ABC00000"})},
 	87: {kind: KindChecksum, msg: 0x0200, phone: "013511221122"}, // and 10 body bytes short
 	// 2011 widths; the terminal id holds 00 and the phone in BCD, so it reads as hex digits.
-	89: {msg: 0x0100, phone: "094027849470", check: reg(Register{Edition: 2011, TerminalID: "00094027849470"})},
-	91: {msg: 0x0200, phone: "001401249917", check: loc(-19591535, -46912186, "2015-01-01 11:42:57", mileage(0x77))},
-	93: {msg: 0x0200, phone: "413056480105", check: loc(-23404078, -46853176, "2024-06-26 08:00:21")},
-	95: {msg: 0x0200, phone: "019111110000", check: loc(45554290, 9288608, "2025-07-02 00:08:29")},
-	97: {kind: KindFraming},
-	99: {msg: 0x0210, phone: "045460002319"},
+	89:  {msg: 0x0100, phone: "094027849470", check: reg(Register{Edition: 2011, TerminalID: "00094027849470"})},
+	91:  {msg: 0x0200, phone: "001401249917", check: loc(-19591535, -46912186, "2015-01-01 11:42:57", mileage(0x77))},
+	93:  {msg: 0x0200, phone: "413056480105", check: loc(-23404078, -46853176, "2024-06-26 08:00:21")},
+	95:  {msg: 0x0200, phone: "019111110000", check: loc(45554290, 9288608, "2025-07-02 00:08:29")},
+	97:  {kind: KindFraming},
+	99:  {msg: 0x0210, phone: "045460002319"},
 	101: {msg: 0x1007, phone: "045460002319"},
 	103: {msg: 0x0200, phone: "019111110000", check: loc(45554290, 9288608, "2025-07-02 00:08:29")},
 	105: {kind: KindChecksum, msg: 0x0200, phone: "4eb6fb4ad628"},

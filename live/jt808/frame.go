@@ -451,3 +451,35 @@ func bcd(b byte) (int, bool) {
 	hi, lo := b>>4, b&0xf
 	return int(hi)*10 + int(lo), hi < 10 && lo < 10
 }
+
+// AppendPackets appends m to dst as one frame when its body fits maxBody bytes (at most MaxBody),
+// and otherwise as sub-packets of maxBody bytes, numbered from 1, with the serials h.Serial,
+// h.Serial+1, …. It returns how many frames it appended.
+func AppendPackets(dst []byte, h Header, m Message, maxBody int) ([]byte, int, error) {
+	if maxBody < 1 || maxBody > MaxBody {
+		maxBody = MaxBody
+	}
+	body, err := m.AppendBody(nil, h.Version2019)
+	if err != nil {
+		return dst, 0, err
+	}
+	h.MsgID = m.MsgID()
+	if len(body) <= maxBody {
+		h.Split = false
+		dst, err = AppendRaw(dst, h, body)
+		return dst, 1, err
+	}
+	total := (len(body) + maxBody - 1) / maxBody
+	if total > 0xffff {
+		return dst, 0, errors.New("jt808: body of " + strconv.Itoa(len(body)) + " bytes needs more than 65535 sub-packets")
+	}
+	start, serial := len(dst), h.Serial
+	h.Split, h.Total = true, uint16(total)
+	for i := range total {
+		h.Index, h.Serial = uint16(i+1), serial+uint16(i)
+		if dst, err = AppendRaw(dst, h, body[i*maxBody:min((i+1)*maxBody, len(body))]); err != nil {
+			return dst[:start], 0, err
+		}
+	}
+	return dst, total, nil
+}
