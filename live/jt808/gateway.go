@@ -325,7 +325,7 @@ func (c *conn) serve(ctx context.Context) {
 	}()
 	c.log.Debug("jt808 connection opened")
 	for {
-		if c.fr.Buffered() == 0 {
+		if !c.fr.Ready() {
 			// about to wait for the terminal: answer what it sent so far first
 			if err := c.flush(); err != nil {
 				c.log.Debug("jt808 write", "err", err)

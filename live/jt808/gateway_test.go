@@ -611,6 +611,17 @@ func TestGatewaySplitWrites(t *testing.T) {
 	c.expectReply(s1, MsgLocation, ResultOK)
 	c.expectReply(s2, MsgHeartbeat, ResultOK)
 	c.expectReply(s3, MsgLocation, ResultOK)
+	// a whole frame and the start of the next: the first is answered before the rest arrives
+	b4, s4 := c.frame(fix(4))
+	b5, s5 := c.frame(fix(5))
+	for _, cut := range []int{1, 10} { // the next frame's delimiter alone, and some of its bytes
+		c.write(append(bytes.Clone(b4), b5[:cut]...))
+		c.expectReply(s4, MsgLocation, ResultOK)
+		c.write(b5[cut:])
+		c.expectReply(s5, MsgLocation, ResultOK)
+		b4, s4 = c.frame(fix(6))
+		b5, s5 = c.frame(fix(7))
+	}
 }
 
 func TestGatewaySubPackets(t *testing.T) {

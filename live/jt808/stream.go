@@ -2,6 +2,7 @@ package jt808
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"strconv"
 )
@@ -57,3 +58,22 @@ func (fr *FrameReader) Next() ([]byte, error) {
 
 // Buffered is the number of bytes read from the stream and not yet returned.
 func (fr *FrameReader) Buffered() int { return fr.br.Buffered() }
+
+// Ready reports whether Next can return without reading the stream: the bytes read hold a whole
+// frame (or something Next reports as an error).
+func (fr *FrameReader) Ready() bool {
+	b, _ := fr.br.Peek(fr.br.Buffered())
+	for {
+		i := bytes.IndexByte(b, Delimiter)
+		switch {
+		case i < 0:
+			return false
+		case i > 0:
+			return true
+		}
+		if !fr.started {
+			return true // Next only notes the first delimiter
+		}
+		b = b[1:] // an empty frame: Next skips it
+	}
+}
