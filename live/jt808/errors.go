@@ -33,18 +33,6 @@ const (
 	KindReassembly
 )
 
-var kindNames = [...]string{
-	KindFraming:    "framing",
-	KindEscape:     "escape",
-	KindTruncated:  "truncated",
-	KindChecksum:   "checksum",
-	KindHeader:     "header",
-	KindLength:     "length",
-	KindBody:       "body",
-	KindTooLarge:   "too_large",
-	KindReassembly: "reassembly",
-}
-
 // Kinds lists every error kind, for metrics that want all label values up front.
 func Kinds() []ErrorKind {
 	return []ErrorKind{KindFraming, KindEscape, KindTruncated, KindChecksum, KindHeader, KindLength,
@@ -52,8 +40,25 @@ func Kinds() []ErrorKind {
 }
 
 func (k ErrorKind) String() string {
-	if int(k) < len(kindNames) && kindNames[k] != "" {
-		return kindNames[k]
+	switch k {
+	case KindFraming:
+		return "framing"
+	case KindEscape:
+		return "escape"
+	case KindTruncated:
+		return "truncated"
+	case KindChecksum:
+		return "checksum"
+	case KindHeader:
+		return "header"
+	case KindLength:
+		return "length"
+	case KindBody:
+		return "body"
+	case KindTooLarge:
+		return "too_large"
+	case KindReassembly:
+		return "reassembly"
 	}
 	return "kind" + strconv.Itoa(int(k))
 }

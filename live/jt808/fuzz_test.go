@@ -48,11 +48,16 @@ func FuzzDecode(f *testing.F) {
 				exercise(t, &fr)
 			}
 		}
-		rd := NewFrameReader(bytes.NewReader(data), 256)
+		cr := &countingReader{r: bytes.NewReader(data)}
+		rd := NewFrameReader(cr, 256)
 		re := NewReassembler(4096, time.Minute)
 		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		for {
+			ready, reads := rd.Ready(), cr.n
 			c, err := rd.Next()
+			if ready && cr.n != reads {
+				t.Fatalf("Next read the stream after Ready said a frame was there")
+			}
 			if err == io.EOF {
 				break
 			}
@@ -149,4 +154,14 @@ func exercise(t *testing.T, f *Frame) {
 	} {
 		checkDecodeErr(t, fn(), n)
 	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.n++
+	return c.r.Read(p)
 }

@@ -24,8 +24,8 @@ type Config struct {
 	// IdleTimeout closes a connection that sends nothing for this long (default 3 minutes: three
 	// missed heartbeats at the standard 60 s interval).
 	IdleTimeout time.Duration
-	// AuthTimeout closes a connection that has not authenticated (0x0102) this long after it opened
-	// (default 60 s).
+	// AuthTimeout closes a connection that has not authenticated (0x0102) this long after it opened,
+	// or after its terminal deregistered (default 60 s).
 	AuthTimeout time.Duration
 	// WriteTimeout bounds each write to a terminal; a terminal that does not read its replies is
 	// disconnected (default 10 s).
@@ -264,7 +264,7 @@ type conn struct {
 	dec Decoder
 	re  *Reassembler
 
-	opened   time.Time
+	unauthed time.Time // when the connection opened, or its terminal deregistered
 	deadline time.Time // when the read deadline was last set
 	out      []byte    // replies not yet written
 
@@ -272,21 +272,22 @@ type conn struct {
 	serial atomic.Uint32
 	tmpl   Header // of the authenticated terminal; guarded by g.mu
 
-	authed bool
-	phone  string // the authenticated terminal
-	dev    live.Device
-	layer  string
-	locs   []Location
+	authed   bool
+	failures int    // authentications refused
+	phone    string // the authenticated terminal
+	dev      live.Device
+	layer    string
+	locs     []Location
 }
 
 func (g *Gateway) newConn(nc net.Conn) *conn {
 	return &conn{
-		g:      g,
-		nc:     nc,
-		log:    g.log.With("remote", nc.RemoteAddr().String()),
-		fr:     NewFrameReader(nc, g.cfg.MaxFrame),
-		re:     NewReassembler(g.cfg.ReassemblyBytes, g.cfg.ReassemblyTimeout),
-		opened: time.Now(),
+		g:        g,
+		nc:       nc,
+		log:      g.log.With("remote", nc.RemoteAddr().String()),
+		fr:       NewFrameReader(nc, g.cfg.MaxFrame),
+		re:       NewReassembler(g.cfg.ReassemblyBytes, g.cfg.ReassemblyTimeout),
+		unauthed: time.Now(),
 	}
 }
 
@@ -303,6 +304,9 @@ func (c *conn) write(b []byte) error {
 	}
 	return err
 }
+
+// maxAuthFailures is how many refused authentications close a connection.
+const maxAuthFailures = 5
 
 // flushAt is how many bytes of replies wait at most before they are written.
 const flushAt = 16 << 10
@@ -345,7 +349,7 @@ func (c *conn) serve(ctx context.Context) {
 			switch {
 			case ctx.Err() != nil:
 			case errors.As(err, &ne) && ne.Timeout() && !c.authed:
-				c.log.Info("jt808 terminal did not authenticate in time", "after", time.Since(c.opened).Round(time.Millisecond))
+				c.log.Info("jt808 terminal did not authenticate in time", "after", time.Since(c.unauthed).Round(time.Millisecond))
 			case errors.As(err, &ne) && ne.Timeout():
 				c.log.Info("jt808 terminal idle", "phone", c.phone, "idle_timeout", c.g.cfg.IdleTimeout)
 			default:
@@ -373,7 +377,7 @@ func (c *conn) setReadDeadline() {
 	c.deadline = now
 	d := now.Add(c.g.cfg.IdleTimeout)
 	if !c.authed {
-		if a := c.opened.Add(c.g.cfg.AuthTimeout); a.Before(d) {
+		if a := c.unauthed.Add(c.g.cfg.AuthTimeout); a.Before(d) {
 			d = a
 		}
 	}
@@ -473,7 +477,7 @@ func (c *conn) handle(ctx context.Context, f *Frame) error {
 		if c.authed && f.Phone.Is(c.phone) {
 			c.event(ctx, "deregister", nil)
 			c.g.unbind(c)
-			c.authed = false
+			c.authed, c.unauthed = false, time.Now()
 		}
 		c.reply(&f.Header, ResultOK)
 	case MsgTerminalReply:
@@ -546,8 +550,14 @@ func (c *conn) auth(ctx context.Context, f *Frame) error {
 	phone := f.Phone.String()
 	dev, ok := c.g.in.Device(phone)
 	if !terminal(dev, ok) || a.Code != dev.AuthCode {
-		c.log.Info("jt808 authentication refused", "phone", phone, "known", ok)
+		c.failures++
+		c.log.Info("jt808 authentication refused", "phone", phone, "known", ok, "failures", c.failures)
 		c.reply(&f.Header, ResultFailure)
+		if c.failures >= maxAuthFailures {
+			// no guessing of codes: the terminal has to connect again
+			c.flush()
+			c.nc.Close()
+		}
 		return nil
 	}
 	c.g.bind(c, phone, f.Header)

@@ -731,3 +731,24 @@ func TestGatewayShutdown(t *testing.T) {
 		t.Errorf("%v connections after shutdown", got)
 	}
 }
+
+func TestGatewayAuthFailuresClose(t *testing.T) {
+	g := startGateway(t, newFake(devices()...), Config{})
+	c := dial(t, g.addr, truckPhone)
+	for range maxAuthFailures {
+		s := c.send(Auth{Code: "guess"})
+		c.expectReply(s, MsgAuth, ResultFailure)
+	}
+	c.nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, err := c.nc.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("read after %d refused authentications: %v, want EOF", maxAuthFailures, err)
+	}
+}
+
+func TestListenAndServeError(t *testing.T) {
+	g := NewGateway(Config{Addr: "127.0.0.1:99999"}, newFake(), nil, nil)
+	err := g.ListenAndServe(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:99999") {
+		t.Errorf("ListenAndServe on a bad address: %v", err)
+	}
+}

@@ -445,7 +445,7 @@ func (l Location) AppendBody(dst []byte, _ bool) ([]byte, error) {
 	dst = binary.BigEndian.AppendUint16(dst, l.Altitude)
 	dst = binary.BigEndian.AppendUint16(dst, l.Speed)
 	dst = binary.BigEndian.AppendUint16(dst, l.Heading)
-	t := l.Time.UTC().Add(8 * time.Hour)
+	t := l.Time.UTC().Add(gmt8)
 	y := t.Year() - 2000
 	if y < 0 || y > 99 {
 		return dst, errors.New("jt808: location time " + l.Time.Format(time.RFC3339) + " is outside 2000–2099")
@@ -483,7 +483,8 @@ func (f *Frame) Location() (Location, error) {
 	return l, f.location(&l, f.Body, 0)
 }
 
-var gmt8 = 8 * time.Hour
+// gmt8 is the offset of the terminals' clocks (Beijing time).
+const gmt8 = 8 * time.Hour
 
 // location decodes b, which starts at offset base of f's body, into l.
 func (f *Frame) location(l *Location, b []byte, base int) error {

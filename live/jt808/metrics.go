@@ -4,10 +4,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// counted are the message ids with a label of their own in yitu_jt808_frames_total; the others are
-// counted as "other", so a terminal cannot blow up the label set.
-var counted = []uint16{MsgTerminalReply, MsgHeartbeat, MsgDeregister, MsgRegister, MsgAuth, MsgLocation, MsgLocationBatch}
-
 type metrics struct {
 	frames      *prometheus.CounterVec
 	bad         *prometheus.CounterVec
@@ -55,7 +51,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		byKind:  map[ErrorKind]prometheus.Counter{},
 		refusal: map[string]prometheus.Counter{},
 	}
-	for _, id := range counted {
+	// the message ids the gateway handles have a label of their own; the others are counted as
+	// "other", so a terminal cannot blow up the label set
+	for _, id := range []uint16{MsgTerminalReply, MsgHeartbeat, MsgDeregister, MsgRegister, MsgAuth, MsgLocation, MsgLocationBatch} {
 		m.byMsg[id] = m.frames.WithLabelValues("0x" + string(appendHex16(nil, id)))
 	}
 	m.other = m.frames.WithLabelValues("other")

@@ -69,11 +69,8 @@ func (fr *FrameReader) Ready() bool {
 		case i < 0:
 			return false
 		case i > 0:
-			return true
+			return true // a frame, or bytes before the first delimiter
 		}
-		if !fr.started {
-			return true // Next only notes the first delimiter
-		}
-		b = b[1:] // an empty frame: Next skips it
+		b = b[1:] // a delimiter with nothing before it: Next skips it
 	}
 }
