@@ -131,10 +131,17 @@ func (bt *benchTerm) run(n, window int) error {
 }
 
 // BenchmarkGateway1000Terminals: 1,000 terminals on loopback, registered and authenticated, each
-// sending location frames with 4 in flight, into an ingester that counts. One iteration is 20
-// frames from every terminal (20,000 frames). Gateway and terminals share the machine's cores.
+// sending location frames into an ingester that counts: one at a time, waiting for each reply
+// (window=1), or with 4 in flight. One iteration is 20 frames from every terminal (20,000 frames).
+// Gateway and terminals share the machine's cores.
 func BenchmarkGateway1000Terminals(b *testing.B) {
-	const terminals, perIter, window = 1000, 20, 4
+	for _, w := range []int{1, 4} {
+		b.Run(fmt.Sprintf("window=%d", w), func(b *testing.B) { benchGateway(b, 1000, w) })
+	}
+}
+
+func benchGateway(b *testing.B, terminals, window int) {
+	const perIter = 20
 	in := &countingIngester{devices: map[string]live.Device{}}
 	for i := range terminals {
 		id := fmt.Sprintf("0139%08d", i)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"net"
 	"strings"
 	"sync"
@@ -630,11 +631,13 @@ func (c *conn) positions(ctx context.Context, f *Frame) error {
 		}
 	}
 	err := c.g.in.Accept(ctx, changes)
-	var inv *spatial.InvalidError
-	switch {
-	case err == nil:
+	if err == nil {
 		c.g.m.positions.Add(float64(n))
 		c.reply(&f.Header, ResultOK)
+		return nil
+	}
+	var inv *spatial.InvalidError
+	switch {
 	case errors.Is(err, live.ErrBufferFull):
 		// the terminal keeps the positions and resends them as blind-area data
 		c.g.m.refusal[refusedBufferFull].Add(float64(n))
@@ -656,7 +659,7 @@ func extra(l *Location) map[string]float64 {
 	if l.Has == 0 {
 		return nil
 	}
-	m := make(map[string]float64, 5)
+	m := make(map[string]float64, bits.OnesCount8(l.Has))
 	if l.Has&HasMileage != 0 {
 		m["mileage_km"] = float64(l.Mileage) / 10
 	}
