@@ -1,11 +1,14 @@
 // Package jt808 is the JT/T 808 front end of the live layer: a codec for the frames vehicle
-// terminals and the platform exchange (the 2013 header, and the 2019 header with its protocol
-// version and 20-digit phone number, detected per frame) and a TCP gateway that authenticates
-// terminals and hands their positions to a live.Ingester.
+// terminals and the platform exchange, and a TCP gateway that authenticates terminals and hands
+// their positions to a live.Ingester.
 //
-// The codec is pure: Decoder.Decode turns one frame into a header and an unescaped body, the
-// Frame methods decode the bodies the gateway understands, and AppendFrame encodes any Message in
-// either header version (terminal messages too, for simulators and tests).
+// The codec is pure. FrameReader splits a byte stream at the 0x7E delimiters; Decoder unescapes a
+// frame, checks its XOR check code and reads its header (the 2013 header, or the 2019 header with
+// its protocol version and 20-digit phone number, detected per frame); the Frame methods decode the
+// bodies the gateway understands (register, auth, location, location batch, general replies); a
+// Reassembler joins sub-packets. AppendFrame and AppendPackets encode any Message, terminal
+// messages too, for simulators and tests. Every decoding fault is a *DecodeError with a kind and
+// the byte offset it concerns.
 package jt808
 
 import (
