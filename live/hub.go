@@ -106,8 +106,9 @@ type object struct {
 	id       string
 	kind     Kind
 	layer    string
-	dev      *Device // nil for hotspots
-	time     time.Time
+	dev      *Device      // nil for hotspots
+	time     time.Time    // of the latest change of any type
+	times    [4]time.Time // of the latest position, observation, state, event (see last)
 	received time.Time
 	hasPos   bool
 	pos      Position
@@ -371,14 +372,19 @@ func (h *Hub) apply(c *Change) bool {
 		}
 		h.objects[c.Object] = o
 	}
-	if c.Time.Before(o.time) {
+	last := o.last(c.Type)
+	if c.Time.Before(*last) {
 		c.Late = true
 		return true
 	}
-	if c.Time.Equal(o.time) && o.repeats(c) {
+	if c.Time.Equal(*last) && o.repeats(c) {
 		return false
 	}
-	o.time, o.received = c.Time, c.Received
+	*last = c.Time
+	if c.Time.After(o.time) {
+		o.time = c.Time
+	}
+	o.received = c.Received
 	switch c.Type {
 	case ChangePosition:
 		p := *c.Position
@@ -406,6 +412,20 @@ func (h *Hub) apply(c *Change) bool {
 	}
 	h.dirty[o.id] = struct{}{}
 	return true
+}
+
+// last is the time of the object's latest change of a type: a change older than it is late (an
+// event now does not make a fix sent a minute ago late).
+func (o *object) last(t ChangeType) *time.Time {
+	switch t {
+	case ChangePosition, ChangeHotspot:
+		return &o.times[0]
+	case ChangeObservation:
+		return &o.times[1]
+	case ChangeState:
+		return &o.times[2]
+	}
+	return &o.times[3]
 }
 
 // repeats reports whether c carries what the object already has from a change at the same time.
