@@ -387,3 +387,30 @@ func TestStreamGap(t *testing.T) {
 		t.Fatalf("after 40 changes a 16-change ring gave %d, %v", len(got), err)
 	}
 }
+
+// TestOldDataPartition: a fix days old (a terminal's blind-area resend after a long outage) is
+// written into a day partition made when it arrives; one older than the retention is refused.
+func TestOldDataPartition(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	testDevices(t, pool)
+	cfg := testConfig(t)
+	cfg.RetentionDays = 30
+	h := newHub(t, pool, cfg)
+	old := time.Now().UTC().AddDate(0, 0, -5)
+	if err := h.Accept(ctx, []live.Change{pos("013912345678", old, 119.9, 37.1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Accept(ctx, []live.Change{pos("013912345678", time.Now().AddDate(0, 0, -31), 119.9, 37.1)}); err == nil {
+		t.Error("a fix older than the retention was accepted")
+	}
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM live.position WHERE time = $1`, old); n != 1 {
+		t.Errorf("%d rows of the five-day-old fix", n)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM pg_class WHERE relname = $1`, "position_"+old.Format("20060102")); n != 1 {
+		t.Error("no partition for its day")
+	}
+}

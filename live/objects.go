@@ -146,7 +146,7 @@ func (o Object) Feature(now time.Time, staleAfter time.Duration) Feature {
 	if o.LastSeen.After(o.Time) {
 		p["last_seen"] = o.LastSeen.UTC().Format(time.RFC3339Nano)
 	}
-	if o.Kind != KindCamera {
+	if o.Kind != KindCamera && o.Kind != KindHotspot { // those report nothing to go stale
 		age := now.Sub(o.Time)
 		if !o.Time.IsZero() {
 			p["age_s"] = math.Round(max(age, 0).Seconds())
