@@ -77,13 +77,10 @@ func (h *history) push(cs []Change) {
 			h.queue = append(h.queue, c)
 		}
 	}
-	full := len(h.queue) >= h.cfg.BatchSize
 	h.mu.Unlock()
-	if full {
-		select {
-		case h.wake <- struct{}{}:
-		default:
-		}
+	select { // the writer starts a batch (gathering for FlushEvery unless it is full already)
+	case h.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -94,9 +91,12 @@ func (h *history) buffered() int {
 	return len(h.queue)
 }
 
-// run writes batches until ctx ends.
+// run writes batches until ctx ends. A change wakes the writer, which gathers what arrives within
+// FlushEvery (unless a whole batch is there already) and writes it; while a batch is being written
+// the next one gathers, so batches grow with the load and a lone change waits FlushEvery at most.
+// After a failure it retries with a growing pause.
 func (h *history) run(ctx context.Context) {
-	tick := time.NewTicker(h.cfg.FlushEvery)
+	tick := time.NewTicker(time.Second) // retries after a failure, when nothing new wakes the writer
 	defer tick.Stop()
 	maint := time.NewTicker(time.Hour)
 	defer maint.Stop()
@@ -113,12 +113,14 @@ func (h *history) run(ctx context.Context) {
 		case <-tick.C:
 		case <-h.wake:
 		}
-		if backoff > 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
+		wait := backoff
+		if wait == 0 && h.buffered() < h.cfg.BatchSize {
+			wait = h.cfg.FlushEvery
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
 		}
 		if err := h.writeAll(ctx); err != nil {
 			if ctx.Err() != nil {

@@ -24,8 +24,9 @@ type Config struct {
 	// (about 300 bytes each); past it, new changes are refused (the sender keeps them: JT/T 808
 	// terminals resend as blind-area data, MQTT redelivers unacknowledged readings, HTTP gets 503).
 	Buffer int `yaml:"buffer"`
-	// BatchSize and FlushEvery: history is written with COPY in batches of up to BatchSize, at
-	// least every FlushEvery.
+	// BatchSize and FlushEvery: history is written with COPY in batches of up to BatchSize; a change
+	// waits at most about FlushEvery for its batch to start (while one batch is written the next
+	// gathers, so batches grow with the load).
 	BatchSize  int           `yaml:"batch_size"`
 	FlushEvery time.Duration `yaml:"flush_every"`
 	// RetentionDays is how many days of history the day partitions keep; older ones are dropped.
@@ -49,7 +50,7 @@ func DefaultConfig() Config {
 	return Config{
 		Buffer:        500_000,
 		BatchSize:     10_000,
-		FlushEvery:    250 * time.Millisecond,
+		FlushEvery:    100 * time.Millisecond,
 		RetentionDays: 180,
 		StaleAfter:    5 * time.Minute,
 		MaxFuture:     10 * time.Minute,

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -116,7 +115,7 @@ func newCity(t testing.TB) *city {
 		}
 	}
 	lcfg := live.DefaultConfig()
-	lcfg.SpoolDir, lcfg.FlushEvery = t.TempDir(), 20*time.Millisecond
+	lcfg.SpoolDir = t.TempDir()
 	c.hub = live.NewHub(lcfg, pool, log, nil)
 	if err := c.hub.Start(ctx); err != nil {
 		t.Fatal(err)
