@@ -414,3 +414,48 @@ func TestOldDataPartition(t *testing.T) {
 		t.Error("no partition for its day")
 	}
 }
+
+// TestHotspotsReachTheHub: detections stored by anyone (an import, another replica's poller) reach a
+// running hub by NOTIFY, once each, onto its stream; repeats are not stored again.
+func TestHotspotsReachTheHub(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool := pgtest.New(t)
+	h := newHub(t, pool, testConfig(t))
+	sub := h.Stream().Subscribe()
+	defer sub.Close()
+	go h.Run(ctx)
+	now := time.Now().UTC().Truncate(time.Minute)
+	recs := []live.HotspotRecord{
+		{Key: "VIIRS/N20/a", Time: now.Add(-2 * time.Hour), Hotspot: live.Hotspot{Lon: 119.95, Lat: 37.17, Instrument: "VIIRS", Satellite: "N20", Confidence: "h", FRP: 12.5, Source: "test.csv"}},
+		{Key: "VIIRS/N/b", Time: now.Add(-time.Hour), Hotspot: live.Hotspot{Lon: 119.951, Lat: 37.171, Instrument: "VIIRS", Satellite: "N", Confidence: "n", FRP: 20, Source: "test.csv"}},
+		{Key: "MODIS/T/old", Time: now.Add(-30 * 24 * time.Hour), Hotspot: live.Hotspot{Lon: 119.9, Lat: 37.1, Instrument: "MODIS", Satellite: "T", Source: "old.csv"}},
+	}
+	// Whether these land before or after the hub's LISTEN took effect, it has them: it loads what
+	// was added when it connects, then what each notification announces.
+	if added, err := live.AddHotspots(ctx, pool, recs[:1]); err != nil || added != 1 {
+		t.Fatalf("AddHotspots = %d, %v", added, err)
+	}
+	if added, err := live.AddHotspots(ctx, pool, recs); err != nil || added != 2 {
+		t.Fatalf("AddHotspots = %d, %v; want the 2 not stored yet", added, err)
+	}
+	seen := map[string]bool{}
+	waitFor(t, 10*time.Second, "two hotspots on the stream", func() bool {
+		sctx, stop := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer stop()
+		cs, _ := sub.Next(sctx, 100)
+		for _, c := range cs {
+			if c.Type == live.ChangeHotspot {
+				if seen[c.Object] {
+					t.Errorf("%s twice on the stream", c.Object)
+				}
+				seen[c.Object] = true
+			}
+		}
+		return len(seen) == 2
+	})
+	hs := h.Objects(live.Filter{Kinds: []live.Kind{live.KindHotspot}})
+	if len(hs) != 2 || hs[0].Hotspot.FRP == 0 || hs[0].Layer != "live.hotspot" {
+		t.Errorf("hotspots in the hub: %+v (the 30-day-old one stays history)", hs)
+	}
+}
