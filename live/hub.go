@@ -472,3 +472,19 @@ func (h *Hub) remove(o *object) {
 		h.gone[o.id] = struct{}{}
 	}
 }
+
+// Publish puts changes the server itself makes (alarms) onto the stream, numbered in order with
+// the accepted ones. They are not checked against the registry and not written to history: their
+// owner stores them.
+func (h *Hub) Publish(cs []Change) {
+	if len(cs) == 0 {
+		return
+	}
+	now := h.now().UTC()
+	h.mu.Lock()
+	for i := range cs {
+		cs[i].Received = now
+	}
+	h.stream.append(cs)
+	h.mu.Unlock()
+}
