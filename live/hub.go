@@ -488,3 +488,6 @@ func (h *Hub) Publish(cs []Change) {
 	h.stream.append(cs)
 	h.mu.Unlock()
 }
+
+// Pool is the hub's database pool (for the components that follow it).
+func (h *Hub) Pool() *pgxpool.Pool { return h.pool }
