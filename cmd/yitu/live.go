@@ -16,6 +16,7 @@ import (
 	"github.com/yitu-gis/yitu/live/firms"
 	"github.com/yitu-gis/yitu/live/jt808"
 	"github.com/yitu-gis/yitu/live/mqtt"
+	"github.com/yitu-gis/yitu/live/watch"
 )
 
 // liveParts are the live half of a serving process: the hub and its front ends.
@@ -23,6 +24,7 @@ type liveParts struct {
 	hub     *live.Hub
 	creds   live.Credentials
 	gateway *jt808.Gateway // nil without jt808.addr
+	watch   *watch.Engine
 	log     *slog.Logger
 
 	stopFront  context.CancelFunc
@@ -59,6 +61,16 @@ func startLive(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool, reg 
 			}
 		})
 	}
+	var terminals watch.Terminals // acknowledging an emergency alarm tells the terminal (0x8203)
+	if lp.gateway != nil {
+		terminals = lp.gateway
+	}
+	lp.watch = watch.NewEngine(hub, watch.NewStore(pool), terminals, e.log, reg)
+	if err := lp.watch.Start(ctx); err != nil {
+		lp.stop(time.Second)
+		return nil, err
+	}
+	lp.hubWG.Go(func() { lp.watch.Run(hctx) })
 	creds, closeCreds, err := brokerCredentials(cfg)
 	if err != nil {
 		lp.stop(time.Second)
@@ -93,10 +105,15 @@ func startLive(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool, reg 
 func (lp *liveParts) stop(grace time.Duration) {
 	lp.stopFront()
 	lp.wg.Wait()
-	lp.stopHub()
-	lp.hubWG.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	if lp.watch != nil { // the alarm changes made so far are stored before the hub stops
+		if err := lp.watch.Flush(ctx); err != nil {
+			lp.log.Error("watch: alarm changes not stored at shutdown", "err", err)
+		}
+	}
+	lp.stopHub()
+	lp.hubWG.Wait()
 	if err := lp.hub.Close(ctx); err != nil {
 		lp.log.Error("live: closing", "err", err)
 	}

@@ -677,3 +677,9 @@ func extra(l *Location) map[string]float64 {
 	}
 	return m
 }
+
+// AckAlarm sends a connected terminal the platform's manual acknowledgement of its alarms (0x8203)
+// for the given alarm bits (bit 0: the emergency alarm), all serials.
+func (g *Gateway) AckAlarm(phone string, alarmBits uint32) error {
+	return g.Send(phone, AlarmAck{AlarmType: alarmBits})
+}

@@ -104,6 +104,9 @@ func NewEngine(hub *live.Hub, store *Store, terminals Terminals, log *slog.Logge
 		esc: map[string]map[string]memberLevel{}, writes: make(chan write, 100_000), metrics: newMetrics(reg)}
 }
 
+// Store is where the engine keeps fences, rules and alarms.
+func (e *Engine) Store() *Store { return e.store }
+
 // SetClock replaces the engine's clock (tests drive Tick with it).
 func (e *Engine) SetClock(now func() time.Time) {
 	e.mu.Lock()

@@ -209,9 +209,9 @@ func (s *Store) Fence(ctx context.Context, id int64) (*Fence, error) {
 	return f, err
 }
 
-// PutFence stores a fence (id 0: a new one) and returns it. source resolves a source layer's feature
-// geometry (the catalog's layers): the SQL of its geometry in EPSG:4490 and its arguments.
-func (s *Store) PutFence(ctx context.Context, id int64, ff *FenceFeature, who string, source func(layer, featureID string) (string, []any, error)) (*Fence, error) {
+// PutFence stores a fence (id 0: a new one) and returns it. source is the catalog layer the feature
+// names in properties.source_layer (nil when it names none); its polygon becomes the fence's.
+func (s *Store) PutFence(ctx context.Context, id int64, ff *FenceFeature, who string, source *spatial.Layer) (*Fence, error) {
 	kind, err := ff.kind()
 	if err != nil {
 		return nil, err
@@ -231,14 +231,16 @@ func (s *Store) PutFence(ctx context.Context, id int64, ff *FenceFeature, who st
 	}
 	geomSQL, args := "ST_SetSRID(ST_GeomFromGeoJSON($1), 4490)", []any{string(ff.Geometry)}
 	if p.SourceLayer != "" {
-		if source == nil {
-			return nil, spatial.Invalid("properties.source_layer", "fences from layers are not available here")
+		if source == nil || source.ID != p.SourceLayer || !source.IsTable() {
+			return nil, spatial.Invalid("properties.source_layer", "%q is not a table layer of the catalog", p.SourceLayer)
 		}
-		sql, sargs, err := source(p.SourceLayer, p.SourceID)
-		if err != nil {
-			return nil, err
+		if !strings.Contains(source.GeometryType, "Polygon") && source.GeometryType != "Geometry" {
+			return nil, spatial.Invalid("properties.source_layer", "%s holds %s features; a fence needs polygons", source.ID, source.GeometryType)
 		}
-		geomSQL, args = sql, sargs
+		geomSQL = fmt.Sprintf("(SELECT ST_Force2D(%s) FROM %s WHERE %s::text = $1 AND GeometryType(%s) IN ('POLYGON', 'MULTIPOLYGON'))",
+			pgx.Identifier{source.GeometryColumn}.Sanitize(), pgx.Identifier{source.Schema, source.Table}.Sanitize(),
+			pgx.Identifier{source.IDColumn}.Sanitize(), pgx.Identifier{source.GeometryColumn}.Sanitize())
+		args = []any{p.SourceID}
 	}
 	n := len(args)
 	ph := func(i int) string { return fmt.Sprintf("$%d", n+i) }
@@ -247,13 +249,14 @@ func (s *Store) PutFence(ctx context.Context, id int64, ff *FenceFeature, who st
 	var sql string
 	if id == 0 {
 		sql = fmt.Sprintf(`INSERT INTO live.fence (geom, name, kind, radius_m, width_m, rules, applies_to, valid_from, valid_to,
-			source_layer, source_id, props, created_by) SELECT g, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM (SELECT %s AS g) s RETURNING id`,
+			source_layer, source_id, props, created_by) SELECT g, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM (SELECT %s AS g) s
+			WHERE g IS NOT NULL RETURNING id`,
 			ph(1), ph(2), ph(3), ph(4), ph(5), ph(6), ph(7), ph(8), ph(9), ph(10), ph(11), ph(12), geomSQL)
 	} else {
 		args = append(args, id)
 		sql = fmt.Sprintf(`UPDATE live.fence SET geom = s.g, name = %s, kind = %s, radius_m = %s, width_m = %s, rules = %s,
 			applies_to = %s, valid_from = %s, valid_to = %s, source_layer = %s, source_id = %s, props = %s, created_by = %s
-			FROM (SELECT %s AS g) s WHERE id = %s RETURNING id`,
+			FROM (SELECT %s AS g) s WHERE id = %s AND s.g IS NOT NULL RETURNING id`,
 			ph(1), ph(2), ph(3), ph(4), ph(5), ph(6), ph(7), ph(8), ph(9), ph(10), ph(11), ph(12), geomSQL, ph(13))
 	}
 	var got int64
