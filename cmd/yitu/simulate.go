@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/yitu-gis/yitu/demo/sim"
+	"github.com/yitu-gis/yitu/live/watch"
 	"github.com/yitu-gis/yitu/migrations"
 	"github.com/yitu-gis/yitu/spatial"
 )
@@ -68,6 +69,13 @@ func cmdSimulate(ctx context.Context, e *env, args []string) error {
 	}
 	if err := s.Register(ctx); err != nil {
 		return err
+	}
+	nf, nr, err := s.Watch(ctx, watch.NewStore(pool))
+	if err != nil {
+		return err
+	}
+	if nf+nr > 0 {
+		fmt.Fprintf(e.stdout, "demo fences and rules: %d fences, %d rules added\n", nf, nr)
 	}
 	path, added, err := s.ImportFIRMS(ctx)
 	if err != nil {

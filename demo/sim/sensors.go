@@ -99,7 +99,7 @@ func (s *Simulation) makeSensors(rng *rand.Rand) {
 				sn.read = func(rng *rand.Rand, h, hd float64) map[string]float64 {
 					v := base + 0.08*diurnal(hd) + rng.NormFloat64()*0.01
 					if rising {
-						v += 0.12 * h
+						v += 0.5 * h // rain upstream: past the yellow level within the hour
 					}
 					return map[string]float64{"value": round(v, 3)}
 				}
@@ -113,11 +113,14 @@ func (s *Simulation) makeSensors(rng *rand.Rand) {
 				case "saturation_line":
 					d.ID, d.Unit, d.Name = fmt.Sprintf("sat-%d-%02d", dam+1, i/3+1), "m", fmt.Sprintf("%s浸润线埋深%02d", d.Group, i/3+1)
 					rising := dam == 0 // the first dam's phreatic line rises: its burial depth falls
-					base := 8 + rng.Float64()*2
+					base := 7.2 + rng.Float64()*0.6
+					if !rising {
+						base += 1.5
+					}
 					sn.read = func(rng *rand.Rand, h, _ float64) map[string]float64 {
 						v := base + rng.NormFloat64()*0.03
 						if rising {
-							v -= 0.3 * h
+							v -= 1.2 * h // past the yellow level (6 m) within the hour, at every point
 						}
 						return map[string]float64{"value": round(math.Max(v, 0.5), 2)}
 					}

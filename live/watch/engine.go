@@ -74,7 +74,7 @@ type objState struct {
 	pos      live.Position
 	posTime  time.Time
 	stopped  time.Time          // zero: moving
-	last     map[string]reading // value name → previous reading (rate rules)
+	last     map[string][]reading // value name → the readings within a rate rule's window
 }
 
 type reading struct {
@@ -258,7 +258,7 @@ func (e *Engine) Process(c live.Change) {
 	}
 	o := e.objs[c.Object]
 	if o == nil {
-		o = &objState{inside: map[int64]time.Time{}, last: map[string]reading{}}
+		o = &objState{inside: map[int64]time.Time{}, last: map[string][]reading{}}
 		e.objs[c.Object] = o
 	}
 	if c.Time.After(o.lastSeen) {
@@ -449,12 +449,22 @@ func (e *Engine) observation(d *live.Device, o *objState, c live.Change) {
 			e.set(spec, level != "", t, &ev)
 			e.memberLevel(d, level, t, &ev)
 		case RuleRate:
-			prev, had := o.last[name]
-			o.last[name] = reading{v, t}
-			if !had || !t.After(prev.t) {
-				continue
+			// The change over the rule's window (default 30 minutes), from the oldest reading within it:
+			// reading to reading, a sensor's noise would read as a rate.
+			span := time.Duration(r.WindowSeconds * float64(time.Second))
+			if span <= 0 {
+				span = 30 * time.Minute
 			}
-			rate := (v - prev.v) / t.Sub(prev.t).Hours()
+			hist := append(o.last[name], reading{v, t})
+			for len(hist) > 1 && t.Sub(hist[1].t) >= span {
+				hist = hist[1:]
+			}
+			o.last[name] = hist
+			first := hist[0]
+			if t.Sub(first.t) < span/2 {
+				continue // not enough of a baseline yet
+			}
+			rate := (v - first.v) / t.Sub(first.t).Hours()
 			spec.level, spec.title = r.Level, fmt.Sprintf("%s %s变化速率超限", sensorName(d), name)
 			spec.detail = map[string]any{"rate_per_hour": math.Round(rate*1000) / 1000, "limit": r.RatePerHour}
 			e.set(spec, math.Abs(rate) > r.RatePerHour, t, &ev)

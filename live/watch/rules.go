@@ -50,7 +50,8 @@ type Rule struct {
 	// Clear is the margin the value must come back past a level before the alarm drops (hysteresis).
 	Clear       float64 `json:"clear,omitempty"`
 	RatePerHour float64 `json:"rate_per_hour,omitempty"`
-	// Escalation: Count points of one group at AtLevel or above within WindowSeconds.
+	// Escalation: Count points of one group at AtLevel or above within WindowSeconds. Rate: the
+	// change is measured over WindowSeconds (default 1800).
 	Count         int     `json:"count,omitempty"`
 	AtLevel       string  `json:"at_level,omitempty"`
 	WindowSeconds float64 `json:"window_seconds,omitempty"`
