@@ -73,7 +73,7 @@ type objState struct {
 	hasPos   bool
 	pos      live.Position
 	posTime  time.Time
-	stopped  time.Time          // zero: moving
+	stopped  time.Time            // zero: moving
 	last     map[string][]reading // value name → the readings within a rate rule's window
 }
 
