@@ -1,5 +1,6 @@
 import type { Identified, LayerNode } from '../api';
 import { useI18n, type T } from '../i18n';
+import { LiveCard } from './LiveCard';
 
 interface Props {
   features: Identified[];
@@ -9,13 +10,16 @@ interface Props {
   onClose: () => void;
 }
 
-/** The attributes panel shared by 2D identify and 3D pick: field names from the catalog, in the UI's language. */
+/**
+ * The attributes panel shared by 2D identify and 3D pick: field names from the catalog, in the UI's
+ * language; a live object shows as its card.
+ */
 export function Attributes({ features, index, layers, onIndex, onClose }: Props) {
   const { t, title, lang } = useI18n();
   const f = features[index];
   const layer = f ? layers.get(f.layer) : undefined;
   const rows: [string, string][] = [];
-  if (f) {
+  if (f && !f.live) {
     const known = new Set<string>();
     for (const p of layer?.properties ?? []) {
       known.add(p.name);
@@ -47,6 +51,8 @@ export function Attributes({ features, index, layers, onIndex, onClose }: Props)
       </header>
       {!f ? (
         <p class="empty">{t('noAttributes')}</p>
+      ) : f.live ? (
+        <LiveCard props={f.live.props} at={f.live.at} layerTitle={layer ? title(layer) : undefined} />
       ) : (
         <table>
           <tbody>
