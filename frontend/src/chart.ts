@@ -29,6 +29,12 @@ export function columns(s: Series): number[][] {
   return [t, v, s.points.map((p) => p.min), s.points.map((p) => p.max)];
 }
 
+/** A time (s) as HH:mm on the browser's clock. */
+export function clock(s: number): string {
+  const d = new Date(s * 1000);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
 /** Draws the series into el; destroy() removes it. */
 export function drawChart(el: HTMLElement, s: Series, o: ChartOptions): { destroy(): void } {
   const font = `11px ${iconFont}`;
@@ -47,8 +53,9 @@ export function drawChart(el: HTMLElement, s: Series, o: ChartOptions): { destro
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
       axes: [
-        { ...axis, space: 60 },
-        { ...axis, size: 44, label: o.label, labelFont: font, labelSize: 14 },
+        // 24-hour clock times (uPlot's default is 6:00pm).
+        { ...axis, space: 50, values: (_u: uPlot, splits: number[]) => splits.map((v) => clock(v)) },
+        { ...axis, size: 44, space: 24, label: o.label, labelFont: font, labelSize: 14 },
       ],
       series,
       bands: s.bucket ? [{ series: [3, 2], fill: band }] : undefined,

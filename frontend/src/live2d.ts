@@ -1,8 +1,10 @@
 // The live layers of the 2D map: one GeoJSON source of the live objects and a style layer per live
 // catalog layer (plus the hazmat trucks' class placards). The tiles style does not draw live layers;
 // these are added to the map when the first live object arrives.
-import type { ExpressionSpecification, LayerSpecification } from 'maplibre-gl';
+import type { ExpressionSpecification, LayerSpecification, StyleSpecification } from 'maplibre-gl';
+import { isLiveLayer } from './live';
 import { colours } from './livesymbols';
+import { catalogLayerOf } from './styleutil';
 
 export const liveSource = 'yitu-live';
 
@@ -15,7 +17,7 @@ export const labelZoom = 15;
 const byLayer = (layer: string): ExpressionSpecification => ['==', ['get', 'layer'], layer];
 
 /** Icons and labels of movers, sensors and cameras. */
-function symbols(id: string, layer: string, minzoom: number, opts: { flat: boolean; textOffset: number }): LayerSpecification {
+function symbols(id: string, layer: string, minzoom: number, opts: { flat: boolean; textOffset: number; size: number }): LayerSpecification {
   return {
     id,
     type: 'symbol',
@@ -25,6 +27,7 @@ function symbols(id: string, layer: string, minzoom: number, opts: { flat: boole
     metadata: { 'yitu:layer': layer },
     layout: {
       'icon-image': ['get', '_icon'],
+      'icon-size': ['interpolate', ['linear'], ['zoom'], 10, 0.8, 16, opts.size],
       'icon-rotate': ['get', '_rot'],
       'icon-rotation-alignment': opts.flat ? 'map' : 'viewport',
       'icon-pitch-alignment': opts.flat ? 'map' : 'viewport',
@@ -70,11 +73,11 @@ export function liveStyleLayers(minZoom: (layer: string) => number): LayerSpecif
         'circle-stroke-width': 1.5,
       },
     } as LayerSpecification,
-    symbols('yitu-live-camera', 'live.camera', minZoom('live.camera'), { flat: true, textOffset: 0.9 }),
-    symbols('yitu-live-sensor', 'live.sensor', minZoom('live.sensor'), { flat: false, textOffset: 0.9 }),
-    symbols('yitu-live-team', 'live.team', minZoom('live.team'), { flat: true, textOffset: 1.1 }),
-    symbols('yitu-live-vehicle', 'live.vehicle', minZoom('live.vehicle'), { flat: true, textOffset: 1.1 }),
-    symbols('yitu-live-hazmat', 'live.hazmat', minZoom('live.hazmat'), { flat: true, textOffset: 1.1 }),
+    symbols('yitu-live-camera', 'live.camera', minZoom('live.camera'), { flat: true, textOffset: 0.9, size: 1 }),
+    symbols('yitu-live-sensor', 'live.sensor', minZoom('live.sensor'), { flat: false, textOffset: 1, size: 1.1 }),
+    symbols('yitu-live-team', 'live.team', minZoom('live.team'), { flat: true, textOffset: 1.3, size: 1.2 }),
+    symbols('yitu-live-vehicle', 'live.vehicle', minZoom('live.vehicle'), { flat: true, textOffset: 1.3, size: 1.2 }),
+    symbols('yitu-live-hazmat', 'live.hazmat', minZoom('live.hazmat'), { flat: true, textOffset: 1.3, size: 1.2 }),
     {
       id: 'yitu-live-hazmat-class',
       type: 'symbol',
@@ -84,7 +87,8 @@ export function liveStyleLayers(minZoom: (layer: string) => number): LayerSpecif
       metadata: { 'yitu:layer': 'live.hazmat' },
       layout: {
         'icon-image': ['get', '_badge'],
-        'icon-offset': [13, -13],
+        'icon-size': ['interpolate', ['linear'], ['zoom'], 10, 0.8, 16, 1.1],
+        'icon-offset': [14, -14],
         'icon-allow-overlap': true,
         'icon-ignore-placement': true,
         'icon-rotation-alignment': 'viewport',
@@ -92,4 +96,13 @@ export function liveStyleLayers(minZoom: (layer: string) => number): LayerSpecif
       },
     } as LayerSpecification,
   ];
+}
+
+/**
+ * The style without the layers that draw live catalog layers from vector tiles (the server's generic
+ * point style): the tiles hold the state as last written to the database, and are not reloaded when
+ * objects move, so the viewer draws live objects from /live/objects only.
+ */
+export function withoutTiledLive(style: StyleSpecification): StyleSpecification {
+  return { ...style, layers: style.layers.filter((l) => !isLiveLayer(catalogLayerOf(l) ?? '')) };
 }

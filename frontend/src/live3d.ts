@@ -1,6 +1,8 @@
 // The live objects in the 3D view: a billboard each (the 2D map's icon, turned to the heading against
-// north), clamped to the ground and drawn over buildings, with the plate or name as a label when the
-// camera is near. Updated from the same feed as the 2D map.
+// north) on the ground and drawn over buildings, with the plate or name as a label when the camera is
+// near. Updated from the same feed as the 2D map. The 3D view's ground is the ellipsoid, so an object
+// stands at height 0; HeightReference.CLAMP_TO_GROUND would sample the globe's coarse tiles (tens of
+// kilometres below it at first) and the roofs of the 3D tiles.
 import type * as CesiumNS from 'cesium';
 import type { LiveFeature, LiveProps } from './live';
 import { iconCanvas, iconFont, symbolOf } from './livesymbols';
@@ -32,8 +34,8 @@ export class Live3D {
     private C: Cesium,
     private scene: CesiumNS.Scene,
   ) {
-    this.billboards = scene.primitives.add(new C.BillboardCollection({ scene }));
-    this.labels = scene.primitives.add(new C.LabelCollection({ scene }));
+    this.billboards = scene.primitives.add(new C.BillboardCollection());
+    this.labels = scene.primitives.add(new C.LabelCollection());
   }
 
   /** Shows these objects (the full current set) of the visible live layers. */
@@ -51,7 +53,6 @@ export class Live3D {
       if (!it) {
         const billboard = this.billboards.add({
           position,
-          heightReference: C.HeightReference.CLAMP_TO_GROUND,
           disableDepthTestDistance: Number.POSITIVE_INFINITY,
           id: { yituLive: p.id } satisfies LivePickId,
         });
@@ -70,7 +71,8 @@ export class Live3D {
       // Turned against north: rotation is counter-clockwise about the axis that points north.
       b.alignedAxis = turns ? C.Cartesian3.UNIT_Z : C.Cartesian3.ZERO;
       b.rotation = turns ? -C.Math.toRadians(sym._rot) : 0;
-      b.scale = (p.kind === 'hotspot' ? (2 * sym._r) / 20 : 1) / ratio;
+      // The 2D map's sizes at street zooms.
+      b.scale = (p.kind === 'hotspot' ? (2 * sym._r) / 20 : p.kind === 'vehicle' || p.kind === 'team' ? 1.2 : p.kind === 'sensor' ? 1.1 : 1) / ratio;
       const text = labelOf(p, sym._label);
       if (text && !it.label) {
         it.label = this.labels.add({
@@ -78,12 +80,13 @@ export class Live3D {
           text,
           font: `13px ${iconFont}`,
           fillColor: C.Color.fromCssColorString('#1d2733'),
-          outlineColor: C.Color.WHITE,
-          outlineWidth: 3,
-          style: C.LabelStyle.FILL_AND_OUTLINE,
-          pixelOffset: new C.Cartesian2(0, 20),
+          // A plate on a light ground: an outline blurs small Chinese glyphs.
+          showBackground: true,
+          backgroundColor: C.Color.fromCssColorString('rgba(255, 255, 255, 0.8)'),
+          backgroundPadding: new C.Cartesian2(4, 2),
+          pixelOffset: new C.Cartesian2(0, 18),
+          horizontalOrigin: C.HorizontalOrigin.CENTER,
           verticalOrigin: C.VerticalOrigin.TOP,
-          heightReference: C.HeightReference.CLAMP_TO_GROUND,
           disableDepthTestDistance: Number.POSITIVE_INFINITY,
           distanceDisplayCondition: new C.DistanceDisplayCondition(0, labelDistance),
           id: { yituLive: p.id } satisfies LivePickId,

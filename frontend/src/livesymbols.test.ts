@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { translator } from './i18n';
 import type { LiveFeature, LiveProps } from './live';
-import { liveStyleLayers } from './live2d';
+import { liveStyleLayers, withoutTiledLive } from './live2d';
 import { colours, hotspotRadius, iconName, liveLegend, parseIcon, placardColour, sensorColours, symbolOf, withSymbols } from './livesymbols';
 import { catalogLayerOf } from './styleutil';
 
@@ -104,4 +104,19 @@ it('draws each live catalog layer in its own style layers, from its first zoom',
   expect(arrows.layout['icon-rotate']).toEqual(['get', '_rot']);
   expect(arrows.layout['icon-rotation-alignment']).toBe('map');
   expect(arrows.layout['text-font']).toEqual(['Noto Sans CJK SC Regular']);
+});
+
+it("leaves the tiles style's own layers for live catalog layers out", () => {
+  const style = {
+    version: 8 as const,
+    sources: {},
+    layers: [
+      { id: 'background', type: 'background' },
+      { id: 'basemap.road-line', type: 'line', source: 'onemap', 'source-layer': 'basemap.road', metadata: { 'yitu:layer': 'basemap.road' } },
+      { id: 'live.hazmat-point', type: 'circle', source: 'onemap', 'source-layer': 'live.hazmat', metadata: { 'yitu:layer': 'live.hazmat' } },
+      { id: 'live.sensor-fill', type: 'fill', source: 'onemap', 'source-layer': 'live.sensor' },
+    ],
+  } as Parameters<typeof withoutTiledLive>[0];
+  expect(withoutTiledLive(style).layers.map((l) => l.id)).toEqual(['background', 'basemap.road-line']);
+  expect(style.layers).toHaveLength(4);
 });

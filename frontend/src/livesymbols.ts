@@ -80,7 +80,7 @@ export function parseIcon(name: string): IconSpec | undefined {
 /** Shapes in a box of size × size CSS pixels, drawn north up (the map turns them by heading). */
 export const shapes: Record<Shape, { size: number; path: string }> = {
   // A navigation arrow: vehicles.
-  arrow: { size: 26, path: 'M13 2.5 L21.5 23 L13 18.2 L4.5 23 Z' },
+  arrow: { size: 26, path: 'M13 2 L20.5 23.5 L13 19 L5.5 23.5 Z' },
   // A drop pointing the way it goes: teams.
   pin: { size: 26, path: 'M13 2.5 L18.9 12.3 A7 7 0 1 1 7.1 12.3 Z' },
   // A disc with a glyph: sensors.

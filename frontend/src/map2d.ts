@@ -68,10 +68,10 @@ export class Map2D {
     for (const l of style.layers) this.register(l);
     // The live layers' icons, drawn when a layer first asks for one.
     const ratio = Math.max(2, Math.ceil(window.devicePixelRatio || 1));
-    this.map.on('styleimagemissing', (e) => {
-      const c = iconCanvas(e.id, ratio);
-      if (!c || this.map.hasImage(e.id)) return;
-      this.map.addImage(e.id, c.getContext('2d')!.getImageData(0, 0, c.width, c.height), { pixelRatio: ratio });
+    this.map.setMissingStyleImageResolver((id) => {
+      const c = iconCanvas(id, ratio);
+      if (!c || this.map.hasImage(id)) return;
+      this.map.addImage(id, c.getContext('2d')!.getImageData(0, 0, c.width, c.height), { pixelRatio: ratio });
     });
   }
 
@@ -145,10 +145,9 @@ export class Map2D {
     }
     if (!data.features.length) return;
     this.map.addSource(liveSource, { type: 'geojson', data });
-    const before = this.map.getLayer('yitu-highlight-fill') ? 'yitu-highlight-fill' : undefined;
     const specs = liveStyleLayers(minZoom);
     for (const l of specs) {
-      this.map.addLayer(l, before);
+      this.map.addLayer(l); // on top, over the highlight too
       this.register(l);
       this.liveLayerIds.push(l.id);
     }
@@ -241,10 +240,12 @@ export class Map2D {
   private addOverlays(features: GeoJSON.Feature[]) {
     this.map.addSource(highlightSource, { type: 'geojson', data: { type: 'FeatureCollection', features } });
     const color = '#00e5ff';
-    this.map.addLayer({ id: 'yitu-highlight-fill', type: 'fill', source: highlightSource, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': color, 'fill-opacity': 0.25 } });
-    this.map.addLayer({ id: 'yitu-highlight-line', type: 'line', source: highlightSource, filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': color, 'line-width': 3 } });
-    this.map.addLayer({ id: 'yitu-highlight-point', type: 'circle', source: highlightSource, filter: ['all', ['==', ['geometry-type'], 'Point'], ['!=', ['get', 'ring'], true]], paint: { 'circle-color': color, 'circle-radius': 7, 'circle-opacity': 0.5, 'circle-stroke-color': color, 'circle-stroke-width': 2 } });
-    this.map.addLayer({ id: 'yitu-highlight-ring', type: 'circle', source: highlightSource, filter: ['all', ['==', ['geometry-type'], 'Point'], ['==', ['get', 'ring'], true]], paint: { 'circle-color': color, 'circle-radius': 18, 'circle-opacity': 0, 'circle-stroke-color': color, 'circle-stroke-width': 2.5 } });
+    // Under the live objects, which stay legible inside their ring.
+    const before = this.liveLayerIds[0];
+    this.map.addLayer({ id: 'yitu-highlight-fill', type: 'fill', source: highlightSource, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': color, 'fill-opacity': 0.25 } }, before);
+    this.map.addLayer({ id: 'yitu-highlight-line', type: 'line', source: highlightSource, filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': color, 'line-width': 3 } }, before);
+    this.map.addLayer({ id: 'yitu-highlight-point', type: 'circle', source: highlightSource, filter: ['all', ['==', ['geometry-type'], 'Point'], ['!=', ['get', 'ring'], true]], paint: { 'circle-color': color, 'circle-radius': 7, 'circle-opacity': 0.5, 'circle-stroke-color': color, 'circle-stroke-width': 2 } }, before);
+    this.map.addLayer({ id: 'yitu-highlight-ring', type: 'circle', source: highlightSource, filter: ['all', ['==', ['geometry-type'], 'Point'], ['==', ['get', 'ring'], true]], paint: { 'circle-color': color, 'circle-radius': 18, 'circle-opacity': 0, 'circle-stroke-color': color, 'circle-stroke-width': 2.5 } }, before);
   }
 }
 

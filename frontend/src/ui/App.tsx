@@ -18,6 +18,7 @@ import { composePrint, download, roundScaleBar, type PrintLegend } from '../expo
 import { formatArea, formatLength } from '../geodesy';
 import { I18nContext, initialLang, translator, type I18n, type Lang } from '../i18n';
 import { isLiveLayer, liveLayerKinds, subscribe, type LiveFeed, type LiveKind, type LiveSnapshot } from '../live';
+import { withoutTiledLive } from '../live2d';
 import { liveLegend } from '../livesymbols';
 import { cjkFonts, Map2D } from '../map2d';
 import { Measure, type MeasureMode, type Measurement } from '../measure';
@@ -88,8 +89,9 @@ export function App() {
         setErrors((es) => [...es, tr('failedStyle', { e: e.message })]);
         return null;
       }),
-    ]).then(([cat, style]) => {
+    ]).then(([cat, served]) => {
       if (ac.signal.aborted) return;
+      const style = served && withoutTiledLive(served);
       performance.mark('yitu:style');
       setTree(cat);
       if (!style || !mapEl.current) return;
@@ -166,7 +168,6 @@ export function App() {
   /** Follows the live objects in the view (when the caller may read a live layer). */
   const startLive = (m: Map2D, ls: Record<string, LayerState>) => {
     if (!Object.keys(ls).some(isLiveLayer)) return;
-    let failed = false;
     liveFeed.current = subscribe(
       m.bbox(),
       liveKinds(ls),
@@ -189,9 +190,9 @@ export function App() {
         }
       },
       {
+        // Told once when polling starts failing (and again after it has worked in between).
         onStatus: (err) => {
-          if (err && !failed) setErrors((es) => [...es, translator(current.current.lang)('liveFailed', { e: err.message })]);
-          failed = failed || !!err;
+          if (err) setErrors((es) => [...es, translator(current.current.lang)('liveFailed', { e: err.message })]);
         },
       },
     );

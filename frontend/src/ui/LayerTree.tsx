@@ -42,12 +42,13 @@ export function treeGroups(groups: LayerGroup[], tilesets: TilesetInfo[]): TreeG
   return out;
 }
 
-/** The live layers' legends: the symbols the viewer draws them with (the catalog has no style for them). */
+/**
+ * The live layers' legends: the symbols the viewer draws them with (not the tiles style's, whose
+ * layers for them the viewer leaves out).
+ */
 export function withLiveLegends(groups: TreeGroup[], t: T, lang: Lang): TreeGroup[] {
   return groups.map((g) =>
-    g.layers.some((l) => isLiveLayer(l.id))
-      ? { ...g, layers: g.layers.map((l) => (isLiveLayer(l.id) && !l.legend.length ? { ...l, legend: liveLegend(l.id, t, lang) } : l)) }
-      : g,
+    g.layers.some((l) => isLiveLayer(l.id)) ? { ...g, layers: g.layers.map((l) => (isLiveLayer(l.id) ? { ...l, legend: liveLegend(l.id, t, lang) } : l)) } : g,
   );
 }
 
@@ -200,7 +201,7 @@ export function Swatch({ item }: { item: LegendItem }) {
   switch (item.kind) {
     case 'icon': {
       const src = item.icon ? iconURL(item.icon) : undefined;
-      return src ? <img class="swatch icon" src={src} alt="" aria-hidden="true" /> : null;
+      return src ? <img class="swatch live-swatch" src={src} alt="" aria-hidden="true" /> : null;
     }
     case 'line':
       return (

@@ -25,7 +25,9 @@ export function LiveCard({ props: p, at, layerTitle }: Props) {
         {icon && <img class="live-icon" src={icon} alt="" />}
         <div class="live-name">
           <strong data-field="title">{card.title}</strong>
-          <span class="live-kind">{[card.kind, layerTitle].filter((x, i, a) => x && a.indexOf(x) === i).join(' · ')}</span>
+          <span class="live-kind" title={layerTitle}>
+            {card.kind}
+          </span>
         </div>
         {card.stale && <span class="live-stale">{t('liveStale')}</span>}
       </div>
