@@ -1,7 +1,9 @@
 // The card (卡片) of a live object in the attributes panel: which fields each kind shows and how they
 // read, in Chinese or English. Pure functions of the object's properties, so they are unit-tested.
+// Loaded with the first card (ui/LiveCard.tsx), not with the first view.
 import type { LiveProps } from './live';
 import type { Lang, MessageKey, T } from './i18n';
+import { sensorKinds } from './livekinds';
 
 type Pair = [zh: string, en: string];
 const pick = (p: Pair, lang: Lang) => (lang === 'en' ? p[1] : p[0]);
@@ -65,21 +67,6 @@ export const unNames: Record<string, Pair> = {
   UN1972: ['液化天然气', 'Natural gas, refrigerated liquid'],
   UN2031: ['硝酸', 'Nitric acid'],
   UN1824: ['氢氧化钠溶液', 'Sodium hydroxide solution'],
-};
-
-/** Sensor kinds (sensor_kind) by name, with the one-character glyph the map draws in the sensor's circle. */
-export const sensorKinds: Record<string, { name: Pair; glyph: string }> = {
-  water_level: { name: ['水位', 'Water level'], glyph: '水' },
-  rainfall: { name: ['雨量', 'Rainfall'], glyph: '雨' },
-  saturation_line: { name: ['浸润线', 'Phreatic line'], glyph: '浸' },
-  manhole_tilt: { name: ['井盖倾斜', 'Manhole cover tilt'], glyph: '井' },
-  settlement: { name: ['沉降', 'Settlement'], glyph: '沉' },
-  displacement: { name: ['位移', 'Displacement'], glyph: '移' },
-  gas: { name: ['可燃气体', 'Combustible gas'], glyph: '气' },
-  smoke: { name: ['烟感', 'Smoke'], glyph: '烟' },
-  temperature: { name: ['温度', 'Temperature'], glyph: '温' },
-  pressure: { name: ['压力', 'Pressure'], glyph: '压' },
-  flow: { name: ['流量', 'Flow'], glyph: '流' },
 };
 
 export function sensorKindName(kind: string | undefined, lang: Lang): string | undefined {

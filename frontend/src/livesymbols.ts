@@ -4,7 +4,7 @@
 import type { LegendItem } from './api';
 import type { Lang, T } from './i18n';
 import type { LiveFeature, LiveProps } from './live';
-import { sensorKinds } from './livecard';
+import { sensorKinds } from './livekinds';
 
 export type Shape = 'arrow' | 'pin' | 'disc' | 'camera' | 'dot' | 'placard' | 'fire';
 

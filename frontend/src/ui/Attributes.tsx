@@ -1,6 +1,36 @@
+import { useEffect, useState } from 'preact/hooks';
 import type { Identified, LayerNode } from '../api';
 import { useI18n, type T } from '../i18n';
-import { LiveCard } from './LiveCard';
+
+type CardModule = typeof import('./LiveCard');
+let cardModule: Promise<CardModule> | undefined;
+let cardLoaded: CardModule | undefined;
+
+/** A live object's card, whose code (and the tables it reads) is loaded with the first card. */
+function LiveCard(props: Parameters<CardModule['LiveCard']>[0]) {
+  const { t } = useI18n();
+  const [mod, setMod] = useState<CardModule | { error: string } | undefined>(cardLoaded);
+  useEffect(() => {
+    if (cardLoaded) return;
+    let mounted = true;
+    (cardModule ??= import('./LiveCard')).then(
+      (m) => {
+        cardLoaded = m;
+        if (mounted) setMod(m);
+      },
+      (e: Error) => {
+        cardModule = undefined;
+        if (mounted) setMod({ error: e.message });
+      },
+    );
+    return () => {
+      mounted = false;
+    };
+  }, []);
+  if (!mod) return <p class="empty">{t('loading')}</p>;
+  if ('error' in mod) return <p class="empty">{mod.error}</p>;
+  return <mod.LiveCard {...props} />;
+}
 
 interface Props {
   features: Identified[];
