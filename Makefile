@@ -26,11 +26,13 @@ build: frontend binary
 binary: ## the Go binary alone, version-stamped
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/yitu
 
-run: setup build ## start PostGIS, migrate, (load the demo city) and serve on :8080
+run: setup build ## start PostGIS and Mosquitto, migrate, (load the demo city), serve on :8080 and bring the city to life
 	$(PG) start
+	scripts/mqtt start
 	$(BIN) migrate up
 	$(BIN) demo --if-empty
-	$(BIN) serve
+	$(BIN) serve & srv=$$!; $(BIN) demo simulate & sim=$$!; \
+	  trap 'kill -INT $$srv $$sim 2>/dev/null' INT TERM; wait $$srv; kill -INT $$sim 2>/dev/null; wait
 
 test: setup frontend ## unit, integration (real PostGIS), golden and browser tests
 	$(PG) start

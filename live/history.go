@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,13 +77,10 @@ func (h *history) push(cs []Change) {
 			h.queue = append(h.queue, c)
 		}
 	}
-	full := len(h.queue) >= h.cfg.BatchSize
 	h.mu.Unlock()
-	if full {
-		select {
-		case h.wake <- struct{}{}:
-		default:
-		}
+	select { // the writer starts a batch (gathering for FlushEvery unless it is full already)
+	case h.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -93,9 +91,12 @@ func (h *history) buffered() int {
 	return len(h.queue)
 }
 
-// run writes batches until ctx ends.
+// run writes batches until ctx ends. A change wakes the writer, which gathers what arrives within
+// FlushEvery (unless a whole batch is there already) and writes it; while a batch is being written
+// the next one gathers, so batches grow with the load and a lone change waits FlushEvery at most.
+// After a failure it retries with a growing pause.
 func (h *history) run(ctx context.Context) {
-	tick := time.NewTicker(h.cfg.FlushEvery)
+	tick := time.NewTicker(time.Second) // retries after a failure, when nothing new wakes the writer
 	defer tick.Stop()
 	maint := time.NewTicker(time.Hour)
 	defer maint.Stop()
@@ -112,12 +113,14 @@ func (h *history) run(ctx context.Context) {
 		case <-tick.C:
 		case <-h.wake:
 		}
-		if backoff > 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
+		wait := backoff
+		if wait == 0 && h.buffered() < h.cfg.BatchSize {
+			wait = h.cfg.FlushEvery
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
 		}
 		if err := h.writeAll(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -223,9 +226,13 @@ func (h *history) write(ctx context.Context, batch []Change) error {
 	}
 	err := copyAll(ctx)
 	if err != nil && strings.Contains(err.Error(), "no partition of relation") {
-		// A day without its partition yet (the server ran across midnight while upkeep waited, or
-		// the clock jumped): make them and try once more.
-		if perr := h.maintainPartitions(ctx); perr != nil {
+		// A day without its partition: older data (a blind-area resend, a spool) or a server that
+		// ran across midnight while upkeep waited. Make the batch's days and try once more.
+		days := map[time.Time]bool{}
+		for i := range batch {
+			days[day(batch[i].Time)] = true
+		}
+		if perr := h.maintainPartitions(ctx, slices.Collect(maps.Keys(days))...); perr != nil {
 			return errors.Join(err, perr)
 		}
 		err = copyAll(ctx)
@@ -238,11 +245,23 @@ func (h *history) write(ctx context.Context, batch []Change) error {
 	return err
 }
 
-// maintainPartitions creates the day partitions from the oldest kept day to a few days ahead and
-// drops those past the retention. Replicas serialise on an advisory lock.
-func (h *history) maintainPartitions(ctx context.Context) error {
+// maintainPartitions creates the day partitions from yesterday to a few days ahead, and those of
+// the given days within the retention (older data arriving: they are made when it does, not 180
+// empty tables ahead of it), and drops those past the retention. Replicas serialise on an advisory
+// lock.
+func (h *history) maintainPartitions(ctx context.Context, days ...time.Time) error {
 	now := h.now()
-	from, to := h.oldest(now), day(now).AddDate(0, 0, partitionsAhead+1)
+	from, to := day(now).AddDate(0, 0, -1), day(now).AddDate(0, 0, partitionsAhead+1)
+	oldest := h.oldest(now)
+	want := map[time.Time]bool{}
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		want[d] = true
+	}
+	for _, d := range days {
+		if !d.Before(oldest) && d.Before(to) {
+			want[day(d)] = true
+		}
+	}
 	return pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('yitu live partitions'))`); err != nil {
 			return err
@@ -259,7 +278,7 @@ func (h *history) maintainPartitions(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+			for _, d := range slices.SortedFunc(maps.Keys(want), time.Time.Compare) {
 				name := table + "_" + d.Format("20060102")
 				if slices.Contains(existing, name) {
 					continue
@@ -269,7 +288,7 @@ func (h *history) maintainPartitions(ctx context.Context) error {
 					return fmt.Errorf("creating partition live.%s: %w", name, err)
 				}
 			}
-			cut := table + "_" + from.Format("20060102")
+			cut := table + "_" + oldest.Format("20060102")
 			for _, name := range existing {
 				if len(name) == len(cut) && name < cut {
 					if _, err := tx.Exec(ctx, `DROP TABLE live.`+pgx.Identifier{name}.Sanitize()); err != nil {

@@ -24,8 +24,9 @@ type Config struct {
 	// (about 300 bytes each); past it, new changes are refused (the sender keeps them: JT/T 808
 	// terminals resend as blind-area data, MQTT redelivers unacknowledged readings, HTTP gets 503).
 	Buffer int `yaml:"buffer"`
-	// BatchSize and FlushEvery: history is written with COPY in batches of up to BatchSize, at
-	// least every FlushEvery.
+	// BatchSize and FlushEvery: history is written with COPY in batches of up to BatchSize; a change
+	// waits at most about FlushEvery for its batch to start (while one batch is written the next
+	// gathers, so batches grow with the load).
 	BatchSize  int           `yaml:"batch_size"`
 	FlushEvery time.Duration `yaml:"flush_every"`
 	// RetentionDays is how many days of history the day partitions keep; older ones are dropped.
@@ -49,7 +50,7 @@ func DefaultConfig() Config {
 	return Config{
 		Buffer:        500_000,
 		BatchSize:     10_000,
-		FlushEvery:    250 * time.Millisecond,
+		FlushEvery:    100 * time.Millisecond,
 		RetentionDays: 180,
 		StaleAfter:    5 * time.Minute,
 		MaxFuture:     10 * time.Minute,
@@ -106,8 +107,9 @@ type object struct {
 	id       string
 	kind     Kind
 	layer    string
-	dev      *Device // nil for hotspots
-	time     time.Time
+	dev      *Device      // nil for hotspots
+	time     time.Time    // of the latest change of any type
+	times    [4]time.Time // of the latest position, observation, state, event (see last)
 	received time.Time
 	hasPos   bool
 	pos      Position
@@ -371,14 +373,19 @@ func (h *Hub) apply(c *Change) bool {
 		}
 		h.objects[c.Object] = o
 	}
-	if c.Time.Before(o.time) {
+	last := o.last(c.Type)
+	if c.Time.Before(*last) {
 		c.Late = true
 		return true
 	}
-	if c.Time.Equal(o.time) && o.repeats(c) {
+	if c.Time.Equal(*last) && o.repeats(c) {
 		return false
 	}
-	o.time, o.received = c.Time, c.Received
+	*last = c.Time
+	if c.Time.After(o.time) {
+		o.time = c.Time
+	}
+	o.received = c.Received
 	switch c.Type {
 	case ChangePosition:
 		p := *c.Position
@@ -406,6 +413,20 @@ func (h *Hub) apply(c *Change) bool {
 	}
 	h.dirty[o.id] = struct{}{}
 	return true
+}
+
+// last is the time of the object's latest change of a type: a change older than it is late (an
+// event now does not make a fix sent a minute ago late).
+func (o *object) last(t ChangeType) *time.Time {
+	switch t {
+	case ChangePosition, ChangeHotspot:
+		return &o.times[0]
+	case ChangeObservation:
+		return &o.times[1]
+	case ChangeState:
+		return &o.times[2]
+	}
+	return &o.times[3]
 }
 
 // repeats reports whether c carries what the object already has from a change at the same time.
@@ -451,3 +472,22 @@ func (h *Hub) remove(o *object) {
 		h.gone[o.id] = struct{}{}
 	}
 }
+
+// Publish puts changes the server itself makes (alarms) onto the stream, numbered in order with
+// the accepted ones. They are not checked against the registry and not written to history: their
+// owner stores them.
+func (h *Hub) Publish(cs []Change) {
+	if len(cs) == 0 {
+		return
+	}
+	now := h.now().UTC()
+	h.mu.Lock()
+	for i := range cs {
+		cs[i].Received = now
+	}
+	h.stream.append(cs)
+	h.mu.Unlock()
+}
+
+// Pool is the hub's database pool (for the components that follow it).
+func (h *Hub) Pool() *pgxpool.Pool { return h.pool }

@@ -387,3 +387,75 @@ func TestStreamGap(t *testing.T) {
 		t.Fatalf("after 40 changes a 16-change ring gave %d, %v", len(got), err)
 	}
 }
+
+// TestOldDataPartition: a fix days old (a terminal's blind-area resend after a long outage) is
+// written into a day partition made when it arrives; one older than the retention is refused.
+func TestOldDataPartition(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	testDevices(t, pool)
+	cfg := testConfig(t)
+	cfg.RetentionDays = 30
+	h := newHub(t, pool, cfg)
+	old := time.Now().UTC().AddDate(0, 0, -5)
+	if err := h.Accept(ctx, []live.Change{pos("013912345678", old, 119.9, 37.1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Accept(ctx, []live.Change{pos("013912345678", time.Now().AddDate(0, 0, -31), 119.9, 37.1)}); err == nil {
+		t.Error("a fix older than the retention was accepted")
+	}
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM live.position WHERE time = $1`, old); n != 1 {
+		t.Errorf("%d rows of the five-day-old fix", n)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM pg_class WHERE relname = $1`, "position_"+old.Format("20060102")); n != 1 {
+		t.Error("no partition for its day")
+	}
+}
+
+// TestHotspotsReachTheHub: detections stored by anyone (an import, another replica's poller) reach a
+// running hub by NOTIFY, once each, onto its stream; repeats are not stored again.
+func TestHotspotsReachTheHub(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool := pgtest.New(t)
+	h := newHub(t, pool, testConfig(t))
+	sub := h.Stream().Subscribe()
+	defer sub.Close()
+	go h.Run(ctx)
+	now := time.Now().UTC().Truncate(time.Minute)
+	recs := []live.HotspotRecord{
+		{Key: "VIIRS/N20/a", Time: now.Add(-2 * time.Hour), Hotspot: live.Hotspot{Lon: 119.95, Lat: 37.17, Instrument: "VIIRS", Satellite: "N20", Confidence: "h", FRP: 12.5, Source: "test.csv"}},
+		{Key: "VIIRS/N/b", Time: now.Add(-time.Hour), Hotspot: live.Hotspot{Lon: 119.951, Lat: 37.171, Instrument: "VIIRS", Satellite: "N", Confidence: "n", FRP: 20, Source: "test.csv"}},
+		{Key: "MODIS/T/old", Time: now.Add(-30 * 24 * time.Hour), Hotspot: live.Hotspot{Lon: 119.9, Lat: 37.1, Instrument: "MODIS", Satellite: "T", Source: "old.csv"}},
+	}
+	// Whether these land before or after the hub's LISTEN took effect, it has them: it loads what
+	// was added when it connects, then what each notification announces.
+	if added, err := live.AddHotspots(ctx, pool, recs[:1]); err != nil || added != 1 {
+		t.Fatalf("AddHotspots = %d, %v", added, err)
+	}
+	if added, err := live.AddHotspots(ctx, pool, recs); err != nil || added != 2 {
+		t.Fatalf("AddHotspots = %d, %v; want the 2 not stored yet", added, err)
+	}
+	seen := map[string]bool{}
+	waitFor(t, 10*time.Second, "two hotspots on the stream", func() bool {
+		sctx, stop := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer stop()
+		cs, _ := sub.Next(sctx, 100)
+		for _, c := range cs {
+			if c.Type == live.ChangeHotspot {
+				if seen[c.Object] {
+					t.Errorf("%s twice on the stream", c.Object)
+				}
+				seen[c.Object] = true
+			}
+		}
+		return len(seen) == 2
+	})
+	hs := h.Objects(live.Filter{Kinds: []live.Kind{live.KindHotspot}})
+	if len(hs) != 2 || hs[0].Hotspot.FRP == 0 || hs[0].Layer != "live.hotspot" {
+		t.Errorf("hotspots in the hub: %+v (the 30-day-old one stays history)", hs)
+	}
+}

@@ -93,6 +93,7 @@ const (
 	ChangeState       ChangeType = "state"   // a device's own state report (MQTT …/state): battery, door, …
 	ChangeEvent       ChangeType = "event"   // register, auth, deregister, online, offline
 	ChangeHotspot     ChangeType = "hotspot" // a new satellite fire detection
+	ChangeAlarm       ChangeType = "alarm"   // an alarm raised, updated, acknowledged or cleared (Alarm)
 )
 
 // Change is one accepted change of a live object. Every change passes through the hub once, in order
@@ -115,6 +116,7 @@ type Change struct {
 	State       map[string]any `json:"state,omitempty"`
 	Event       *Event         `json:"event,omitempty"`
 	Hotspot     *Hotspot       `json:"hotspot,omitempty"`
+	Alarm       *Alarm         `json:"alarm,omitempty"`
 }
 
 // Position is a mover's fix.
@@ -157,6 +159,64 @@ type Hotspot struct {
 	DayNight   string  `json:"daynight,omitempty"`
 	Version    string  `json:"version,omitempty"`
 	Source     string  `json:"source,omitempty"` // file name or URL it came from
+}
+
+// Alarm levels, lowest first (the four warning levels of Chinese emergency practice).
+const (
+	LevelBlue   = "blue"   // 蓝色 IV
+	LevelYellow = "yellow" // 黄色 III
+	LevelOrange = "orange" // 橙色 II
+	LevelRed    = "red"    // 红色 I
+)
+
+// Levels are the alarm levels, lowest first.
+var Levels = []string{LevelBlue, LevelYellow, LevelOrange, LevelRed}
+
+// Alarm states.
+const (
+	AlarmRaised       = "raised"
+	AlarmAcknowledged = "acknowledged"
+	AlarmCleared      = "cleared" // the condition ended
+	AlarmClosed       = "closed"  // cleared and acknowledged, or closed by hand
+)
+
+// Alarm is one condition of one object (or group) while it lasts: raised once with its evidence,
+// updated while it lasts, cleared when it ends. Its changes travel on the hub's stream as
+// ChangeAlarm with the alarm's state after the change.
+type Alarm struct {
+	ID       string         `json:"id"`
+	Key      string         `json:"key"`             // the condition: kind, object, fence or rule
+	Kind     string         `json:"kind"`            // enter, exit, inside, dwell, speed, stop, off_route, offline, threshold, rate, escalation, jt808_emergency, …
+	Object   string         `json:"object"`          // device id, or group for an escalation
+	Layer    string         `json:"layer,omitempty"` // the object's catalog layer: who may read the alarm
+	Fence    *int64         `json:"fence,omitempty"`
+	Rule     string         `json:"rule,omitempty"`
+	Level    string         `json:"level"`
+	State    string         `json:"state"`
+	Title    string         `json:"title"` // for people, in Chinese
+	Time     time.Time      `json:"time"`  // raised
+	Updated  time.Time      `json:"updated"`
+	Cleared  *time.Time     `json:"cleared,omitempty"`
+	Lon      *float64       `json:"lon,omitempty"`
+	Lat      *float64       `json:"lat,omitempty"`
+	AckBy    string         `json:"ack_by,omitempty"`
+	AckAt    *time.Time     `json:"ack_at,omitempty"`
+	AckNote  string         `json:"ack_note,omitempty"`
+	Evidence []Evidence     `json:"evidence,omitempty"` // the positions or readings that caused it
+	Detail   map[string]any `json:"detail,omitempty"`
+	// Event is what this change of the alarm was: raised, updated, acknowledged, cleared, closed.
+	Event string `json:"event,omitempty"`
+}
+
+// Evidence is one position or reading behind an alarm.
+type Evidence struct {
+	Time   time.Time          `json:"time"`
+	Object string             `json:"object"`
+	Lon    *float64           `json:"lon,omitempty"`
+	Lat    *float64           `json:"lat,omitempty"`
+	Speed  *float64           `json:"speed,omitempty"`
+	Values map[string]float64 `json:"values,omitempty"`
+	Alarm  uint32             `json:"alarm_bits,omitempty"`
 }
 
 // Ingester takes changes in: the gateways (JT/T 808, MQTT, HTTP) call it. A nil error means every

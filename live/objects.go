@@ -10,10 +10,13 @@ import (
 
 // Object is a live object's state at a moment: a copy, safe to keep.
 type Object struct {
-	ID       string
-	Kind     Kind
-	Layer    string
-	Time     time.Time // of the last report (device clock, UTC)
+	ID    string
+	Kind  Kind
+	Layer string
+	// Time is the time of the object's last report of what it is for (device clock, UTC): a mover's
+	// fix, a sensor's reading; LastSeen that of anything it sent (an authentication, a state report).
+	Time     time.Time
+	LastSeen time.Time
 	Received time.Time
 	HasPos   bool
 	Position Position // movers: the last fix; sensors, cameras: the fixed place
@@ -26,11 +29,25 @@ type Object struct {
 }
 
 func (o *object) snapshot() Object {
-	out := Object{ID: o.id, Kind: o.kind, Layer: o.layer, Time: o.time, Received: o.received, HasPos: o.hasPos,
+	out := Object{ID: o.id, Kind: o.kind, Layer: o.layer, Time: o.reportTime(), LastSeen: o.time, Received: o.received, HasPos: o.hasPos,
 		Position: o.pos, Values: maps.Clone(o.vals), Unit: o.unit, State: maps.Clone(o.state), Event: o.event,
 		Device: o.dev, Hotspot: o.hotspot}
 	out.Position.Extra = maps.Clone(o.pos.Extra)
 	return out
+}
+
+// reportTime is the time of the last report of what the object is for: a mover's fix, a sensor's
+// reading (else of anything).
+func (o *object) reportTime() time.Time {
+	switch o.kind {
+	case KindVehicle, KindTeam, KindHotspot:
+		return o.times[0]
+	case KindSensor:
+		if !o.times[1].IsZero() {
+			return o.times[1]
+		}
+	}
+	return o.time
 }
 
 // Filter selects live objects.
@@ -126,7 +143,10 @@ func (o Object) Feature(now time.Time, staleAfter time.Duration) Feature {
 	if !o.Time.IsZero() {
 		p["time"] = o.Time.UTC().Format(time.RFC3339Nano)
 	}
-	if o.Kind != KindCamera {
+	if o.LastSeen.After(o.Time) {
+		p["last_seen"] = o.LastSeen.UTC().Format(time.RFC3339Nano)
+	}
+	if o.Kind != KindCamera && o.Kind != KindHotspot { // those report nothing to go stale
 		age := now.Sub(o.Time)
 		if !o.Time.IsZero() {
 			p["age_s"] = math.Round(max(age, 0).Seconds())

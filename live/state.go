@@ -55,7 +55,7 @@ func (h *Hub) persistState(ctx context.Context) error {
 		if o == nil {
 			continue
 		}
-		r := stateRow{id: o.id, kind: string(o.kind), layer: o.layer, time: o.time, received: o.received,
+		r := stateRow{id: o.id, kind: string(o.kind), layer: o.layer, time: o.reportTime(), received: o.received,
 			alarm: int64(o.pos.Alarm), status: int64(o.pos.Status), vals: maps.Clone(o.vals), state: maps.Clone(o.state)}
 		if o.dev != nil {
 			r.name = o.dev.Name
@@ -162,6 +162,7 @@ func (h *Hub) loadState(ctx context.Context) error {
 		}
 		if t != nil && rt != nil {
 			o.time, o.received = t.UTC(), rt.UTC()
+			o.times = [4]time.Time{o.time, o.time, o.time, o.time}
 		}
 		o.vals, o.state = vals, state
 		if lon != nil && lat != nil {

@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yitu-gis/yitu/live"
+	"github.com/yitu-gis/yitu/live/watch"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/features"
@@ -32,6 +32,9 @@ type city struct {
 	admin     string
 	device    string // token with the device role (may push live data)
 	hub       *live.Hub
+	watch     *watch.Engine
+	editor    string // token with the editor role (draws fences and rules)
+	operator  string // token with the operator role (acknowledges alarms)
 	catalog   *spatial.CatalogStore
 	buildings int
 }
@@ -110,19 +113,25 @@ func newCity(t testing.TB) *city {
 		subject string
 		roles   []string
 	}{{&c.surveyor, "wang", []string{"surveyor"}}, {&c.planner, "li", []string{"planner"}}, {&c.admin, "root", []string{"admin"}},
-		{&c.device, "fleet", []string{"device"}}} {
+		{&c.device, "fleet", []string{"device"}}, {&c.editor, "赵工", []string{"editor"}}, {&c.operator, "值班员", []string{"operator"}}} {
 		if *tk.dst, err = tokens.Create(ctx, tk.subject, tk.roles, "test", 0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	lcfg := live.DefaultConfig()
-	lcfg.SpoolDir, lcfg.FlushEvery = t.TempDir(), 20*time.Millisecond
+	lcfg.SpoolDir = t.TempDir()
 	c.hub = live.NewHub(lcfg, pool, log, nil)
 	if err := c.hub.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	go c.hub.Run(ctx)
-	srv := New(Config{}, Deps{Log: log, Version: "test", Pool: pool, Catalog: store, Tokens: tokens, Features: features.New(pool, log), Live: c.hub})
+	c.watch = watch.NewEngine(c.hub, watch.NewStore(pool), nil, log, nil)
+	if err := c.watch.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go c.watch.Run(ctx)
+	srv := New(Config{}, Deps{Log: log, Version: "test", Pool: pool, Catalog: store, Tokens: tokens, Features: features.New(pool, log),
+		Live: c.hub, Watch: c.watch})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -44,7 +44,11 @@ func (s *Server) registerLive() {
 	if s.deps.Live == nil {
 		return
 	}
-	for _, r := range s.liveRoutes() {
+	routes := s.liveRoutes()
+	if s.deps.Watch != nil {
+		routes = append(routes, s.watchRoutes()...)
+	}
+	for _, r := range routes {
 		h := r.handler
 		s.app.Add(r.method, r.path, func(c *fiber.Ctx) error {
 			err := h(c)

@@ -33,7 +33,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 	served := map[string]bool{}
-	for _, rt := range append(s.featureRoutes(), s.liveRoutes()...) {
+	for _, rt := range append(append(s.featureRoutes(), s.liveRoutes()...), s.watchRoutes()...) {
 		key := rt.method + " " + pathParam.ReplaceAllString(rt.path, "{$1}")
 		served[key] = true
 		if !documented[key] {

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yitu-gis/yitu/live"
+	"github.com/yitu-gis/yitu/live/watch"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/features"
@@ -55,6 +56,9 @@ type Deps struct {
 	Twin *twin.Service
 	// Live is the hub of live objects (/live/…); nil: no live routes.
 	Live *live.Hub
+	// Watch matches the live stream against fences and rules and keeps the alarms (/live/fences,
+	// /live/rules, /live/alarms); nil: none of those routes.
+	Watch *watch.Engine
 	// DeviceCredentials sets sensors' MQTT credentials when devices are registered (nil: no broker).
 	DeviceCredentials live.Credentials
 	// Metrics is the Prometheus registry /metrics serves (nil: the server makes its own); other

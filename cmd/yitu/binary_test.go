@@ -117,7 +117,8 @@ func TestServeLifecycle(t *testing.T) {
 		t.Fatalf("migrate status after up: exit %d\n%s", code, out)
 	}
 	addr := freeAddr(t)
-	cmd := exec.Command(yituBin, "serve", "--addr", addr, "--database-url", dbURL)
+	cmd := exec.Command(yituBin, "serve", "--addr", addr, "--jt808-addr", "127.0.0.1:0", "--database-url", dbURL)
+	cmd.Env = append(os.Environ(), "YITU_MQTT_URL=")
 	cmd.Dir = t.TempDir()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

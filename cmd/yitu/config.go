@@ -35,6 +35,14 @@ type Config struct {
 	Live     live.Config      `yaml:"live"`
 	FIRMS    FIRMSConfig      `yaml:"firms"`
 	MQTT     MQTTConfig       `yaml:"mqtt"`
+	JT808    JT808Config      `yaml:"jt808"`
+}
+
+// JT808Config is the JT/T 808 gateway that vehicle and team terminals connect to.
+type JT808Config struct {
+	Addr        string        `yaml:"addr"`         // TCP listen address; empty: no gateway
+	IdleTimeout time.Duration `yaml:"idle_timeout"` // a silent connection is closed (default 3m: three missed heartbeats)
+	AuthTimeout time.Duration `yaml:"auth_timeout"` // a connection must authenticate within this (default 1m)
 }
 
 // MQTTConfig is the broker sensors publish to. Yitu is a client of it: a persistent QoS 1 session
@@ -82,6 +90,7 @@ func defaultConfig() Config {
 		Live:  live.DefaultConfig(),
 		FIRMS: FIRMSConfig{Every: 15 * time.Minute},
 		MQTT:  MQTTConfig{URL: "mqtt://yitu:yitu@127.0.0.1:18830"}, // scripts/mqtt's private broker
+		JT808: JT808Config{Addr: ":6808", IdleTimeout: 3 * time.Minute, AuthTimeout: time.Minute},
 	}
 }
 

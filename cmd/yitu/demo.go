@@ -13,6 +13,9 @@ import (
 
 // cmdDemo is `yitu demo`: generate the demo city's survey files and import them through the importers.
 func cmdDemo(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "simulate" {
+		return cmdSimulate(ctx, e, args[1:])
+	}
 	f := newFlags(e, "demo")
 	dir := f.String("dir", ".data/demo", "folder the survey files are written into")
 	seed := f.Int64("seed", 1, "random seed: the same seed writes the same bytes")

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -12,14 +14,18 @@ import (
 
 	"github.com/yitu-gis/yitu/live"
 	"github.com/yitu-gis/yitu/live/firms"
+	"github.com/yitu-gis/yitu/live/jt808"
 	"github.com/yitu-gis/yitu/live/mqtt"
+	"github.com/yitu-gis/yitu/live/watch"
 )
 
 // liveParts are the live half of a serving process: the hub and its front ends.
 type liveParts struct {
-	hub   *live.Hub
-	creds live.Credentials
-	log   *slog.Logger
+	hub     *live.Hub
+	creds   live.Credentials
+	gateway *jt808.Gateway // nil without jt808.addr
+	watch   *watch.Engine
+	log     *slog.Logger
 
 	stopFront  context.CancelFunc
 	wg         sync.WaitGroup // the front ends (gateways, MQTT client, FIRMS poller)
@@ -40,6 +46,31 @@ func startLive(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool, reg 
 	hctx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
 	lp.stopHub = stopHub
 	lp.hubWG.Go(func() { hub.Run(hctx) })
+	if cfg.JT808.Addr != "" {
+		// Listen now, so that a taken port stops the server at start, as the HTTP address does.
+		ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.JT808.Addr)
+		if err != nil {
+			lp.stop(time.Second)
+			return nil, fmt.Errorf("jt808: cannot listen on %s: %w (choose another with --jt808-addr or jt808.addr)", cfg.JT808.Addr, err)
+		}
+		gw := jt808.NewGateway(jt808.Config{Addr: cfg.JT808.Addr, IdleTimeout: cfg.JT808.IdleTimeout, AuthTimeout: cfg.JT808.AuthTimeout}, hub, e.log, reg)
+		lp.gateway = gw
+		lp.wg.Go(func() {
+			if err := gw.Serve(ctx, ln); err != nil {
+				e.log.Error("jt808: the gateway stopped", "err", err)
+			}
+		})
+	}
+	var terminals watch.Terminals // acknowledging an emergency alarm tells the terminal (0x8203)
+	if lp.gateway != nil {
+		terminals = lp.gateway
+	}
+	lp.watch = watch.NewEngine(hub, watch.NewStore(pool), terminals, e.log, reg)
+	if err := lp.watch.Start(ctx); err != nil {
+		lp.stop(time.Second)
+		return nil, err
+	}
+	lp.hubWG.Go(func() { lp.watch.Run(hctx) })
 	creds, closeCreds, err := brokerCredentials(cfg)
 	if err != nil {
 		lp.stop(time.Second)
@@ -74,10 +105,15 @@ func startLive(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool, reg 
 func (lp *liveParts) stop(grace time.Duration) {
 	lp.stopFront()
 	lp.wg.Wait()
-	lp.stopHub()
-	lp.hubWG.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	if lp.watch != nil { // the alarm changes made so far are stored before the hub stops
+		if err := lp.watch.Flush(ctx); err != nil {
+			lp.log.Error("watch: alarm changes not stored at shutdown", "err", err)
+		}
+	}
+	lp.stopHub()
+	lp.hubWG.Wait()
 	if err := lp.hub.Close(ctx); err != nil {
 		lp.log.Error("live: closing", "err", err)
 	}

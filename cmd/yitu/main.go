@@ -34,7 +34,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "[--addr :8080]", "run the HTTP server (tiles, features, 3D, live, viewer)", cmdServe},
-		{"demo", "[--if-empty]", "generate the Laizhou demo city as survey files and import them", cmdDemo},
+		{"demo", "[--if-empty] | simulate", "generate the Laizhou demo city as survey files and import them; simulate: its vehicles, teams and sensors, live", cmdDemo},
 		{"import", "<file-or-folder>", "import survey data (DXF, Shapefile, GeoPackage, GeoJSON, CJJ 61 tables, EPANET) or FIRMS hotspots; exit 1 = refused", cmdImport},
 		{"device", "add|list|remove|import", "the device registry: JT/T 808 terminals, sensors (with MQTT credentials), cameras", cmdDevice},
 		{"migrate", "[up|down|status]", "bring the database schema up to date (or roll back one step, or list)", cmdMigrate},

@@ -22,12 +22,20 @@ import (
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "serve")
 	addr := f.String("addr", "", "listen address (default :8080)")
+	jtAddr := f.String("jt808-addr", "", "JT/T 808 gateway listen address (default :6808; \"off\" for none)")
 	cfg, err := f.load(e, args, nil)
 	if err != nil {
 		return err
 	}
 	if *addr != "" {
 		cfg.Server.Addr = *addr
+	}
+	switch *jtAddr {
+	case "":
+	case "off":
+		cfg.JT808.Addr = ""
+	default:
+		cfg.JT808.Addr = *jtAddr
 	}
 	e.log.Info("starting", "version", version, "config", cfg.Redacted())
 	pool, err := spatial.Open(ctx, cfg.Database)
@@ -75,6 +83,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Features: features.New(pool, e.log),
 		Viewer:   frontend.Files(),
 		Live:     lv.hub,
+		Watch:    lv.watch,
 		Metrics:  metrics,
 
 		DeviceCredentials: lv.creds,

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -35,7 +36,8 @@ func TestTokenEndToEnd(t *testing.T) {
 	}
 
 	addr := freeAddr(t)
-	cmd := exec.Command(yituBin, "serve", "--addr", addr, "--database-url", dbURL)
+	cmd := exec.Command(yituBin, "serve", "--addr", addr, "--jt808-addr", "127.0.0.1:0", "--database-url", dbURL)
+	cmd.Env = append(os.Environ(), "YITU_MQTT_URL=")
 	cmd.Dir = t.TempDir()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

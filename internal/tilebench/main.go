@@ -285,8 +285,8 @@ func startYitu(ctx context.Context, bin, dbURL string, cacheMB int) (*server, er
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--database-url", dbURL, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("YITU_TILES_CACHE_MB=%d", cacheMB), "YITU_CONFIG=/dev/null")
+	cmd := exec.CommandContext(ctx, bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--jt808-addr", "off", "--database-url", dbURL, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("YITU_TILES_CACHE_MB=%d", cacheMB), "YITU_CONFIG=/dev/null", "YITU_MQTT_URL=")
 	cmd.Stderr = os.Stderr
 	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
 	if err := cmd.Start(); err != nil {
