@@ -178,7 +178,6 @@ func serve(t testing.TB, dbURL string) string {
 	cmd := exec.Command(yituBin, "serve", "--addr", "127.0.0.1:0", "--jt808-addr", "127.0.0.1:0", "--database-url", dbURL)
 	cmd.Env = append(os.Environ(), "YITU_MQTT_URL=") // no broker: the test does not need one
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "YITU_MQTT_URL=")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
