@@ -50,7 +50,39 @@ type expectations struct {
 	} `json:"model"`
 	CIM string `json:"cim"` // the CityJSON block's tileset, cim-<dataset>
 	// Token signs the edit (a deletion through the OGC API) whose tiles the viewer must reload.
-	Token string `json:"token"`
+	Token string     `json:"token"`
+	Live  liveExpect `json:"live"`
+}
+
+// liveExpect is what the live checks find: devices registered and fed through the HTTP API before
+// the browser starts.
+type liveExpect struct {
+	Truck struct {
+		ID    string  `json:"id"`
+		Plate string  `json:"plate"`
+		UN    string  `json:"un"`
+		Class string  `json:"class"` // with its Chinese name, as the card shows it
+		Lon   float64 `json:"lon"`
+		Lat   float64 `json:"lat"`
+		// Next is where the page moves it (a position it pushes with DeviceToken), and how fast.
+		Next struct {
+			Lon     float64 `json:"lon"`
+			Lat     float64 `json:"lat"`
+			Heading float64 `json:"heading"`
+			Speed   float64 `json:"speed"`
+		} `json:"next"`
+	} `json:"truck"`
+	Team   liveThing `json:"team"` // last heard of 10 minutes ago: stale
+	Sensor liveThing `json:"sensor"`
+	// DeviceToken has the role device, which may push positions.
+	DeviceToken string `json:"device_token"`
+}
+
+type liveThing struct {
+	ID   string  `json:"id"`
+	Name string  `json:"name"`
+	Lon  float64 `json:"lon"`
+	Lat  float64 `json:"lat"`
 }
 
 // TestViewerInBrowser runs the viewer in headless Chromium against a real `yitu serve` over a database
@@ -60,7 +92,10 @@ type expectations struct {
 // search for a street by its Chinese name flies there; the 3D view loads the buildings, pipelines and
 // oblique tilesets and a pick returns the building's id; the oblique model, found through the layer
 // tree, is picked by its title; a building deleted through the API vanishes from the map when /events
-// reports it. Screenshots and timings go to .data/artifacts/viewer.
+// reports it; live objects (a hazmat truck, a team, a water-level sensor, fed through the HTTP API)
+// are in the 实时监测 group and on the map, their cards show the plate, UN number and a sensor's
+// chart, a new position moves the truck within 10 s, and a pick in 3D finds it. Screenshots and
+// timings go to .data/artifacts/viewer.
 func TestViewerInBrowser(t *testing.T) {
 	if !frontend.Built(frontend.Files()) {
 		t.Fatal("the viewer is not built into frontend/dist; run `make frontend` (make test does)")
@@ -68,6 +103,7 @@ func TestViewerInBrowser(t *testing.T) {
 	pool, dbURL := pgtest.NewWithURL(t)
 	exp := loadCity(t, pool)
 	base := serve(t, dbURL)
+	exp.Live = feedLive(t, pool, base, exp)
 
 	artifacts, err := filepath.Abs(filepath.Join("..", ".data", "artifacts", "viewer"))
 	if err != nil {
@@ -135,7 +171,8 @@ func loadCity(t testing.TB, pool *pgxpool.Pool) expectations {
 
 var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
-// serve starts `yitu serve` on 127.0.0.1:0 and returns its base URL once it listens.
+// serve starts `yitu serve` on 127.0.0.1:0 and returns its base URL once it listens. It follows no
+// MQTT broker: the live objects come in over HTTP.
 func serve(t testing.TB, dbURL string) string {
 	t.Helper()
 	cmd := exec.Command(yituBin, "serve", "--addr", "127.0.0.1:0", "--jt808-addr", "127.0.0.1:0", "--database-url", dbURL)
@@ -259,14 +296,14 @@ func bundleSizes(fsys fs.FS) (map[string]int64, error) {
 			}
 		case strings.HasPrefix(name, "maplibre-gl-worker-"):
 			part = "worker"
-		case strings.HasSuffix(name, ".css.gz"):
+		case strings.HasSuffix(name, ".css.gz") && (strings.HasPrefix(name, "index-") || strings.HasPrefix(name, "maplibre-")):
 			part = "css"
 		case strings.HasPrefix(name, "maplibre-"):
 			part = "maplibre"
 		case strings.HasPrefix(name, "index-"):
 			part = "app"
-		case strings.HasPrefix(p, "assets/") && strings.HasSuffix(name, ".js.gz"):
-			part = "lazy" // chunks loaded after the first view: the 3D view's code, proj4
+		case strings.HasPrefix(p, "assets/") && (strings.HasSuffix(name, ".js.gz") || strings.HasSuffix(name, ".css.gz")):
+			part = "lazy" // chunks loaded after the first view: the 3D view's code, proj4, the live cards' chart
 		}
 		if part == "" {
 			return nil

@@ -106,7 +106,7 @@ export default defineConfig({
   server: {
     // `npm run dev` against a running `yitu serve` (make run): the API comes from there.
     proxy: Object.fromEntries(
-      ['/catalog', '/tiles', '/styles', '/fonts', '/sprites', '/collections', '/search', '/identify', '/events', '/3dtiles']
+      ['/catalog', '/tiles', '/styles', '/fonts', '/sprites', '/collections', '/search', '/identify', '/events', '/3dtiles', '/live']
         .map((p) => [p, { target: process.env.YITU_URL ?? 'http://127.0.0.1:8080', changeOrigin: false }]),
     ),
   },

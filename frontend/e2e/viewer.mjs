@@ -106,10 +106,45 @@ function histogram(png) {
   }, png.toString('base64'));
 }
 
-/** Loads the viewer afresh (a new query string: not a same-document hash change) at zoom 18 at a place. */
-async function openAt({ lat, lon }) {
-  await page.goto(`${base}/map/?load=${Date.now()}#map=18/${lat}/${lon}`);
+/** Loads the viewer afresh (a new query string: not a same-document hash change) at a zoom at a place. */
+async function openAt({ lat, lon }, zoom = 18) {
+  await page.goto(`${base}/map/?load=${Date.now()}#map=${zoom}/${lat}/${lon}`);
   await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
+}
+
+/** Where a lon/lat is drawn on the page, the 2D map being centred on centre at zoom z, north up. */
+async function pagePoint(centre, p, z) {
+  const box = await page.locator('[data-testid=map2d] canvas').boundingBox();
+  const size = 512 * 2 ** z; // Web Mercator, MapLibre's 512-pixel tiles
+  const x = (lon) => ((lon + 180) / 360) * size;
+  const y = (lat) => {
+    const r = (lat * Math.PI) / 180;
+    return ((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * size;
+  };
+  return { x: box.x + box.width / 2 + x(p.lon) - x(centre.lon), y: box.y + box.height / 2 + y(p.lat) - y(centre.lat) };
+}
+
+/** Pixels of a colour (within tol per channel) in a square of 2r around a page point. */
+async function inkNear(pt, rgb, r = 14, tol = 28) {
+  const { counts } = await coloursOf({ x: pt.x - r, y: pt.y - r, width: 2 * r, height: 2 * r });
+  let n = 0;
+  for (const [k, c] of Object.entries(counts)) {
+    const v = parseInt(k.slice(1), 16);
+    if (Math.abs((v >> 16) - rgb[0]) <= tol && Math.abs(((v >> 8) & 255) - rgb[1]) <= tol && Math.abs((v & 255) - rgb[2]) <= tol) n += c;
+  }
+  return n;
+}
+
+/** Polls fn until it returns a truthy value (which it returns) or throws what it last said after ms. */
+async function until(ms, fn) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last?.ok) return last;
+    if (Date.now() > end) throw new Error(last?.why ?? 'timed out');
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 function hashView() {
@@ -135,7 +170,7 @@ await check('page loads and the map draws', async () => {
   await page.locator('[data-testid=map2d][data-state=idle]').waitFor();
   firstView = Date.now() - t0;
   const groups = await page.locator('.layer-group .group-title').allTextContents();
-  for (const g of ['基础底图', '地下管线', '三维模型']) if (!groups.includes(g)) throw new Error(`layer tree groups ${JSON.stringify(groups)} lack ${g}`);
+  for (const g of ['基础底图', '地下管线', '三维模型', ...(expect.live ? ['实时监测'] : [])]) if (!groups.includes(g)) throw new Error(`layer tree groups ${JSON.stringify(groups)} lack ${g}`);
   // Legends drawn from the style: the buildings' swatch, the pipes by type with their Chinese names.
   await page.locator('[data-layer="basemap.building"] .layer-row .swatch').waitFor();
   const pipes = page.locator('[data-layer="pipeline.segment"]');
@@ -196,6 +231,116 @@ if (wants('search')) await check('search finds a road by its Chinese name and fl
   const v = await hashView();
   const mid = { lon: (w + e) / 2, lat: (so + n) / 2 };
   return `${expect.road.name}: centre ${metres(v, mid).toFixed(0)} m from the street's middle, zoom ${v.zoom}`;
+});
+
+// Live objects: a hazmat truck, a stale fire team and a water-level sensor that the Go test registered
+// and fed through the HTTP API (expect.live).
+const live = expect.live;
+const liveZoom = 17;
+const hazmatOrange = [0xf7, 0x67, 0x07]; // the map's hazmat arrow (livesymbols.ts colours.hazmat)
+if (wants('live') && live) await check('live: the 实时监测 group with its legends, and the hazmat truck drawn at its place', async () => {
+  await openAt(live.truck, liveZoom);
+  const group = page.locator('.layer-group[data-group=live]');
+  const title = await group.locator('.group-title').innerText();
+  if (title !== '实时监测') throw new Error(`the live group is titled ${title}`);
+  for (const l of ['live.hazmat', 'live.vehicle', 'live.team', 'live.sensor', 'live.camera', 'live.hotspot']) {
+    await group.locator(`[data-layer="${l}"] .layer-row img.swatch`).waitFor();
+  }
+  const hazmat = group.locator('[data-layer="live.hazmat"]');
+  await hazmat.locator('.expand').click();
+  await hazmat.locator('.legend li', { hasText: '危化品运输车' }).locator('img.swatch').waitFor();
+  await page.locator('[data-testid=map2d][data-live="3"]').waitFor();
+  const at = await pagePoint(live.truck, live.truck, liveZoom);
+  const { n } = await until(10_000, async () => {
+    const n = await inkNear(at, hazmatOrange);
+    return { ok: n >= 20, n, why: `${n} pixels of the hazmat orange where the truck is` };
+  });
+  await hazmat.locator('.expand').click();
+  return `3 live objects; ${n} orange pixels at the truck`;
+});
+
+if (wants('live') && live) await check("live: clicking the truck shows its card with plate, UN number and class", async () => {
+  const at = await pagePoint(live.truck, live.truck, liveZoom);
+  await page.mouse.click(at.x, at.y);
+  const card = page.locator(`.attributes .live-card[data-live-id="${live.truck.id}"]`);
+  await card.waitFor();
+  const field = (k) => card.locator(`tr[data-field=${k}] td`).innerText();
+  const [plate, un, cls, time] = [await field('plate'), await field('un'), await field('hazard_class'), await field('time')];
+  if (plate !== live.truck.plate) throw new Error(`the card's plate is ${plate}`);
+  if (!un.startsWith(live.truck.un)) throw new Error(`the card's UN number is ${un}`);
+  if (cls !== live.truck.class) throw new Error(`the card's class is ${cls}`);
+  if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d（\d+ (秒|分钟)前）$/.test(time)) throw new Error(`the card's time reads ${time}`);
+  return `${plate} ${un} ${cls}, ${time}`;
+});
+
+if (wants('live') && live) await check("live: a sensor's card shows its kind, value and a chart of its last 24 hours", async () => {
+  await page.locator('.attributes .close').click();
+  const at = await pagePoint(live.truck, live.sensor, liveZoom);
+  await page.mouse.click(at.x, at.y);
+  const card = page.locator(`.attributes .live-card[data-live-id="${live.sensor.id}"]`);
+  await card.waitFor();
+  const kind = await card.locator('tr[data-field=sensor_kind] td').innerText();
+  const value = await card.locator('tr[data-field=value] td').innerText();
+  if (kind !== '水位' || !/^\d+(\.\d+)? m$/.test(value)) throw new Error(`the card reads ${kind}, ${value}`);
+  const canvas = card.locator('.live-chart[data-state=ok] canvas').first();
+  await canvas.waitFor();
+  const box = await canvas.boundingBox();
+  if (!box || box.width < 150 || box.height < 80) throw new Error(`the chart's canvas is ${JSON.stringify(box)}`);
+  const { ink } = await inkOf(`.live-card[data-live-id="${live.sensor.id}"] .live-chart canvas`);
+  if (ink < 0.01) throw new Error(`the chart looks empty: ${(ink * 100).toFixed(1)}% ink`);
+  return `${live.sensor.name}: ${kind} ${value}; chart ${Math.round(box.width)}×${Math.round(box.height)} px, ${(ink * 100).toFixed(1)}% ink`;
+});
+
+if (wants('live') && live) await check('live: the team that stopped reporting is marked so', async () => {
+  await page.locator('.attributes .close').click();
+  const at = await pagePoint(live.truck, live.team, liveZoom);
+  await page.mouse.click(at.x, at.y);
+  const card = page.locator(`.attributes .live-card.stale[data-live-id="${live.team.id}"]`);
+  await card.waitFor();
+  const status = await card.locator('tr[data-field=stale] td').innerText();
+  const name = await card.locator('[data-field=title]').innerText();
+  if (status !== '超时未上报' || name !== live.team.name) throw new Error(`the team's card reads ${name}: ${status}`);
+  return `${name}: ${status}`;
+});
+
+if (wants('live') && live) await check('live: a new position moves the truck on the map and in its card within 10 s', async () => {
+  await page.locator('.attributes .close').click();
+  const from = await pagePoint(live.truck, live.truck, liveZoom);
+  const to = await pagePoint(live.truck, live.truck.next, liveZoom);
+  await page.mouse.click(from.x, from.y);
+  const card = page.locator(`.attributes .live-card[data-live-id="${live.truck.id}"]`);
+  await card.waitFor();
+  const before = await inkNear(to, hazmatOrange);
+  const t0 = Date.now();
+  const { next } = live.truck;
+  const resp = await fetch(`${base}/live/positions`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${live.device_token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify([{ id: live.truck.id, time: new Date().toISOString(), lon: next.lon, lat: next.lat, speed: next.speed, heading: next.heading }]),
+  });
+  if (resp.status !== 202) throw new Error(`POST /live/positions: ${resp.status} ${await resp.text()}`);
+  const r = await until(10_000, async () => {
+    const [atNew, atOld, speed] = [await inkNear(to, hazmatOrange), await inkNear(from, hazmatOrange), await card.locator('tr[data-field=speed] td').innerText()];
+    return {
+      ok: atNew >= 20 && atOld < 10 && speed === `${next.speed} km/h`,
+      atNew,
+      atOld,
+      why: `after ${Date.now() - t0} ms: ${atNew} orange pixels at the new place (${before} before), ${atOld} at the old one; the card's speed ${speed}`,
+    };
+  });
+  return `moved in ${Date.now() - t0} ms (${Math.round(Math.hypot(to.x - from.x, to.y - from.y))} px): ${r.atNew} orange pixels at the new place, ${r.atOld} at the old`;
+});
+
+if (wants('live') && wants('3d') && live) await check('live: 3D shows the live objects and a pick on the truck opens its card', async () => {
+  await openAt(live.truck.next, liveZoom);
+  await page.locator('[data-mode="3d"]').click();
+  await page.locator('[data-testid=map3d][data-live="3"]').waitFor();
+  await page.locator('[data-testid=map3d][data-state=idle]').waitFor();
+  const box = await page.locator('[data-testid=map3d] canvas').first().boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  const card = page.locator(`.attributes .live-card[data-live-id="${live.truck.id}"]`);
+  await card.waitFor();
+  return `picked ${await card.locator('[data-field=title]').innerText()}`;
 });
 
 if (wants('3d')) await check('3D loads the buildings and pipelines tilesets and a pick returns the id', async () => {

@@ -1,4 +1,5 @@
 // Yitu's HTTP API as the viewer uses it. Every error is an RFC 7807 problem+json; its detail is shown.
+import type { LiveProps } from './live';
 
 export interface Property {
   name: string;
@@ -8,7 +9,9 @@ export interface Property {
 }
 
 export interface LegendItem {
-  kind: 'fill' | 'line' | 'circle' | 'symbol' | 'fill-extrusion';
+  /** icon: one of the viewer's own symbols (live layers), named in icon */
+  kind: 'fill' | 'line' | 'circle' | 'symbol' | 'fill-extrusion' | 'icon';
+  icon?: string;
   color?: string;
   outline?: string;
   width?: number;
@@ -84,6 +87,8 @@ export interface Identified {
   id: string | number | undefined;
   properties: Record<string, unknown>;
   geometry?: GeoJSON.Geometry;
+  /** a live object: shown as its card, refreshed with every poll (at: when its properties arrived, ms) */
+  live?: { props: LiveProps; at: number };
 }
 
 export interface SearchFeature {

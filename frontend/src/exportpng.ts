@@ -1,11 +1,14 @@
 // The print/export of the current view: the map image framed with a title, date, north arrow, scale bar
 // and the legend of the visible layers, as a PNG download.
+import { iconCanvas } from './livesymbols';
 
 export interface PrintLegend {
   label: string;
   kind: string;
   color: string;
   outline?: string;
+  /** kind icon: the viewer's own symbol (live layers) */
+  icon?: string;
 }
 
 export interface PrintOptions {
@@ -115,7 +118,11 @@ export function composePrint(o: PrintOptions): HTMLCanvasElement {
       const y = ly + (32 + i * 20) * k;
       g.fillStyle = it.color;
       g.strokeStyle = it.outline ?? it.color;
-      if (it.kind === 'line') {
+      const icon = it.kind === 'icon' && it.icon ? iconCanvas(it.icon, 2) : undefined;
+      if (icon) {
+        const size = 16 * k;
+        g.drawImage(icon, lx + 20 * k - size / 2, y - size / 2, size, size);
+      } else if (it.kind === 'line') {
         g.lineWidth = 3 * k;
         g.beginPath();
         g.moveTo(lx + 10 * k, y);

@@ -13,6 +13,9 @@ import {
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import type { Identified } from './api';
+import type { BBox, LiveFeature } from './live';
+import { liveSource, liveStyleLayers } from './live2d';
+import { iconCanvas, withSymbols } from './livesymbols';
 import { catalogLayerOf, opacityProps, scaleOpacity } from './styleutil';
 import type { View2D } from './camera';
 
@@ -38,6 +41,11 @@ export class Map2D {
   private drawn = new Map<string, string[]>();
   /** the style's own opacity values, which the layer tree's opacity multiplies */
   private baseOpacity = new Map<string, Record<string, unknown>>();
+  /** what the layer tree asked for each catalog layer, kept for the layers added later (live) */
+  private wanted = new Map<string, { visible?: boolean; opacity?: number }>();
+  /** the live objects drawn now, by id */
+  private live = new Map<string, LiveFeature>();
+  private liveLayerIds: string[] = [];
 
   constructor(container: HTMLElement, style: StyleSpecification, view?: Partial<View2D>) {
     this.map = new MLMap({
@@ -57,16 +65,27 @@ export class Map2D {
     });
     this.map.addControl(new NavigationControl({ visualizePitch: true }), 'bottom-right');
     this.map.addControl(new ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-left');
-    for (const l of style.layers) {
-      const id = catalogLayerOf(l);
-      if (!id) continue;
-      const list = this.drawn.get(id) ?? [];
-      list.push(l.id);
-      this.drawn.set(id, list);
-      const base: Record<string, unknown> = {};
-      for (const p of opacityProps[l.type] ?? []) base[p] = (l.paint as Record<string, unknown> | undefined)?.[p];
-      this.baseOpacity.set(l.id, base);
-    }
+    for (const l of style.layers) this.register(l);
+    // The live layers' icons, drawn when a layer first asks for one.
+    const ratio = Math.max(2, Math.ceil(window.devicePixelRatio || 1));
+    this.map.setMissingStyleImageResolver((id) => {
+      const c = iconCanvas(id, ratio);
+      if (!c || this.map.hasImage(id)) return;
+      this.map.addImage(id, c.getContext('2d')!.getImageData(0, 0, c.width, c.height), { pixelRatio: ratio });
+    });
+  }
+
+  /** Records which catalog layer a style layer draws, and its own opacities. */
+  private register(l: LayerSpecification): boolean {
+    const id = catalogLayerOf(l);
+    if (!id) return false;
+    const list = this.drawn.get(id) ?? [];
+    list.push(l.id);
+    this.drawn.set(id, list);
+    const base: Record<string, unknown> = {};
+    for (const p of opacityProps[l.type] ?? []) base[p] = (l.paint as Record<string, unknown> | undefined)?.[p];
+    this.baseOpacity.set(l.id, base);
+    return true;
   }
 
   /** Catalog layers the style draws. */
@@ -84,10 +103,12 @@ export class Map2D {
   }
 
   setVisible(id: string, visible: boolean) {
+    this.wanted.set(id, { ...this.wanted.get(id), visible });
     for (const sid of this.drawn.get(id) ?? []) this.map.setLayoutProperty(sid, 'visibility', visible ? 'visible' : 'none');
   }
 
   setOpacity(id: string, factor: number) {
+    this.wanted.set(id, { ...this.wanted.get(id), opacity: factor });
     for (const sid of this.drawn.get(id) ?? []) {
       const base = this.baseOpacity.get(sid) ?? {};
       for (const [prop, value] of Object.entries(base)) {
@@ -102,10 +123,64 @@ export class Map2D {
    * and cost the first view a GeoJSON source load and extra frames for a layer that draws nothing yet.
    */
   highlight(f: Identified | null) {
-    const features: GeoJSON.Feature[] = f?.geometry ? [{ type: 'Feature', geometry: f.geometry, properties: {} }] : [];
+    // A live object gets a ring around its icon, which stays legible inside it.
+    const features: GeoJSON.Feature[] = f?.geometry ? [{ type: 'Feature', geometry: f.geometry, properties: { ring: !!f.live } }] : [];
     const src = this.map.getSource(highlightSource) as GeoJSONSource | undefined;
     if (src) src.setData({ type: 'FeatureCollection', features });
     else if (features.length > 0) this.addOverlays(features);
+  }
+
+  /**
+   * Draws the live objects (the full current set). The source and its layers are added with the
+   * first object, so a map without live objects never changes its style; minZoom gives each live
+   * catalog layer's first zoom.
+   */
+  setLive(features: LiveFeature[], minZoom: (layer: string) => number) {
+    this.live = new Map(features.map((f) => [f.properties.id, f]));
+    const data: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: withSymbols(features) };
+    const src = this.map.getSource(liveSource) as GeoJSONSource | undefined;
+    if (src) {
+      src.setData(data);
+      return;
+    }
+    if (!data.features.length) return;
+    this.map.addSource(liveSource, { type: 'geojson', data });
+    const specs = liveStyleLayers(minZoom);
+    for (const l of specs) {
+      this.map.addLayer(l); // on top, over the highlight too
+      this.register(l);
+      this.liveLayerIds.push(l.id);
+    }
+    for (const id of new Set(specs.map((l) => catalogLayerOf(l)!))) {
+      const w = this.wanted.get(id);
+      if (w?.visible === false) this.setVisible(id, false);
+      if (w?.opacity !== undefined && w.opacity !== 1) this.setOpacity(id, w.opacity);
+    }
+  }
+
+  /** The live objects drawn within a few pixels of a point of the map, topmost first. */
+  liveAt(x: number, y: number, tolerance = 8): LiveFeature[] {
+    if (!this.liveLayerIds.length) return [];
+    const hits = this.map.queryRenderedFeatures(
+      [
+        [x - tolerance, y - tolerance],
+        [x + tolerance, y + tolerance],
+      ],
+      { layers: this.liveLayerIds },
+    );
+    const out = new Map<string, LiveFeature>();
+    for (const h of hits) {
+      const id = h.properties?.id as string | undefined;
+      const f = id !== undefined ? this.live.get(id) : undefined;
+      if (f && !out.has(id!)) out.set(id!, f);
+    }
+    return [...out.values()];
+  }
+
+  /** The view's lon/lat box (west, south, east, north). */
+  bbox(): BBox {
+    const b = this.map.getBounds();
+    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
   }
 
   flyTo(lon: number, lat: number, zoom?: number) {
@@ -140,7 +215,7 @@ export class Map2D {
     const sources = new Set<string>();
     for (const l of style.layers) {
       const id = catalogLayerOf(l);
-      if (id && (!change.layers?.length || change.layers.includes(id)) && 'source' in l) sources.add(l.source as string);
+      if (id && (!change.layers?.length || change.layers.includes(id)) && 'source' in l && l.source !== liveSource) sources.add(l.source as string);
     }
     const tiles = change.bbox && change.layers?.length ? tileCover(change.bbox, Math.floor(this.map.getZoom())) : undefined;
     for (const s of sources) this.map.refreshTiles(s, tiles);
@@ -165,9 +240,12 @@ export class Map2D {
   private addOverlays(features: GeoJSON.Feature[]) {
     this.map.addSource(highlightSource, { type: 'geojson', data: { type: 'FeatureCollection', features } });
     const color = '#00e5ff';
-    this.map.addLayer({ id: 'yitu-highlight-fill', type: 'fill', source: highlightSource, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': color, 'fill-opacity': 0.25 } });
-    this.map.addLayer({ id: 'yitu-highlight-line', type: 'line', source: highlightSource, filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': color, 'line-width': 3 } });
-    this.map.addLayer({ id: 'yitu-highlight-point', type: 'circle', source: highlightSource, filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-color': color, 'circle-radius': 7, 'circle-opacity': 0.5, 'circle-stroke-color': color, 'circle-stroke-width': 2 } });
+    // Under the live objects, which stay legible inside their ring.
+    const before = this.liveLayerIds[0];
+    this.map.addLayer({ id: 'yitu-highlight-fill', type: 'fill', source: highlightSource, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': color, 'fill-opacity': 0.25 } }, before);
+    this.map.addLayer({ id: 'yitu-highlight-line', type: 'line', source: highlightSource, filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': color, 'line-width': 3 } }, before);
+    this.map.addLayer({ id: 'yitu-highlight-point', type: 'circle', source: highlightSource, filter: ['all', ['==', ['geometry-type'], 'Point'], ['!=', ['get', 'ring'], true]], paint: { 'circle-color': color, 'circle-radius': 7, 'circle-opacity': 0.5, 'circle-stroke-color': color, 'circle-stroke-width': 2 } }, before);
+    this.map.addLayer({ id: 'yitu-highlight-ring', type: 'circle', source: highlightSource, filter: ['all', ['==', ['geometry-type'], 'Point'], ['==', ['get', 'ring'], true]], paint: { 'circle-color': color, 'circle-radius': 18, 'circle-opacity': 0, 'circle-stroke-color': color, 'circle-stroke-width': 2.5 } }, before);
   }
 }
 

@@ -4,6 +4,8 @@
 import type * as CesiumNS from 'cesium';
 import type { Identified } from './api';
 import { distanceToZoom, pitchTo2D, pitchTo3D, zoomToDistance, type View2D } from './camera';
+import type { BBox, LiveFeature } from './live';
+import { Live3D } from './live3d';
 
 type Cesium = typeof CesiumNS;
 
@@ -50,6 +52,10 @@ export class View3D {
   readonly titles = new Map<string, { title_zh: string; title_en: string }>();
   /** called when the camera moves, with the equivalent 2D view */
   onCamera?: (v: View2D) => void;
+  /** called when the camera has stopped moving */
+  onMoveEnd?: () => void;
+  private live: Live3D;
+  private liveAt = 0;
   private picked: { feature: CesiumNS.Cesium3DTileFeature; color: CesiumNS.Color } | null = null;
   private moving = false;
   private flying = 0;
@@ -98,8 +104,27 @@ export class View3D {
     this.viewer.camera.moveEnd.addEventListener(() => {
       this.moving = false;
       scene.requestRender();
+      this.onMoveEnd?.();
     });
     scene.postRender.addEventListener(() => this.updateState());
+    this.live = new Live3D(C, scene);
+  }
+
+  /** Shows the live objects (the full current set) of the visible live layers; at: when they arrived. */
+  setLive(features: LiveFeature[], at: number, visible: (layer: string) => boolean) {
+    this.liveAt = at;
+    this.live.set(features, visible);
+    this.container.dataset.live = String(this.live.size);
+  }
+
+  /** The lon/lat box the camera sees (its centre's surroundings when it looks at the sky). */
+  bbox(): BBox {
+    const { C } = this;
+    const r = this.viewer.camera.computeViewRectangle(this.viewer.scene.globe.ellipsoid);
+    if (r) return [deg(r.west), deg(r.south), deg(r.east), deg(r.north)];
+    const v = this.view();
+    const d = 0.05;
+    return [v.lon - d, v.lat - d, v.lon + d, v.lat + d].map((x, i) => (i % 2 ? C.Math.clamp(x, -90, 90) : x)) as BBox;
   }
 
   /** Busy until the next frame has drawn, and tells whether the tiles of the new view are in. */
@@ -276,6 +301,12 @@ export class View3D {
     }
     const hit = this.viewer.scene.pick(position);
     this.viewer.scene.requestRender();
+    const live = this.live.picked(hit);
+    if (live) {
+      const p = live.properties;
+      this.onPick([{ layer: p.layer, id: p.id, properties: {}, geometry: live.geometry ?? undefined, live: { props: p, at: this.liveAt } }]);
+      return;
+    }
     if (hit instanceof C.Cesium3DTileFeature) {
       const properties: Record<string, unknown> = {};
       for (const k of hit.getPropertyIds()) properties[k] = hit.getProperty(k);

@@ -17,11 +17,14 @@ import { loadGK } from '../coords';
 import { composePrint, download, roundScaleBar, type PrintLegend } from '../exportpng';
 import { formatArea, formatLength } from '../geodesy';
 import { I18nContext, initialLang, translator, type I18n, type Lang } from '../i18n';
+import { isLiveLayer, liveLayerKinds, subscribe, type LiveFeed, type LiveKind, type LiveSnapshot } from '../live';
+import { withoutTiledLive } from '../live2d';
+import { liveLegend } from '../livesymbols';
 import { cjkFonts, Map2D } from '../map2d';
 import { Measure, type MeasureMode, type Measurement } from '../measure';
 import type { View3D } from '../view3d';
 import { Attributes } from './Attributes';
-import { LayerTree, treeGroups, type LayerState, type TilesetState } from './LayerTree';
+import { LayerTree, treeGroups, withLiveLegends, type LayerState, type TilesetState } from './LayerTree';
 import { SearchBox, type SearchHit } from './SearchBox';
 import { StatusBar } from './StatusBar';
 
@@ -61,8 +64,11 @@ export function App() {
   const measure = useRef<Measure | null>(null);
   const view3d = useRef<View3D | null>(null);
   const layers = useMemo(() => (tree ? layerIndex(tree) : new Map()), [tree]);
-  const current = useRef({ layers, layerState, lang, tilesets, tilesetState });
-  current.current = { layers, layerState, lang, tilesets, tilesetState };
+  const current = useRef({ layers, layerState, lang, tilesets, tilesetState, mode, identified });
+  current.current = { layers, layerState, lang, tilesets, tilesetState, mode, identified };
+  const liveFeed = useRef<LiveFeed | null>(null);
+  /** the live objects as last delivered */
+  const liveNow = useRef<LiveSnapshot>({ features: [], at: 0 });
 
   useEffect(() => {
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
@@ -83,8 +89,9 @@ export function App() {
         setErrors((es) => [...es, tr('failedStyle', { e: e.message })]);
         return null;
       }),
-    ]).then(([cat, style]) => {
+    ]).then(([cat, served]) => {
       if (ac.signal.aborted) return;
+      const style = served && withoutTiledLive(served);
       performance.mark('yitu:style');
       setTree(cat);
       if (!style || !mapEl.current) return;
@@ -93,7 +100,13 @@ export function App() {
       const known = new Set(layerIndex(cat).keys());
       const state: Record<string, LayerState> = {};
       for (const id of m.drawnLayers()) if (known.has(id)) state[id] = { visible: m.initiallyVisible(id, style), opacity: 1 };
+      // The live layers, which the viewer draws itself: shown at first.
+      for (const id of known) if (isLiveLayer(id)) state[id] = { visible: true, opacity: 1 };
       setLayerState(state);
+      m.map.once('load', () => startLive(m, state));
+      m.map.on('moveend', () => {
+        if (current.current.mode === '2d') liveFeed.current?.setBBox(m.bbox());
+      });
       const onMove = () => setView({ zoom: m.map.getZoom(), lat: m.map.getCenter().lat });
       m.map.on('move', onMove);
       onMove();
@@ -104,8 +117,16 @@ export function App() {
         if (measure.current?.active) return;
         pending?.abort();
         pending = new AbortController();
+        // A live object under the pointer: its card (the database's copy of it may lag behind).
+        const live = m.liveAt(e.point.x, e.point.y);
+        if (live.length) {
+          const found = live.map(identifiedLive);
+          setIdentified({ features: found, index: 0 });
+          m.highlight(found[0]);
+          return;
+        }
         const { layerState: ls } = current.current;
-        const visible = Object.keys(ls).filter((id) => ls[id].visible);
+        const visible = Object.keys(ls).filter((id) => ls[id].visible && !isLiveLayer(id));
         try {
           const found = await identify(e.lngLat.lng, e.lngLat.lat, m.map.getZoom(), visible, pending.signal);
           setIdentified({ features: found, index: 0 });
@@ -128,6 +149,55 @@ export function App() {
     });
     return () => ac.abort();
   }, []);
+
+  /** A live object as the attributes panel shows it: its card. */
+  const identifiedLive = (f: LiveSnapshot['features'][number]): Identified => ({
+    layer: f.properties.layer,
+    id: f.properties.id,
+    properties: {},
+    geometry: f.geometry ?? undefined,
+    live: { props: f.properties, at: liveNow.current.at },
+  });
+
+  /** The kinds the visible live layers hold. */
+  const liveKinds = (ls: Record<string, LayerState>): LiveKind[] => [
+    ...new Set(Object.keys(ls).filter((id) => isLiveLayer(id) && ls[id].visible).map((id) => liveLayerKinds[id])),
+  ];
+  const liveVisible = (layer: string) => current.current.layerState[layer]?.visible ?? false;
+
+  /** Follows the live objects in the view (when the caller may read a live layer). */
+  const startLive = (m: Map2D, ls: Record<string, LayerState>) => {
+    if (!Object.keys(ls).some(isLiveLayer)) return;
+    liveFeed.current = subscribe(
+      m.bbox(),
+      liveKinds(ls),
+      (snap) => {
+        liveNow.current = snap;
+        const { layers: idx } = current.current;
+        m.setLive(snap.features, (id) => idx.get(id)?.min_zoom ?? 0);
+        view3d.current?.setLive(snap.features, snap.at, liveVisible);
+        mapEl.current?.setAttribute('data-live', String(snap.features.length));
+        // An open card follows its object.
+        const shown = current.current.identified;
+        if (shown?.features.some((f) => f.live)) {
+          const byId = new Map(snap.features.map((f) => [f.properties.id, f]));
+          const features = shown.features.map((f) => {
+            const now = f.live && byId.get(f.live.props.id);
+            return now ? identifiedLive(now) : f;
+          });
+          setIdentified({ features, index: shown.index });
+          if (current.current.mode === '2d') m.highlight(features[shown.index] ?? null);
+        }
+      },
+      {
+        // Told once when polling starts failing (and again after it has worked in between).
+        onStatus: (err) => {
+          if (err) setErrors((es) => [...es, translator(current.current.lang)('liveFailed', { e: err.message })]);
+        },
+      },
+    );
+  };
+  useEffect(() => () => liveFeed.current?.close(), []);
 
   // The 3D tilesets (buildings, pipelines, CIM datasets, stored models) for the layer tree; asked
   // again after an import or a deletion, which may add or remove one.
@@ -211,7 +281,14 @@ export function App() {
   };
 
   const changeLayer = (id: string, s: LayerState) => {
-    setLayerState((prev) => ({ ...prev, [id]: s }));
+    // Built on the latest state (the group checkbox changes several layers at once).
+    const next = { ...current.current.layerState, [id]: s };
+    current.current.layerState = next;
+    setLayerState(next);
+    if (isLiveLayer(id)) {
+      liveFeed.current?.setKinds(liveKinds(next));
+      view3d.current?.setLive(liveNow.current.features, liveNow.current.at, liveVisible);
+    }
     const m = map2d.current;
     if (!m) return;
     m.setVisible(id, s.visible);
@@ -264,6 +341,10 @@ export function App() {
           const C = await loadCesium();
           const v3 = new View3D(C, globeEl.current!, (found) => setIdentified({ features: found, index: 0 }), setPointer);
           v3.onCamera = (cv) => setView({ zoom: cv.zoom, lat: cv.lat });
+          v3.onMoveEnd = () => {
+            if (current.current.mode === '3d') liveFeed.current?.setBBox(v3.bbox());
+          };
+          v3.setLive(liveNow.current.features, liveNow.current.at, liveVisible);
           view3d.current = v3;
           if (v) v3.setView(v);
           const { tilesets: list, tilesetState: ts } = current.current;
@@ -278,12 +359,14 @@ export function App() {
       }
       if (v) view3d.current.setView(v);
       view3d.current.setUnderground(underground);
+      liveFeed.current?.setBBox(view3d.current.bbox());
     } else {
       const v = view3d.current?.view();
       setMode('2d');
       if (m && v) {
         m.map.resize();
         m.jumpTo(v);
+        liveFeed.current?.setBBox(m.bbox());
       }
     }
   };
@@ -309,8 +392,8 @@ export function App() {
     for (const [id, s] of Object.entries(layerState)) {
       const l = layers.get(id);
       if (!s.visible || !l || v.zoom < l.min_zoom) continue;
-      for (const it of l.legend) {
-        legend.push({ kind: it.kind, color: it.color ?? '#000', outline: it.outline, label: (lang === 'en' ? it.label_en : it.label_zh) ?? i18n.title(l) });
+      for (const it of isLiveLayer(id) ? liveLegend(id, t, lang) : l.legend) {
+        legend.push({ kind: it.kind, color: it.color ?? '#000', outline: it.outline, icon: it.icon, label: (lang === 'en' ? it.label_en : it.label_zh) ?? i18n.title(l) });
       }
     }
     const now = new Date();
@@ -393,7 +476,7 @@ export function App() {
                 <h2>{t('layers')}</h2>
                 {tree ? (
                   <LayerTree
-                    groups={treeGroups(tree.groups, tilesets)}
+                    groups={withLiveLegends(treeGroups(tree.groups, tilesets), t, lang)}
                     state={layerState}
                     tilesetState={tilesetState}
                     zoom={view.zoom}

@@ -1,5 +1,36 @@
+import { useEffect, useState } from 'preact/hooks';
 import type { Identified, LayerNode } from '../api';
 import { useI18n, type T } from '../i18n';
+
+type CardModule = typeof import('./LiveCard');
+let cardModule: Promise<CardModule> | undefined;
+let cardLoaded: CardModule | undefined;
+
+/** A live object's card, whose code (and the tables it reads) is loaded with the first card. */
+function LiveCard(props: Parameters<CardModule['LiveCard']>[0]) {
+  const { t } = useI18n();
+  const [mod, setMod] = useState<CardModule | { error: string } | undefined>(cardLoaded);
+  useEffect(() => {
+    if (cardLoaded) return;
+    let mounted = true;
+    (cardModule ??= import('./LiveCard')).then(
+      (m) => {
+        cardLoaded = m;
+        if (mounted) setMod(m);
+      },
+      (e: Error) => {
+        cardModule = undefined;
+        if (mounted) setMod({ error: e.message });
+      },
+    );
+    return () => {
+      mounted = false;
+    };
+  }, []);
+  if (!mod) return <p class="empty">{t('loading')}</p>;
+  if ('error' in mod) return <p class="empty">{mod.error}</p>;
+  return <mod.LiveCard {...props} />;
+}
 
 interface Props {
   features: Identified[];
@@ -9,13 +40,16 @@ interface Props {
   onClose: () => void;
 }
 
-/** The attributes panel shared by 2D identify and 3D pick: field names from the catalog, in the UI's language. */
+/**
+ * The attributes panel shared by 2D identify and 3D pick: field names from the catalog, in the UI's
+ * language; a live object shows as its card.
+ */
 export function Attributes({ features, index, layers, onIndex, onClose }: Props) {
   const { t, title, lang } = useI18n();
   const f = features[index];
   const layer = f ? layers.get(f.layer) : undefined;
   const rows: [string, string][] = [];
-  if (f) {
+  if (f && !f.live) {
     const known = new Set<string>();
     for (const p of layer?.properties ?? []) {
       known.add(p.name);
@@ -47,6 +81,8 @@ export function Attributes({ features, index, layers, onIndex, onClose }: Props)
       </header>
       {!f ? (
         <p class="empty">{t('noAttributes')}</p>
+      ) : f.live ? (
+        <LiveCard props={f.live.props} at={f.live.at} layerTitle={layer ? title(layer) : undefined} />
       ) : (
         <table>
           <tbody>

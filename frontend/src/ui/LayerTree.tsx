@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { LayerGroup, LayerNode, LegendItem, TilesetInfo } from '../api';
-import { useI18n } from '../i18n';
+import { useI18n, type Lang, type T } from '../i18n';
+import { isLiveLayer } from '../live';
+import { iconURL, liveLegend } from '../livesymbols';
 
 export interface LayerState {
   visible: boolean;
@@ -38,6 +40,16 @@ export function treeGroups(groups: LayerGroup[], tilesets: TilesetInfo[]): TreeG
   }
   models.tilesets = tilesets;
   return out;
+}
+
+/**
+ * The live layers' legends: the symbols the viewer draws them with (not the tiles style's, whose
+ * layers for them the viewer leaves out).
+ */
+export function withLiveLegends(groups: TreeGroup[], t: T, lang: Lang): TreeGroup[] {
+  return groups.map((g) =>
+    g.layers.some((l) => isLiveLayer(l.id)) ? { ...g, layers: g.layers.map((l) => (isLiveLayer(l.id) ? { ...l, legend: liveLegend(l.id, t, lang) } : l)) } : g,
+  );
 }
 
 interface Props {
@@ -187,6 +199,10 @@ function LayerRow({ layer, s, zoom, onChange }: { layer: LayerNode; s: LayerStat
 export function Swatch({ item }: { item: LegendItem }) {
   const color = item.color ?? '#000';
   switch (item.kind) {
+    case 'icon': {
+      const src = item.icon ? iconURL(item.icon) : undefined;
+      return src ? <img class="swatch live-swatch" src={src} alt="" aria-hidden="true" /> : null;
+    }
     case 'line':
       return (
         <svg class="swatch" viewBox="0 0 20 12" aria-hidden="true">
