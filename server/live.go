@@ -492,6 +492,11 @@ func (s *Server) putDevice(c *fiber.Ctx) error {
 	if err := live.PutDevice(c.UserContext(), s.deps.Pool, req.Device, req.Password, s.deps.DeviceCredentials); err != nil {
 		return err
 	}
+	// This replica's hub knows the device before the answer (others follow by NOTIFY), so a
+	// position sent right after is accepted.
+	if err := s.deps.Live.ReloadDevices(c.UserContext()); err != nil {
+		return err
+	}
 	d, err := live.NewRegistry(s.deps.Pool).Get(c.UserContext(), req.ID)
 	if err != nil {
 		return err
@@ -506,6 +511,9 @@ func (s *Server) deleteDevice(c *fiber.Ctx) error {
 		return err
 	}
 	if err := live.RemoveDevice(c.UserContext(), s.deps.Pool, c.Params("id"), s.deps.DeviceCredentials); err != nil {
+		return err
+	}
+	if err := s.deps.Live.ReloadDevices(c.UserContext()); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -24,6 +24,9 @@ const DefaultURL = "postgres://yitu@127.0.0.1:54329/yitu?sslmode=disable"
 
 // Redact returns the connection string with its password replaced, for logs and error messages.
 func Redact(conn string) string {
+	if conn == "" {
+		return ""
+	}
 	u, err := url.Parse(conn)
 	if err != nil || u.Scheme == "" {
 		return "(unparsable connection string)"

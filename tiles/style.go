@@ -1,10 +1,12 @@
 package tiles
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/yitu-gis/yitu/spatial"
@@ -21,7 +23,9 @@ var StyleFontBold = []string{"Noto Sans CJK SC Bold"}
 // pipeline.type, labels in Chinese. A catalog layer's own `style` (MapLibre layer fragments) replaces
 // the built-in symbolisation of that layer.
 func (s *Service) Style(ctx context.Context, p spatial.Principal, base string) (map[string]any, error) {
-	layers := s.Layers(p)
+	// A layer whose style is an empty list is not drawn by the one-map style (the viewer draws the
+	// live objects itself): it is left out of the style and of its composite tiles.
+	layers := slices.DeleteFunc(slices.Clone(s.Layers(p)), func(l *spatial.Layer) bool { return string(bytes.TrimSpace(l.Style)) == "[]" })
 	ids := make([]string, 0, len(layers))
 	for _, l := range layers {
 		ids = append(ids, l.ID)
