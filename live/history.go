@@ -29,6 +29,8 @@ type history struct {
 	now     func() time.Time
 	metrics *hubMetrics
 
+	origin string // this replica, for live.outbox (Config.Outbox)
+
 	mu       sync.Mutex
 	queue    []Change // accepted, not yet written, in acceptance order
 	reserved int
@@ -220,6 +222,9 @@ func (h *history) write(ctx context.Context, batch []Change) error {
 				if _, err := tx.CopyFrom(ctx, pgx.Identifier{"live", t.table}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
 					return fmt.Errorf("copying %d rows into live.%s: %w", len(t.rows), t.table, err)
 				}
+			}
+			if h.cfg.Outbox {
+				return writeOutbox(ctx, tx, h.origin, batch)
 			}
 			return nil
 		})

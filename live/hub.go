@@ -43,6 +43,9 @@ type Config struct {
 	SpoolDir string `yaml:"spool_dir"`
 	// HotspotWindow: hotspots acquired within this long are live objects (older ones stay history).
 	HotspotWindow time.Duration `yaml:"hotspot_window"`
+	// Outbox: several replicas serve one database; each writes what it accepted to live.outbox and
+	// applies what the others wrote, so every replica's hub is complete.
+	Outbox bool `yaml:"outbox"`
 }
 
 // DefaultConfig is the hub's configuration unless told otherwise.
@@ -100,6 +103,8 @@ type Hub struct {
 	metrics *hubMetrics
 
 	hotspotMax atomic.Int64 // the newest live.hotspot id loaded
+	origin     string       // this replica, in live.outbox
+	outbox     outboxCursor
 }
 
 // object is one live object's current state.
@@ -136,6 +141,8 @@ func NewHub(cfg Config, pool *pgxpool.Pool, log *slog.Logger, reg prometheus.Reg
 	h.devices.Store(&empty)
 	h.metrics = newHubMetrics(reg, h)
 	h.hist = newHistory(cfg, pool, log, h.metrics)
+	h.origin = replicaID()
+	h.hist.origin = h.origin
 	return h
 }
 
@@ -169,6 +176,9 @@ func (h *Hub) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { h.hist.run(ctx) })
 	wg.Go(func() { h.persistLoop(ctx) })
+	if h.cfg.Outbox {
+		wg.Go(func() { h.followOutbox(ctx) })
+	}
 	wg.Go(func() {
 		spatial.Listener{
 			Channel:  "yitu_live",
@@ -486,6 +496,9 @@ func (h *Hub) Publish(cs []Change) {
 		cs[i].Received = now
 	}
 	h.stream.append(cs)
+	if h.cfg.Outbox { // the other replicas learn them from the outbox
+		h.hist.push(cs)
+	}
 	h.mu.Unlock()
 }
 

@@ -8,6 +8,7 @@ type hubMetrics struct {
 	rows         *prometheus.CounterVec
 	writeErrors  prometheus.Counter
 	batchSeconds prometheus.Histogram
+	replayed     prometheus.Counter
 }
 
 func newHubMetrics(reg prometheus.Registerer, h *Hub) *hubMetrics {
@@ -24,6 +25,9 @@ func newHubMetrics(reg prometheus.Registerer, h *Hub) *hubMetrics {
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "yitu_live_history_write_errors_total", Help: "Failed history batch writes (each is retried).",
 		}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "yitu_live_outbox_replayed_total", Help: "Changes accepted by other replicas applied to this hub from live.outbox.",
+		}),
 		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "yitu_live_history_batch_seconds", Help: "Time to write one history batch.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
@@ -32,7 +36,7 @@ func newHubMetrics(reg prometheus.Registerer, h *Hub) *hubMetrics {
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.accepted, m.refused, m.rows, m.writeErrors, m.batchSeconds,
+	reg.MustRegister(m.accepted, m.refused, m.rows, m.writeErrors, m.batchSeconds, m.replayed,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "yitu_live_history_buffered", Help: "Accepted changes waiting to be written to history (grows while the database is away).",
 		}, func() float64 { return float64(h.hist.buffered()) }),

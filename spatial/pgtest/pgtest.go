@@ -86,7 +86,14 @@ func create(t testing.TB, template string) (*pgxpool.Pool, string) {
 		t.Fatalf("pgtest: creating database %s: %v", name, err)
 	}
 	u := withDatabase(AdminURL(), name)
-	pool, err := pgxpool.New(ctx, u)
+	pc, err := pgxpool.ParseConfig(u)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	// Components under test hold a connection each for LISTEN (catalog, tiles, hub, watch, outbox):
+	// more than pgxpool's default of max(4, CPUs) is needed beside them, as the server's 32.
+	pc.MaxConns = 16
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
