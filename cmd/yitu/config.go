@@ -54,6 +54,10 @@ type MQTTConfig struct {
 	// between replicas (default yitu-<hostname>).
 	ClientID string `yaml:"client_id"`
 	Topic    string `yaml:"topic"` // default yitu/sensors
+	// SharedGroup: with several replicas, each subscribes as a member of this shared subscription
+	// group ($share/<group>/…), so that each reading reaches one replica (and the others through
+	// live.outbox); empty: each replica receives every reading itself.
+	SharedGroup string `yaml:"shared_group"`
 }
 
 // FIRMSConfig is the NASA FIRMS poller: a CSV URL (an area or country file with the map key)

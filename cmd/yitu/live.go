@@ -78,7 +78,7 @@ func startLive(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool, reg 
 	}
 	lp.creds, lp.closeCreds = creds, closeCreds
 	if cfg.MQTT.URL != "" {
-		client := mqtt.New(mqtt.Config{URL: cfg.MQTT.URL, ClientID: cfg.MQTT.ClientID, Topic: cfg.MQTT.Topic}, hub, e.log, reg)
+		client := mqtt.New(mqtt.Config{URL: cfg.MQTT.URL, ClientID: cfg.MQTT.ClientID, Topic: cfg.MQTT.Topic, SharedGroup: cfg.MQTT.SharedGroup}, hub, e.log, reg)
 		lp.wg.Go(func() {
 			if err := client.Run(ctx); err != nil {
 				e.log.Error("mqtt: the client stopped", "err", err)

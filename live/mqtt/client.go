@@ -49,6 +49,9 @@ type Config struct {
 	MaxPayload int
 	// Now is the clock that stamps readings without a time (default time.Now).
 	Now func() time.Time
+	// SharedGroup, when set, subscribes through the shared subscription $share/<group>/…: the broker
+	// hands each reading to one of the replicas in the group (the others learn it from live.outbox).
+	SharedGroup string
 	// Subscribed, if set, is called each time Yitu's subscriptions are in place: after the first
 	// connection and after every reconnection. present says whether the broker had kept the session.
 	Subscribed func(present bool)
@@ -209,7 +212,11 @@ func (c *Client) connection(ctx context.Context, b broker) (connected bool, err 
 		pc.Disconnect(250)
 	}()
 	present := tok.(*paho.ConnectToken).SessionPresent()
-	filters := map[string]byte{c.cfg.Topic + "/+/" + topicObs: 1, c.cfg.Topic + "/+/" + topicState: 1}
+	prefix := ""
+	if c.cfg.SharedGroup != "" { // replicas share the readings: the broker gives each to one of them
+		prefix = "$share/" + c.cfg.SharedGroup + "/"
+	}
+	filters := map[string]byte{prefix + c.cfg.Topic + "/+/" + topicObs: 1, prefix + c.cfg.Topic + "/+/" + topicState: 1}
 	sub := pc.SubscribeMultiple(filters, nil)
 	if err := await(ctx, sub); err != nil {
 		return false, fmt.Errorf("subscribing at %s: %w", b.addr, err)

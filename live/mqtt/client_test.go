@@ -448,3 +448,45 @@ func TestBrokerRestart(t *testing.T) {
 	addDevice(t, a, "wl-02", "pw")
 	mustSensorClient(t, b, "wl-02", "pw")
 }
+
+// TestSharedSubscription: two replicas in one shared group: each reading reaches exactly one of them.
+func TestSharedSubscription(t *testing.T) {
+	b := mqtttest.New(t)
+	admin := newAdmin(t, b)
+	addDevice(t, admin, "wl-1", "pw")
+	hubs := []*hub{newHub(sensor("wl-1", "m")), newHub(sensor("wl-1", "m"))}
+	for i, h := range hubs {
+		subscribed := make(chan bool, 10)
+		c := mqtt.New(mqtt.Config{URL: b.URL, ClientID: fmt.Sprintf("yitu-replica-%d", i), SharedGroup: "yitu",
+			Retry: 20 * time.Millisecond, Subscribed: func(bool) { subscribed <- true }}, h, testLogger(t), nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- c.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		<-subscribed
+	}
+	pc := mustSensorClient(t, b, "wl-1", "pw")
+	const n = 20
+	for i := range n {
+		publish(t, pc, "yitu/sensors/wl-1/obs", fmt.Sprintf(`{"value":%d}`, i))
+	}
+	seen := map[float64]int{}
+	for len(seen) < n {
+		select {
+		case ch := <-hubs[0].accepted:
+			seen[value(t, ch)]++
+		case ch := <-hubs[1].accepted:
+			seen[value(t, ch)]++
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d readings arrived", len(seen), n)
+		}
+	}
+	for v, k := range seen {
+		if k != 1 {
+			t.Errorf("reading %v arrived %d times", v, k)
+		}
+	}
+	if len(hubs[0].accepted)+len(hubs[1].accepted) != 0 {
+		t.Error("a reading arrived twice")
+	}
+}
