@@ -12,8 +12,10 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yitu-gis/yitu/live"
+	"github.com/yitu-gis/yitu/live/push"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/features"
@@ -31,6 +33,8 @@ type city struct {
 	admin     string
 	device    string // token with the device role (may push live data)
 	hub       *live.Hub
+	push      *push.Broadcaster
+	metrics   *prometheus.Registry
 	catalog   *spatial.CatalogStore
 	buildings int
 }
@@ -42,7 +46,18 @@ const (
 	stepDeg   = 0.001
 )
 
+// cityOptions change the city's live configuration.
+type cityOptions struct {
+	live func(*live.Config)
+	push func(*push.Config)
+}
+
 func newCity(t testing.TB) *city {
+	t.Helper()
+	return newCityWith(t, cityOptions{})
+}
+
+func newCityWith(t testing.TB, opt cityOptions) *city {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -116,12 +131,23 @@ func newCity(t testing.TB) *city {
 	}
 	lcfg := live.DefaultConfig()
 	lcfg.SpoolDir = t.TempDir()
+	if opt.live != nil {
+		opt.live(&lcfg)
+	}
 	c.hub = live.NewHub(lcfg, pool, log, nil)
 	if err := c.hub.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	go c.hub.Run(ctx)
-	srv := New(Config{}, Deps{Log: log, Version: "test", Pool: pool, Catalog: store, Tokens: tokens, Features: features.New(pool, log), Live: c.hub})
+	pcfg := push.DefaultConfig()
+	if opt.push != nil {
+		opt.push(&pcfg)
+	}
+	c.metrics = prometheus.NewRegistry()
+	c.push = push.New(pcfg, push.Deps{Hub: c.hub, History: c.hub, Log: log, Metrics: c.metrics})
+	go c.push.Run(ctx)
+	srv := New(Config{}, Deps{Log: log, Version: "test", Pool: pool, Catalog: store, Tokens: tokens, Features: features.New(pool, log),
+		Live: c.hub, Push: c.push, Metrics: c.metrics})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

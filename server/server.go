@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yitu-gis/yitu/live"
+	"github.com/yitu-gis/yitu/live/push"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/features"
@@ -55,6 +57,8 @@ type Deps struct {
 	Twin *twin.Service
 	// Live is the hub of live objects (/live/…); nil: no live routes.
 	Live *live.Hub
+	// Push fans the hub's changes out to open maps (/live/ws, /live/sse); nil: those answer 404.
+	Push *push.Broadcaster
 	// DeviceCredentials sets sensors' MQTT credentials when devices are registered (nil: no broker).
 	DeviceCredentials live.Credentials
 	// Metrics is the Prometheus registry /metrics serves (nil: the server makes its own); other
@@ -71,6 +75,8 @@ type Server struct {
 	log     *slog.Logger
 	app     *fiber.App
 	metrics *httpMetrics
+	// wsUpgrade upgrades /live/ws (built once).
+	wsUpgrade fiber.Handler
 }
 
 // New builds the server and its routes.
@@ -182,8 +188,11 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		route = "unmatched"
 	}
 	elapsed := time.Since(start)
-	s.metrics.requests.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
-	s.metrics.duration.WithLabelValues(route, c.Method()).Observe(elapsed.Seconds())
+	// A label value is kept by the metric it creates: not fasthttp's buffer, which the next request
+	// on the connection overwrites (a POST's child later read "GETT").
+	method := strings.Clone(c.Method())
+	s.metrics.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	s.metrics.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 	s.log.LogAttrs(c.UserContext(), slog.LevelInfo, "http",
 		slog.String("request_id", requestID(c)),
 		slog.String("method", c.Method()),
