@@ -57,6 +57,8 @@ type Config struct {
 	// to resync and sent a snapshot instead.
 	ReplayWindow time.Duration `yaml:"replay_window"`
 	ReplayMax    int           `yaml:"replay_max"`
+	// ReplayMargin: a replay starts this long before the client's last event id (see Client.Replay).
+	ReplayMargin time.Duration `yaml:"replay_margin"`
 }
 
 // DefaultConfig is the fan-out's configuration unless told otherwise.
@@ -68,6 +70,7 @@ func DefaultConfig() Config {
 		Ping:         30 * time.Second,
 		ReplayWindow: 15 * time.Minute,
 		ReplayMax:    10_000,
+		ReplayMargin: 5 * time.Second,
 	}
 }
 
@@ -78,6 +81,8 @@ func (c Config) Validate() error {
 		return errors.New("push.flush_every, push.write_timeout, push.ping and push.replay_window must be positive")
 	case c.MaxPending < 1 || c.ReplayMax < 1:
 		return errors.New("push.max_pending and push.replay_max must be at least 1")
+	case c.ReplayMargin < c.FlushEvery:
+		return errors.New("push.replay_margin must be at least push.flush_every (a change may be sent that much after it was accepted)")
 	}
 	return nil
 }

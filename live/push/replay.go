@@ -9,25 +9,22 @@ import (
 	"github.com/yitu-gis/yitu/live"
 )
 
-// ReplayMargin is how far before a reconnecting client's last event id the replay starts.
+// Replay queues for the client what it missed since t, its last event id: the changes accepted
+// since then, coalesced like the live ones (the latest state per object and type by device time,
+// the latest per alarm), in its subscription and rights, before anything newer. They come from the
+// stream's ring while it still holds them all, else from history (and alarms from AlarmHistory;
+// while there is none, only those the ring holds). A client away longer than ReplayWindow, or one
+// that missed more than ReplayMax changes, or whose replay fails, is sent resync and a snapshot
+// instead. It returns where the replay came from: ring, history or resync. Call it before the
+// first Next.
 //
 // Event ids are acceptance times (Change.Received, unix nanoseconds), not stream numbers: Seq is
 // this replica's own count and means nothing to another one, while a load balancer may send the
 // reconnect anywhere, and every replica's history has received_at. An id says "I have what was
 // accepted up to about here", not exactly: a change is sent up to FlushEvery after it was accepted
 // (coalescing), Accept reads its clock just before taking the hub's lock, and replicas' clocks
-// differ by milliseconds. So the replay starts this much earlier and repeats a few messages; they
-// are states (the latest wins), so a repeat changes nothing on the map.
-const ReplayMargin = 5 * time.Second
-
-// Replay queues for the client what it missed since t, its last event id: the changes accepted
-// since then (from ReplayMargin before), coalesced like the live ones (the latest state per object
-// and type by device time, the latest per alarm), in its subscription and rights, before anything
-// newer. They come from the stream's ring while it still holds them all, else from history (and
-// alarms from AlarmHistory, while there is none only those the ring holds). A client away longer
-// than ReplayWindow, or one that missed more than ReplayMax changes, or whose replay fails, is sent
-// resync and a snapshot instead. It returns where the replay came from: ring, history or resync.
-// Call it before the first Next.
+// differ by milliseconds. So the replay starts ReplayMargin (5 s) earlier and repeats a few
+// messages; they are states (the latest wins), so a repeat changes nothing on the map.
 func (c *Client) Replay(ctx context.Context, t time.Time) string {
 	b := c.b
 	out := c.replay(ctx, t)
@@ -44,7 +41,7 @@ func (c *Client) replay(ctx context.Context, t time.Time) string {
 	if b.src.Now().Sub(t) > b.cfg.ReplayWindow {
 		return resync()
 	}
-	from, limit := t.Add(-ReplayMargin), b.cfg.ReplayMax
+	from, limit := t.Add(-b.cfg.ReplayMargin), b.cfg.ReplayMax
 	changes, covered := b.src.Stream().Since(from, limit+1)
 	if len(changes) > limit {
 		return resync()
