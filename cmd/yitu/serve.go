@@ -83,6 +83,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Features: features.New(pool, e.log),
 		Viewer:   frontend.Files(),
 		Live:     lv.hub,
+		Push:     lv.push,
 		Metrics:  metrics,
 
 		DeviceCredentials: lv.creds,
