@@ -39,11 +39,18 @@ type Client struct {
 	may       func(layer string) bool
 	filter    atomic.Pointer[Filter]
 	rights    map[string]bool // may, remembered per layer (the broadcaster's loop only)
+	lastLayer string          // the layer asked last, and the answer (most changes are of a few layers)
+	lastMay   bool
 
 	mu       sync.Mutex
 	queue    []*Message
 	keys     []key       // of queue's messages
-	index    map[key]int // key → its place in queue
+	index    map[key]int // key → its place in queue, while indexed
+	// indexed: the queue may hold a key twice unless it is looked up. A key is dispatched at most
+	// once per FlushEvery, so while the oldest queued message is younger than that (a client that
+	// keeps up) no key can repeat and push appends without the lookup; past it the index is built.
+	indexed bool
+	oldest  time.Time // when the oldest queued message was queued
 	snapshot bool        // send a snapshot of the subscription (subscribed, box changed, resync)
 	resync   bool        // send resync first
 	closed   bool
@@ -121,38 +128,69 @@ func (c *Client) signal() {
 
 // mayRead is the client's right to read a layer, asked once per layer (the broadcaster's loop).
 func (c *Client) mayRead(layer string) bool {
+	if layer == c.lastLayer && layer != "" {
+		return c.lastMay
+	}
 	ok, known := c.rights[layer]
 	if !known {
 		ok = c.may(layer)
 		c.rights[layer] = ok
 	}
+	c.lastLayer, c.lastMay = layer, ok
 	return ok
 }
 
 // push queues a message, replacing the waiting one of the same key (the latest wins); a client with
-// more than MaxPending waiting is dropped. It never blocks on the transport.
-func (c *Client) push(k key, m *Message) {
+// more than MaxPending waiting is dropped. It never blocks on the transport. now is when the
+// broadcaster dispatched it.
+func (c *Client) push(k key, m *Message, now time.Time) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return
 	}
-	if i, ok := c.index[k]; ok {
-		c.queue[i] = m
-		c.mu.Unlock()
-		c.b.metrics.coalesced.Inc()
-		return
+	switch {
+	case len(c.queue) == 0:
+		c.oldest = now
+		c.unindex()
+	case !c.indexed && now.Sub(c.oldest) >= c.b.cfg.FlushEvery:
+		c.indexed = true
+		for i, k := range c.keys {
+			c.index[k] = i
+		}
+	}
+	if c.indexed {
+		if i, ok := c.index[k]; ok {
+			c.queue[i] = m
+			c.mu.Unlock()
+			c.b.metrics.coalesced.Inc()
+			return
+		}
 	}
 	if len(c.queue) >= c.b.cfg.MaxPending {
 		c.mu.Unlock()
 		c.Drop(ReasonSlow)
 		return
 	}
-	c.index[k] = len(c.queue)
+	if c.indexed {
+		c.index[k] = len(c.queue)
+	}
 	c.queue = append(c.queue, m)
 	c.keys = append(c.keys, k)
 	c.mu.Unlock()
 	c.signal()
+}
+
+// unindex empties the index; c.mu is held.
+func (c *Client) unindex() {
+	if c.indexed {
+		if len(c.index) > 1024 {
+			c.index = map[key]int{} // let a large table go
+		} else {
+			clear(c.index)
+		}
+		c.indexed = false
+	}
 }
 
 // resyncNow tells the client that the broadcaster lost changes: it is sent resync and a snapshot.
@@ -181,7 +219,7 @@ func (c *Client) Next(ctx context.Context, idle time.Duration) ([]*Message, erro
 			clear(c.spare[:cap(c.spare)])
 			c.queue, c.spare = c.spare[:0], out
 			c.keys, c.spareKeys = c.spareKeys[:0], c.keys
-			clear(c.index)
+			c.unindex()
 			snap, resync := c.snapshot, c.resync
 			c.snapshot, c.resync = false, false
 			c.mu.Unlock()
@@ -255,16 +293,22 @@ func (c *Client) prepend(keys []key, msgs []*Message) {
 	if c.closed {
 		return
 	}
+	queued := make(map[key]bool, len(c.keys))
+	for _, k := range c.keys {
+		queued[k] = true
+	}
 	q := make([]*Message, 0, len(msgs)+len(c.queue))
 	ks := make([]key, 0, len(msgs)+len(c.queue))
 	for i, m := range msgs {
-		if _, queued := c.index[keys[i]]; !queued {
+		if !queued[keys[i]] {
 			q, ks = append(q, m), append(ks, keys[i])
 		}
 	}
 	q, ks = append(q, c.queue...), append(ks, c.keys...)
 	c.queue, c.keys = q, ks
-	clear(c.index)
+	// Replayed keys may come again at any time: look every key up until the queue is taken.
+	c.unindex()
+	c.indexed = true
 	for i, k := range ks {
 		c.index[k] = i
 	}

@@ -400,7 +400,7 @@ func (b *Broadcaster) dispatch(c *live.Change, now time.Time) {
 		if msg == nil {
 			msg = encodeChange(c)
 		}
-		cl.push(k, msg)
+		cl.push(k, msg, now)
 	}
 }
 

@@ -231,6 +231,28 @@ func TestCoalescing(t *testing.T) {
 	}
 }
 
+// TestLaggingClientCoalesced: a client that has not taken its messages for longer than the interval
+// is sent the latest of an object, once.
+func TestLaggingClientCoalesced(t *testing.T) {
+	hub, b := newBroadcaster(t, 0, func(c *Config) { c.FlushEvery = 5 * time.Millisecond })
+	lagging := b.Connect("test", all, &Filter{})
+	watcher := b.Connect("test", all, &Filter{})
+	receive(t, watcher, "")
+	for i := range 5 {
+		p := position("car-1", "live.vehicle", 119.95, 37.17)
+		p.Position.Speed = float64(i)
+		hub.Publish([]live.Change{p})
+		receiveUntil(t, watcher, func(ms []msg) bool { return len(ms) > 0 && ms[len(ms)-1].Speed == float64(i) })
+	}
+	ms := receive(t, lagging, "car-1") // the queued change, then the snapshot (taken later, so newer)
+	if len(ms) != 2 || ms[0].Speed != 4 || ms[1].Type != "snapshot" {
+		t.Errorf("the lagging client got %+v", ms)
+	}
+	if n := testutil.ToFloat64(b.metrics.coalesced); n != 4 {
+		t.Errorf("coalesced %v, want 4", n)
+	}
+}
+
 // TestSlowClientDropped: a client that takes nothing is dropped once too much waits for it; the
 // others get everything.
 func TestSlowClientDropped(t *testing.T) {
