@@ -42,17 +42,17 @@ type Client struct {
 	lastLayer string          // the layer asked last, and the answer (most changes are of a few layers)
 	lastMay   bool
 
-	mu       sync.Mutex
-	queue    []*Message
-	keys     []key       // of queue's messages
-	index    map[key]int // key → its place in queue, while indexed
+	mu    sync.Mutex
+	queue []*Message
+	keys  []key       // of queue's messages
+	index map[key]int // key → its place in queue, while indexed
 	// indexed: the queue may hold a key twice unless it is looked up. A key is dispatched at most
 	// once per FlushEvery, so while the oldest queued message is younger than that (a client that
 	// keeps up) no key can repeat and push appends without the lookup; past it the index is built.
-	indexed bool
-	oldest  time.Time // when the oldest queued message was queued
-	snapshot bool        // send a snapshot of the subscription (subscribed, box changed, resync)
-	resync   bool        // send resync first
+	indexed  bool
+	oldest   time.Time // when the oldest queued message was queued
+	snapshot bool      // send a snapshot of the subscription (subscribed, box changed, resync)
+	resync   bool      // send resync first
 	closed   bool
 	reason   string
 	wake     chan struct{}
