@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // ErrGap says a subscriber fell further behind the stream than it keeps: the changes between its
@@ -53,6 +54,40 @@ func (s *Stream) Last() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.next - 1
+}
+
+// Since returns the kept changes the hub received at or after t (Change.Received), oldest first, for
+// a client that reconnects and wants what it missed. At most max are returned: when more were
+// received since t, the newest max are (so a caller that asks for one more than it takes can tell).
+// covered reports whether the ring reaches back before t, so that nothing received since t is
+// missing from cs; otherwise the ring has dropped some of them, or this hub started after t.
+//
+// Received follows Seq closely but not exactly (Accept takes its clock before the hub's lock), so a
+// caller asking for "after my last id" asks from a little before it and takes the repeats.
+func (s *Stream) Since(t time.Time, max int) (cs []Change, covered bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := uint64(len(s.ring))
+	oldest := uint64(1)
+	if s.next > n {
+		oldest = s.next - n
+	}
+	first := s.next // Seq of the oldest change to return
+	for seq := s.next; seq > oldest; seq-- {
+		if s.ring[(seq-1)%n].Received.Before(t) {
+			covered = true
+			break
+		}
+		if max > 0 && s.next-(seq-1) > uint64(max) {
+			break
+		}
+		first = seq - 1
+	}
+	cs = make([]Change, 0, s.next-first)
+	for seq := first; seq < s.next; seq++ {
+		cs = append(cs, s.ring[seq%n])
+	}
+	return cs, covered
 }
 
 // Subscription is one reader's cursor on the stream.

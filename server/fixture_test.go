@@ -12,8 +12,10 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yitu-gis/yitu/live"
+	"github.com/yitu-gis/yitu/live/push"
 	"github.com/yitu-gis/yitu/live/watch"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
@@ -35,6 +37,8 @@ type city struct {
 	watch     *watch.Engine
 	editor    string // token with the editor role (draws fences and rules)
 	operator  string // token with the operator role (acknowledges alarms)
+	push      *push.Broadcaster
+	metrics   *prometheus.Registry
 	catalog   *spatial.CatalogStore
 	buildings int
 }
@@ -46,7 +50,18 @@ const (
 	stepDeg   = 0.001
 )
 
+// cityOptions change the city's live configuration.
+type cityOptions struct {
+	live func(*live.Config)
+	push func(*push.Config)
+}
+
 func newCity(t testing.TB) *city {
+	t.Helper()
+	return newCityWith(t, cityOptions{})
+}
+
+func newCityWith(t testing.TB, opt cityOptions) *city {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -120,6 +135,9 @@ func newCity(t testing.TB) *city {
 	}
 	lcfg := live.DefaultConfig()
 	lcfg.SpoolDir = t.TempDir()
+	if opt.live != nil {
+		opt.live(&lcfg)
+	}
 	c.hub = live.NewHub(lcfg, pool, log, nil)
 	if err := c.hub.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -130,8 +148,15 @@ func newCity(t testing.TB) *city {
 		t.Fatal(err)
 	}
 	go c.watch.Run(ctx)
+	pcfg := push.DefaultConfig()
+	if opt.push != nil {
+		opt.push(&pcfg)
+	}
+	c.metrics = prometheus.NewRegistry()
+	c.push = push.New(pcfg, push.Deps{Hub: c.hub, History: c.hub, Alarms: c.watch.Store(), Log: log, Metrics: c.metrics})
+	go c.push.Run(ctx)
 	srv := New(Config{}, Deps{Log: log, Version: "test", Pool: pool, Catalog: store, Tokens: tokens, Features: features.New(pool, log),
-		Live: c.hub, Watch: c.watch})
+		Live: c.hub, Watch: c.watch, Push: c.push, Metrics: c.metrics})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

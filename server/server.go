@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yitu-gis/yitu/live"
+	"github.com/yitu-gis/yitu/live/push"
 	"github.com/yitu-gis/yitu/live/watch"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
@@ -59,6 +61,8 @@ type Deps struct {
 	// Watch matches the live stream against fences and rules and keeps the alarms (/live/fences,
 	// /live/rules, /live/alarms); nil: none of those routes.
 	Watch *watch.Engine
+	// Push fans the hub's changes out to open maps (/live/ws, /live/sse); nil: those answer 404.
+	Push *push.Broadcaster
 	// DeviceCredentials sets sensors' MQTT credentials when devices are registered (nil: no broker).
 	DeviceCredentials live.Credentials
 	// Metrics is the Prometheus registry /metrics serves (nil: the server makes its own); other
@@ -75,6 +79,8 @@ type Server struct {
 	log     *slog.Logger
 	app     *fiber.App
 	metrics *httpMetrics
+	// wsUpgrade upgrades /live/ws (built once).
+	wsUpgrade fiber.Handler
 }
 
 // New builds the server and its routes.
@@ -186,8 +192,11 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		route = "unmatched"
 	}
 	elapsed := time.Since(start)
-	s.metrics.requests.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
-	s.metrics.duration.WithLabelValues(route, c.Method()).Observe(elapsed.Seconds())
+	// A label value is kept by the metric it creates: not fasthttp's buffer, which the next request
+	// on the connection overwrites (a POST's child later read "GETT").
+	method := strings.Clone(c.Method())
+	s.metrics.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	s.metrics.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 	s.log.LogAttrs(c.UserContext(), slog.LevelInfo, "http",
 		slog.String("request_id", requestID(c)),
 		slog.String("method", c.Method()),

@@ -16,6 +16,7 @@ import (
 
 	"github.com/yitu-gis/yitu/live"
 	"github.com/yitu-gis/yitu/live/firms"
+	"github.com/yitu-gis/yitu/live/push"
 	"github.com/yitu-gis/yitu/server"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/tiles"
@@ -33,6 +34,7 @@ type Config struct {
 	Log      LogConfig        `yaml:"log"`
 	Twin     twin.Config      `yaml:"twin"`
 	Live     live.Config      `yaml:"live"`
+	Push     push.Config      `yaml:"push"`
 	FIRMS    FIRMSConfig      `yaml:"firms"`
 	MQTT     MQTTConfig       `yaml:"mqtt"`
 	JT808    JT808Config      `yaml:"jt808"`
@@ -92,6 +94,7 @@ func defaultConfig() Config {
 		Log:   LogConfig{Level: "info", Format: "text"},
 		Twin:  twin.DefaultConfig(),
 		Live:  live.DefaultConfig(),
+		Push:  push.DefaultConfig(),
 		FIRMS: FIRMSConfig{Every: 15 * time.Minute},
 		MQTT:  MQTTConfig{URL: "mqtt://yitu:yitu@127.0.0.1:18830"}, // scripts/mqtt's private broker
 		JT808: JT808Config{Addr: ":6808", IdleTimeout: 3 * time.Minute, AuthTimeout: time.Minute},
@@ -173,6 +176,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("firms.every %v: poll at most once a minute", c.FIRMS.Every)
 	}
 	if err := c.Live.Validate(); err != nil {
+		return err
+	}
+	if err := c.Push.Validate(); err != nil {
 		return err
 	}
 	return c.Twin.Validate()

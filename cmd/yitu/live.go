@@ -16,19 +16,21 @@ import (
 	"github.com/yitu-gis/yitu/live/firms"
 	"github.com/yitu-gis/yitu/live/jt808"
 	"github.com/yitu-gis/yitu/live/mqtt"
+	"github.com/yitu-gis/yitu/live/push"
 	"github.com/yitu-gis/yitu/live/watch"
 )
 
-// liveParts are the live half of a serving process: the hub and its front ends.
+// liveParts are the live half of a serving process: the hub, its front ends and the push to maps.
 type liveParts struct {
 	hub     *live.Hub
+	push    *push.Broadcaster
 	creds   live.Credentials
 	gateway *jt808.Gateway // nil without jt808.addr
 	watch   *watch.Engine
 	log     *slog.Logger
 
 	stopFront  context.CancelFunc
-	wg         sync.WaitGroup // the front ends (gateways, MQTT client, FIRMS poller)
+	wg         sync.WaitGroup // the front ends (gateways, MQTT client, FIRMS poller) and the push
 	stopHub    context.CancelFunc
 	hubWG      sync.WaitGroup // the hub's Run
 	closeCreds func()
@@ -46,6 +48,11 @@ func startLive(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool, reg 
 	hctx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
 	lp.stopHub = stopHub
 	lp.hubWG.Go(func() { hub.Run(hctx) })
+	// The push follows the hub's stream until the front ends stop: then it closes every map's
+	// connection (WebSocket close 1001, the SSE stream ends), so none holds the HTTP shutdown up.
+	watchStore := watch.NewStore(pool)
+	lp.push = push.New(cfg.Push, push.Deps{Hub: hub, History: hub, Alarms: watchStore, Log: e.log, Metrics: reg})
+	lp.wg.Go(func() { lp.push.Run(ctx) })
 	if cfg.JT808.Addr != "" {
 		// Listen now, so that a taken port stops the server at start, as the HTTP address does.
 		ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.JT808.Addr)
@@ -65,7 +72,7 @@ func startLive(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool, reg 
 	if lp.gateway != nil {
 		terminals = lp.gateway
 	}
-	lp.watch = watch.NewEngine(hub, watch.NewStore(pool), terminals, e.log, reg)
+	lp.watch = watch.NewEngine(hub, watchStore, terminals, e.log, reg)
 	if err := lp.watch.Start(ctx); err != nil {
 		lp.stop(time.Second)
 		return nil, err

@@ -84,6 +84,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Viewer:   frontend.Files(),
 		Live:     lv.hub,
 		Watch:    lv.watch,
+		Push:     lv.push,
 		Metrics:  metrics,
 
 		DeviceCredentials: lv.creds,

@@ -233,24 +233,27 @@ func (s *Store) Alarm(ctx context.Context, id string) (live.Alarm, []AlarmEvent,
 	return a, evs, err
 }
 
-// AlarmChangesSince are the alarm changes recorded after t (received), oldest first, at most limit:
-// for the SSE replay of a client that reconnects.
-func (s *Store) AlarmChangesSince(ctx context.Context, t time.Time, limit int) ([]live.Change, error) {
-	rows, err := s.pool.Query(ctx, `SELECT e.received_at, e.event, `+prefixed("a.", alarmColumns)+`
+// AlarmEventsSince returns the alarm changes recorded (received) at or after t, oldest first, each as
+// the alarm with the level and state of that change and Updated its time, at most limit+1: the
+// replay of a push client that reconnects (push.AlarmHistory).
+func (s *Store) AlarmEventsSince(ctx context.Context, t time.Time, limit int) ([]live.Alarm, error) {
+	rows, err := s.pool.Query(ctx, `SELECT e.received_at, e.event, e.level, e.state, `+prefixed("a.", alarmColumns)+`
 		FROM live.alarm_event e JOIN live.alarm a ON a.id = e.alarm_id
-		WHERE e.received_at > $1 ORDER BY e.received_at LIMIT $2`, t, limit)
+		WHERE e.received_at >= $1 ORDER BY e.received_at LIMIT $2`, t, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Change, error) {
-		var rt time.Time
-		var ev string
-		var a live.Alarm
-		err := r.Scan(append([]any{&rt, &ev}, &a.ID, &a.Key, &a.Kind, &a.Object, &a.Layer, &a.Fence, &a.Rule, &a.Level, &a.State, &a.Title,
-			&a.Time, &a.Updated, &a.Cleared, &a.Lon, &a.Lat, &a.AckBy, &a.AckAt, &a.AckNote, &a.Evidence, &a.Detail)...)
-		a.Event = ev
-		return live.Change{Type: live.ChangeAlarm, Object: a.Object, Layer: a.Layer, Time: a.Updated.UTC(), Received: rt.UTC(),
-			Source: "watch", Alarm: &a}, err
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Alarm, error) {
+		var (
+			rt               time.Time
+			ev, level, state string
+			a                live.Alarm
+		)
+		err := r.Scan(&rt, &ev, &level, &state, &a.ID, &a.Key, &a.Kind, &a.Object, &a.Layer, &a.Fence, &a.Rule, &a.Level, &a.State, &a.Title,
+			&a.Time, &a.Updated, &a.Cleared, &a.Lon, &a.Lat, &a.AckBy, &a.AckAt, &a.AckNote, &a.Evidence, &a.Detail)
+		a.Event, a.Level, a.State, a.Updated = ev, level, state, rt.UTC()
+		a.Time = a.Time.UTC()
+		return a, err
 	})
 }
 

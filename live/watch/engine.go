@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,13 +57,16 @@ type Engine struct {
 	now    func() time.Time
 	fences map[int64]*Fence
 	grid   *fenceGrid
+	routes []int64 // corridor fences with an off_route rule: matched wherever their objects are
 	rules  []GroupRule
 	objs   map[string]*objState
-	open   map[string]*live.Alarm            // open alarms by condition key
+	open   map[string]*live.Alarm            // open alarms by condition key (change it through openPut, openDel)
+	openBy map[string]int                    // how many alarms of each object are open
 	esc    map[string]map[string]memberLevel // escalation rule key → member → its level
 
 	writes  chan write
-	pending atomic.Int64 // alarm changes queued and not yet stored
+	pending atomic.Int64  // alarm changes queued and not yet stored
+	matched atomic.Uint64 // the Seq of the last stream change matched
 	metrics *metrics
 }
 
@@ -100,7 +104,7 @@ func NewEngine(hub *live.Hub, store *Store, terminals Terminals, log *slog.Logge
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{hub: hub, store: store, log: log, terminals: terminals, now: time.Now,
-		fences: map[int64]*Fence{}, grid: newFenceGrid(0.01), objs: map[string]*objState{}, open: map[string]*live.Alarm{},
+		fences: map[int64]*Fence{}, grid: newFenceGrid(0.01), objs: map[string]*objState{}, open: map[string]*live.Alarm{}, openBy: map[string]int{},
 		esc: map[string]map[string]memberLevel{}, writes: make(chan write, 100_000), metrics: newMetrics(reg)}
 }
 
@@ -126,7 +130,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.mu.Lock()
 	for i := range open {
-		e.open[open[i].Key] = &open[i]
+		e.openPut(&open[i])
 	}
 	e.mu.Unlock()
 	for _, o := range e.hub.Objects(live.Filter{}) {
@@ -152,9 +156,13 @@ func (e *Engine) Reload(ctx context.Context) error {
 	defer e.mu.Unlock()
 	e.fences = map[int64]*Fence{}
 	e.grid = newFenceGrid(0.01)
+	e.routes = nil
 	for _, f := range fences {
 		e.fences[f.ID] = f
 		e.grid.add(f)
+		if slices.ContainsFunc(f.Rules, func(r Rule) bool { return r.Kind == RuleOffRoute }) {
+			e.routes = append(e.routes, f.ID)
+		}
 	}
 	e.rules = slices.DeleteFunc(rules, func(g GroupRule) bool { return !g.Enabled })
 	// Alarms of fences and rules that are gone end.
@@ -177,7 +185,7 @@ func (e *Engine) hasRule(id string) bool {
 	return slices.ContainsFunc(e.rules, func(g GroupRule) bool { return ruleID(g.ID) == id })
 }
 
-func ruleID(id int64) string { return fmt.Sprintf("rule-%d", id) }
+func ruleID(id int64) string { return "rule-" + strconv.FormatInt(id, 10) }
 
 // Run follows the hub's stream until ctx ends, ticking timers every second and reloading on fence
 // and rule changes; its writer stores and publishes alarms.
@@ -223,6 +231,7 @@ func (e *Engine) Run(ctx context.Context) {
 			e.Process(cs[i])
 		}
 		if len(cs) > 0 {
+			e.matched.Store(cs[len(cs)-1].Seq)
 			e.metrics.lag.Observe(time.Since(cs[len(cs)-1].Received).Seconds())
 			e.metrics.batch.Observe(time.Since(start).Seconds())
 		}
@@ -284,11 +293,11 @@ func (e *Engine) followAlarm(a *live.Alarm) {
 	case live.AlarmRaised, live.AlarmAcknowledged:
 		if cur == nil || cur.ID == a.ID {
 			cp := *a
-			e.open[a.Key] = &cp
+			e.openPut(&cp)
 		}
 	default:
 		if cur != nil && cur.ID == a.ID {
-			delete(e.open, a.Key)
+			e.openDel(a.Key)
 		}
 	}
 }
@@ -313,7 +322,15 @@ func (e *Engine) position(d *live.Device, o *objState, c live.Change) {
 	p := c.Position
 	t := c.Time
 	pt := orb.Point{p.Lon, p.Lat}
-	ev := evidenceOfPos(d.ID, t, p)
+	quiet := e.openBy[d.ID] == 0 // no alarm of this object is open
+	var ev *live.Evidence
+	evidence := func() *live.Evidence { // made when an alarm needs it
+		if ev == nil {
+			x := evidenceOfPos(d.ID, t, p)
+			ev = &x
+		}
+		return ev
+	}
 	// Stopped: slower than 1 km/h since when.
 	if p.Speed < 1 {
 		if o.stopped.IsZero() {
@@ -332,9 +349,9 @@ func (e *Engine) position(d *live.Device, o *objState, c live.Change) {
 		}
 	}
 	// Corridors it must keep to (off_route) are checked wherever it is.
-	for _, f := range e.fences {
-		if f.Kind == "corridor" && !slices.Contains(cands, f.ID) && f.AppliesTo.matches(d, true) && slices.ContainsFunc(f.Rules, func(r Rule) bool { return r.Kind == RuleOffRoute }) {
-			cands = append(cands, f.ID)
+	for _, id := range e.routes {
+		if f := e.fences[id]; !slices.Contains(cands, id) && f.AppliesTo.matches(d, true) {
+			cands = append(cands, id)
 		}
 	}
 	for _, id := range cands {
@@ -352,55 +369,62 @@ func (e *Engine) position(d *live.Device, o *objState, c live.Change) {
 		}
 		for i := range f.Rules {
 			r := &f.Rules[i]
-			key := fmt.Sprintf("%s:f%d.%d:%s", r.Kind, f.ID, i, d.ID)
-			spec := alarmSpec{key: key, kind: r.Kind, d: d, fence: &f.ID, level: r.Level, title: ruleTitle(r, d, f)}
 			var cond bool
 			switch r.Kind {
-			case RuleEnter:
+			case RuleEnter, RuleInside:
 				cond = in && r.Window.Contains(t)
 			case RuleExit:
-				cond = !in && (was || e.open[key] != nil) && r.Window.Contains(t)
-			case RuleInside:
-				cond = in && r.Window.Contains(t)
+				cond = !in && (was || !quiet && e.open[fenceKey(r.Kind, f.ID, i, d.ID)] != nil) && r.Window.Contains(t)
 			case RuleDwell:
 				cond = in && t.Sub(since).Seconds() >= r.Seconds && r.Window.Contains(t)
 			case RuleSpeed:
 				cond = in && p.Speed > r.MaxKmh && r.Window.Contains(t)
-				spec.detail = map[string]any{"max_kmh": r.MaxKmh, "speed": p.Speed}
 			case RuleStop:
 				cond = in && !o.stopped.IsZero() && t.Sub(o.stopped).Seconds() >= r.Seconds
 			case RuleOffRoute:
 				cond = !in && f.active(t)
 			}
-			e.set(spec, cond, t, &ev)
+			if !cond && quiet { // nothing holds and nothing is open: the common case costs no key
+				continue
+			}
+			spec := alarmSpec{key: fenceKey(r.Kind, f.ID, i, d.ID), kind: r.Kind, d: d, fence: &f.ID, level: r.Level, title: ruleTitle(r, d, f)}
+			if r.Kind == RuleSpeed {
+				spec.detail = map[string]any{"max_kmh": r.MaxKmh, "speed": p.Speed}
+			}
+			e.set(spec, cond, t, evidence())
 		}
 	}
 	// Group rules for movers.
 	for _, g := range e.rules {
 		r := &g.Rule
-		if !g.AppliesTo.matches(d, false) || (d.Kind != live.KindVehicle && d.Kind != live.KindTeam) {
+		if (r.Kind != RuleSpeed && r.Kind != RuleStop) || !g.AppliesTo.matches(d, false) || (d.Kind != live.KindVehicle && d.Kind != live.KindTeam) {
 			continue
 		}
-		key := fmt.Sprintf("%s:%s:%s", r.Kind, ruleID(g.ID), d.ID)
-		spec := alarmSpec{key: key, kind: r.Kind, d: d, rule: ruleID(g.ID), level: r.Level, title: ruleTitle(r, d, nil)}
-		switch r.Kind {
-		case RuleSpeed:
-			spec.detail = map[string]any{"max_kmh": r.MaxKmh, "speed": p.Speed}
-			e.set(spec, p.Speed > r.MaxKmh && r.Window.Contains(t), t, &ev)
-		case RuleStop:
-			e.set(spec, e.stoppedOutside(o, r, t), t, &ev)
+		var cond bool
+		if r.Kind == RuleSpeed {
+			cond = p.Speed > r.MaxKmh && r.Window.Contains(t)
+		} else {
+			cond = e.stoppedOutside(o, r, t)
 		}
+		if !cond && quiet {
+			continue
+		}
+		spec := alarmSpec{key: groupKey(r.Kind, g.ID, d.ID), kind: r.Kind, d: d, rule: ruleID(g.ID), level: r.Level, title: ruleTitle(r, d, nil)}
+		if r.Kind == RuleSpeed {
+			spec.detail = map[string]any{"max_kmh": r.MaxKmh, "speed": p.Speed}
+		}
+		e.set(spec, cond, t, evidence())
 	}
 	// The terminal's own alarm bits.
-	if d.Kind == live.KindVehicle || d.Kind == live.KindTeam {
+	if (d.Kind == live.KindVehicle || d.Kind == live.KindTeam) && (p.Alarm != 0 || !quiet) {
 		for _, b := range jt808Bits {
-			key := fmt.Sprintf("%s:%s", b.kind, d.ID)
+			key := b.kind + ":" + d.ID
 			if p.Alarm&(1<<b.bit) == 0 && e.open[key] == nil {
 				continue
 			}
 			spec := alarmSpec{key: key, kind: b.kind, d: d, level: b.level, title: name(d) + " " + b.title,
 				detail: map[string]any{"alarm_bit": b.bit}}
-			e.set(spec, p.Alarm&(1<<b.bit) != 0, t, &ev)
+			e.set(spec, p.Alarm&(1<<b.bit) != 0, t, evidence())
 		}
 	}
 }
@@ -620,15 +644,16 @@ func (e *Engine) Tick() {
 		if !o.hasPos {
 			continue
 		}
-		// Fence rules that time alone can start or end.
-		for _, f := range e.fences {
-			since, in := o.inside[f.ID]
-			if !f.AppliesTo.matches(&d, true) {
+		// Fence rules that time alone can start or end, in the fences it is inside (outside, only
+		// a fix changes anything).
+		for fid, since := range o.inside {
+			f := e.fences[fid]
+			if f == nil || !f.AppliesTo.matches(&d, true) {
 				continue
 			}
-			if in && !f.active(now) {
-				delete(o.inside, f.ID)
-				in = false
+			in := f.active(now)
+			if !in { // the fence's validity ended
+				delete(o.inside, fid)
 			}
 			ev := evidenceOfPos(d.ID, o.posTime, &o.pos)
 			for i := range f.Rules {
@@ -682,7 +707,7 @@ func (e *Engine) set(s alarmSpec, cond bool, t time.Time, ev *live.Evidence) {
 		} else if s.d != nil && s.d.Lon != nil {
 			na.Lon, na.Lat = s.d.Lon, s.d.Lat
 		}
-		e.open[s.key] = na
+		e.openPut(na)
 		e.metrics.alarms.WithLabelValues("raised").Inc()
 		e.queue(write{a: *na, op: "raise"})
 	case cond:
@@ -713,13 +738,40 @@ func (e *Engine) set(s alarmSpec, cond bool, t time.Time, ev *live.Evidence) {
 	}
 }
 
+// openPut records an open alarm (replacing one of its key); e.mu is held.
+func (e *Engine) openPut(a *live.Alarm) {
+	if old := e.open[a.Key]; old != nil {
+		e.openBy[old.Object]--
+	}
+	e.open[a.Key] = a
+	e.openBy[a.Object]++
+}
+
+// openDel forgets an open alarm; e.mu is held.
+func (e *Engine) openDel(key string) {
+	if a := e.open[key]; a != nil {
+		delete(e.open, key)
+		if e.openBy[a.Object]--; e.openBy[a.Object] <= 0 {
+			delete(e.openBy, a.Object)
+		}
+	}
+}
+
+func fenceKey(kind string, fence int64, rule int, object string) string {
+	return kind + ":f" + strconv.FormatInt(fence, 10) + "." + strconv.Itoa(rule) + ":" + object
+}
+
+func groupKey(kind string, rule int64, object string) string {
+	return kind + ":" + ruleID(rule) + ":" + object
+}
+
 // clearLocked ends an open alarm; e.mu is held.
 func (e *Engine) clearLocked(key string, t time.Time, why string) {
 	a := e.open[key]
 	if a == nil {
 		return
 	}
-	delete(e.open, key)
+	e.openDel(key)
 	a.Cleared, a.Updated, a.Event = &t, t, "cleared"
 	if a.State == live.AlarmAcknowledged {
 		a.State = live.AlarmClosed
@@ -805,7 +857,7 @@ func (e *Engine) store1(ctx context.Context, w *write) (bool, error) {
 		e.mu.Lock()
 		if cur := e.open[w.a.Key]; cur != nil && cur.ID == w.a.ID {
 			cp := open
-			e.open[w.a.Key] = &cp
+			e.openPut(&cp)
 		}
 		e.mu.Unlock()
 		return false, nil
@@ -844,6 +896,9 @@ func (e *Engine) Ack(ctx context.Context, id, who, note string) (live.Alarm, err
 	}
 	return a, nil
 }
+
+// Matched is the Seq of the last change of the hub's stream the engine has matched.
+func (e *Engine) Matched() uint64 { return e.matched.Load() }
 
 // Open returns the open alarms, by key (tests and the cockpit).
 func (e *Engine) Open() []live.Alarm {
