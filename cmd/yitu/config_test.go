@@ -77,7 +77,7 @@ func TestConfigErrors(t *testing.T) {
 		environ    []string
 		want       []string // substrings of the one-line message
 	}{
-		{"unknown top-level key", "databse:\n  url: x\n", nil, []string{`unknown key "databse"`, "line 1", "known keys: database, log, server"}},
+		{"unknown top-level key", "databse:\n  url: x\n", nil, []string{`unknown key "databse"`, "line 1", "known keys: database, ", "jt808, live, log, mqtt", "server"}},
 		{"unknown nested key", "server:\n  addr: ':1'\n  shutdown_grase: 1s\n", nil, []string{`unknown key "server.shutdown_grase"`, "line 3", "shutdown_grace"}},
 		{"malformed YAML", "server: [1\n", nil, []string{"not valid YAML", "line"}},
 		{"wrong type", "server:\n  shutdown_grace: soon\n", nil, []string{"line 2", "time.Duration"}},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/yitu-gis/yitu/live"
 	"github.com/yitu-gis/yitu/live/jt808"
+	"github.com/yitu-gis/yitu/live/watch"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 )
 
@@ -187,4 +188,86 @@ func BenchmarkGatewayHub(b *testing.B) {
 	}
 	b.ReportMetric(float64(sent)/elapsed.Seconds(), "frames/s")
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "rows/s-written")
+}
+
+// TestAckReachesTerminal: a terminal's emergency alarm, raised from its frame by the watch engine,
+// acknowledged by an operator, reaches the terminal over its TCP connection as 0x8203 confirming
+// the emergency bit.
+func TestAckReachesTerminal(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool := pgtest.New(t)
+	if err := live.NewRegistry(pool).Put(ctx, live.Device{ID: "013912345678", Kind: live.KindVehicle, Plate: "鲁F12345"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := live.DefaultConfig()
+	cfg.SpoolDir = t.TempDir()
+	hub := live.NewHub(cfg, pool, nil, nil)
+	if err := hub.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go hub.Run(ctx)
+	gw := jt808.NewGateway(jt808.Config{}, hub, nil, nil)
+	eng := watch.NewEngine(hub, watch.NewStore(pool), gw, nil, nil)
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go eng.Run(ctx)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go gw.Serve(ctx, ln)
+	term, err := jt808.DialTerminal(ctx, ln.Addr().String(), "013912345678", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer term.Close()
+	got := make(chan jt808.AlarmAck, 1)
+	term.OnPlatform = func(f *jt808.Frame) {
+		if f.MsgID == jt808.MsgAlarmAck {
+			a, err := f.AlarmAck()
+			if err != nil {
+				t.Error(err)
+			}
+			got <- a
+		}
+	}
+	if _, err := term.Login(jt808.Register{Plate: "鲁F12345"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := term.Send(jt808.Location{Alarm: 1, Lat: 37150000, Lon: 119950000, Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for deadline := time.Now().Add(10 * time.Second); id == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, a := range eng.Open() {
+			if a.Kind == "jt808_emergency" {
+				id = a.ID
+			}
+		}
+	}
+	if id == "" {
+		t.Fatal("no emergency alarm raised")
+	}
+	if err := eng.Flush(ctx); err != nil { // stored before it can be acknowledged
+		t.Fatal(err)
+	}
+	if _, err := eng.Ack(ctx, id, "值班员", "已联系"); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if err := term.Poll(5 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case a := <-got:
+			if a.AlarmType != 1 {
+				t.Errorf("0x8203 acknowledges alarm bits %b, want the emergency bit", a.AlarmType)
+			}
+			return
+		default:
+		}
+	}
+	t.Fatal("no 0x8203 reached the terminal")
 }
