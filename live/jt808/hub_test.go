@@ -126,6 +126,13 @@ func TestGatewayIntoHistory(t *testing.T) {
 // hub with history on (COPY into PostgreSQL), each terminal waiting for the reply to a frame before
 // it sends the next: frames/s accepted, and rows/s written to live.position by the end.
 func BenchmarkGatewayHub(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchGatewayHub(b, false) })
+	// The same with the watch engine matching 1,000 circle fences (enter and speed rules) on the
+	// hub's stream: off the ingest path, it should not slow the gateway.
+	b.Run("watching-1000-fences", func(b *testing.B) { benchGatewayHub(b, true) })
+}
+
+func benchGatewayHub(b *testing.B, watching bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pool := pgtest.New(b)
@@ -143,6 +150,20 @@ func BenchmarkGatewayHub(b *testing.B) {
 		b.Fatal(err)
 	}
 	go hub.Run(ctx)
+	var eng *watch.Engine
+	if watching {
+		if _, err := pool.Exec(ctx, `INSERT INTO live.fence (name, kind, geom, radius_m, rules)
+			SELECT 'f' || i, 'circle', ST_SetSRID(ST_MakePoint(119.65 + random() * 0.6, 36.95 + random() * 0.55), 4490),
+				100 + random() * 700, '[{"kind":"enter"},{"kind":"speed","max_kmh":60}]'
+			FROM generate_series(1, 1000) i`); err != nil {
+			b.Fatal(err)
+		}
+		eng = watch.NewEngine(hub, watch.NewStore(pool), nil, nil, nil)
+		if err := eng.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
+		go eng.Run(ctx)
+	}
 	gw := jt808.NewGateway(jt808.Config{}, hub, nil, prometheus.NewRegistry())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -167,7 +188,8 @@ func BenchmarkGatewayHub(b *testing.B) {
 	for i, term := range terms {
 		wg.Go(func() {
 			for k := range per {
-				l := jt808.Location{Lat: 37180000 + int32(k), Lon: 119940000 + int32(i), Speed: 400, Time: t0.Add(time.Duration(k) * time.Second)}
+				// terminals spread over the county, each moving a little with every fix
+				l := jt808.Location{Lat: 36950000 + int32(i*547%550000) + int32(k*10), Lon: 119650000 + int32(i*7919%600000), Speed: 400, Time: t0.Add(time.Duration(k) * time.Second)}
 				if _, err := term.Send(l); err != nil {
 					b.Error(err)
 					return
@@ -187,6 +209,14 @@ func BenchmarkGatewayHub(b *testing.B) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	b.ReportMetric(float64(sent)/elapsed.Seconds(), "frames/s")
+	if eng != nil {
+		last := hub.Stream().Last()
+		for eng.Matched() < last {
+			time.Sleep(time.Millisecond)
+		}
+		b.ReportMetric(float64(len(eng.Open())), "open-alarms")
+		b.ReportMetric(time.Since(start).Seconds()-elapsed.Seconds(), "s-matching-after-last-frame")
+	}
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "rows/s-written")
 }
 
