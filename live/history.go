@@ -31,11 +31,10 @@ type history struct {
 
 	origin string // this replica, for live.outbox (Config.Outbox)
 
-	mu       sync.Mutex
-	queue    []Change // accepted, not yet written, in acceptance order
-	reserved int
-	wake     chan struct{}
-	failing  bool // the last write failed (one log line per outage)
+	mu      sync.Mutex
+	queue   []Change // accepted, not yet written, in acceptance order
+	wake    chan struct{}
+	failing bool // the last write failed (one log line per outage)
 }
 
 // historyTables are the partitioned tables of live history.
