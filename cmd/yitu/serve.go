@@ -65,6 +65,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	go tw.Run(ctx)
+	tokens := auth.New(pool)
+	go tokens.Run(ctx, e.log) // revocations reach this replica's cache at once
 	metrics := prometheus.NewRegistry()
 	lv, err := startLive(ctx, e, cfg, pool, metrics)
 	if err != nil {
@@ -79,7 +81,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Tiles:    tileSvc,
 		Twin:     tw,
 		Ready:    readiness(pool),
-		Tokens:   auth.New(pool),
+		Tokens:   tokens,
 		Features: features.New(pool, e.log),
 		Viewer:   frontend.Files(),
 		Live:     lv.hub,

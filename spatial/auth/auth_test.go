@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -52,5 +53,51 @@ func TestTokens(t *testing.T) {
 	}
 	if _, err := tokens.Create(ctx, " ", nil, "", 0); err == nil {
 		t.Error("an empty subject was accepted")
+	}
+}
+
+// TestRevocationAndExpiryAreImmediate: a token revoked through one replica stops working on another
+// that had it cached, well within the cache's TTL (NOTIFY); a cached token stops at its expiry.
+func TestRevocationAndExpiryAreImmediate(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool := pgtest.New(t)
+	a, b := auth.New(pool), auth.New(pool)
+	go a.Run(ctx, slog.New(slog.DiscardHandler))
+	tok, err := b.Create(ctx, "zhang", []string{"planner"}, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Verify(ctx, tok); err != nil { // now in a's cache
+		t.Fatal(err)
+	}
+	<-a.Listening() // (its first connect purges the cache too)
+	if _, err := a.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Revoke(ctx, "zhang"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for {
+		if _, err := a.Verify(ctx, tok); errors.Is(err, spatial.ErrUnauthorized) {
+			break
+		}
+		if time.Since(start) > auth.CacheTTL/2 {
+			t.Fatal("a revoked token still works on the other replica")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	short, err := b.Create(ctx, "li", nil, "", 1500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Verify(ctx, short); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1600 * time.Millisecond)
+	if _, err := a.Verify(ctx, short); !errors.Is(err, spatial.ErrUnauthorized) {
+		t.Errorf("a cached token works past its expiry: %v", err)
 	}
 }
