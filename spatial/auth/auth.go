@@ -59,13 +59,13 @@ func (t *Tokens) Listening() <-chan struct{} { return t.listening }
 // Run purges the cache whenever any replica revokes a token, until ctx ends.
 func (t *Tokens) Run(ctx context.Context, log *slog.Logger) {
 	spatial.Listener{
-		Channel:   RevokeChannel,
+		Channel: RevokeChannel,
 		Connected: func(context.Context) error { // revocations missed meanwhile
 			t.cache.Purge()
 			t.once.Do(func() { close(t.listening) })
 			return nil
 		},
-		Notify:    func(context.Context, []string) { t.cache.Purge() },
+		Notify: func(context.Context, []string) { t.cache.Purge() },
 	}.Run(ctx, t.pool, log)
 }
 
