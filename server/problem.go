@@ -3,9 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"strings"
+	"syscall"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/yitu-gis/yitu/spatial"
 )
@@ -53,6 +58,8 @@ func toProblem(err error) *Problem {
 		return problemf(http.StatusConflict, "", err.Error())
 	case errors.Is(err, spatial.ErrPrecondition):
 		return problemf(http.StatusPreconditionFailed, "", err.Error())
+	case databaseAway(err):
+		return problemf(http.StatusServiceUnavailable, "", "the database cannot be reached; try again shortly")
 	case errors.Is(err, context.DeadlineExceeded):
 		return problemf(http.StatusServiceUnavailable, "", "the request exceeded its time budget")
 	case errors.As(err, &fe):
@@ -60,6 +67,20 @@ func toProblem(err error) *Problem {
 	default:
 		return problemf(http.StatusInternalServerError, "", "internal error; the server log has the details under this request_id")
 	}
+}
+
+// databaseAway reports an error of a database that cannot be reached (down, restarting, the
+// network): a passing condition, answered 503 with Retry-After rather than 500.
+func databaseAway(err error) bool {
+	var ce *pgconn.ConnectError
+	var ue *spatial.UnreachableError
+	var ne net.Error
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) { // 08: connection exception; 57P: the server shutting down or starting
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P")
+	}
+	return errors.As(err, &ce) || errors.As(err, &ue) || errors.As(err, &ne) && !errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // errorHandler is the one adapter from errors to responses: it writes problem+json and logs server
@@ -74,6 +95,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		s.log.Error("request failed", "request_id", p.RequestID, "method", c.Method(), "path", c.Path(), "status", p.Status, "err", err)
 	} else {
 		s.log.Debug("request refused", "request_id", p.RequestID, "status", p.Status, "err", err)
+	}
+	if p.Status == http.StatusServiceUnavailable && c.GetRespHeader(fiber.HeaderRetryAfter) == "" {
+		c.Set(fiber.HeaderRetryAfter, "5")
 	}
 	c.Set(fiber.HeaderContentType, "application/problem+json")
 	c.Set(fiber.HeaderCacheControl, "no-store")
