@@ -102,7 +102,12 @@ func (s *Server) registerFeatures() {
 	if s.deps.Features == nil || s.deps.Catalog == nil {
 		return
 	}
-	for _, r := range s.featureRoutes() {
+	s.addRoutes(s.featureRoutes())
+}
+
+// addRoutes registers API routes; a 401 they answer carries the WWW-Authenticate challenge.
+func (s *Server) addRoutes(routes []apiRoute) {
+	for _, r := range routes {
 		h := r.handler
 		s.app.Add(r.method, r.path, func(c *fiber.Ctx) error {
 			err := h(c)

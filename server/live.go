@@ -51,16 +51,7 @@ func (s *Server) registerLive() {
 	if s.deps.Watch != nil {
 		routes = append(routes, s.watchRoutes()...)
 	}
-	for _, r := range routes {
-		h := r.handler
-		s.app.Add(r.method, r.path, func(c *fiber.Ctx) error {
-			err := h(c)
-			if err != nil {
-				challenge(c, err)
-			}
-			return err
-		})
-	}
+	s.addRoutes(routes)
 }
 
 // liveLayers is the caller's right to read each live layer (by the catalog, like every layer).
