@@ -237,8 +237,8 @@ func (s *Store) Alarm(ctx context.Context, id string) (live.Alarm, []AlarmEvent,
 // the alarm with the level and state of that change and Updated its time, at most limit+1: the
 // replay of a push client that reconnects (push.AlarmHistory).
 func (s *Store) AlarmEventsSince(ctx context.Context, t time.Time, limit int) ([]live.Alarm, error) {
-	rows, err := s.pool.Query(ctx, `SELECT e.received_at, e.event, e.level, e.state, `+prefixed("a.", alarmColumns)+`
-		FROM live.alarm_event e JOIN live.alarm a ON a.id = e.alarm_id
+	rows, err := s.pool.Query(ctx, `SELECT e.received_at, e.event, e.level, e.state, a.*
+		FROM live.alarm_event e CROSS JOIN LATERAL (SELECT `+alarmColumns+` FROM live.alarm WHERE id = e.alarm_id) a
 		WHERE e.received_at >= $1 ORDER BY e.received_at LIMIT $2`, t, limit+1)
 	if err != nil {
 		return nil, err
@@ -255,17 +255,4 @@ func (s *Store) AlarmEventsSince(ctx context.Context, t time.Time, limit int) ([
 		a.Time = a.Time.UTC()
 		return a, err
 	})
-}
-
-func prefixed(p, cols string) string {
-	parts := strings.Split(cols, ",")
-	for i, c := range parts {
-		c = strings.TrimSpace(c)
-		if strings.HasPrefix(c, "coalesce(") {
-			parts[i] = "coalesce(" + p + strings.TrimPrefix(c, "coalesce(")
-		} else {
-			parts[i] = p + c
-		}
-	}
-	return strings.Join(parts, ", ")
 }

@@ -256,6 +256,10 @@ func checkStored(t *testing.T, r *rig) {
 	if err != nil || len(all) == 0 {
 		t.Fatalf("%d alarms stored, %v", len(all), err)
 	}
+	since, err := r.store.AlarmEventsSince(r.ctx, time.Now().Add(-time.Hour), 10_000)
+	if err != nil || len(since) < len(all) {
+		t.Errorf("AlarmEventsSince: %d changes of %d alarms, %v", len(since), len(all), err)
+	}
 	for _, a := range all {
 		if a.State == live.AlarmRaised || a.State == live.AlarmAcknowledged {
 			continue
