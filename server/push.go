@@ -65,8 +65,8 @@ func (s *Server) pushing() (*push.Broadcaster, error) {
 
 // liveWS upgrades GET /live/ws to a WebSocket. The client subscribes by sending
 // {"subscribe":{"bbox":[w,s,e,n],"kinds":[…],"layers":[…]}} (again whenever its map moves); the
-// server sends a JSON array of messages (see package push) per WebSocket text message: what
-// arrived since the last one, a snapshot first after each subscribe.
+// server sends each message (see package push) as a WebSocket text message holding one JSON object
+// with a type, a snapshot first after each subscribe.
 func (s *Server) liveWS(c *fiber.Ctx) error {
 	if _, err := s.pushing(); err != nil {
 		return err
@@ -128,8 +128,7 @@ func (s *Server) serveWS(conn *websocket.Conn) {
 		}
 	}()
 
-	// The writer (this goroutine): one text message per batch, a ping when due.
-	var buf []byte
+	// The writer (this goroutine): one text message per message, a ping when due.
 	nextPing := time.Now().Add(cfg.Ping)
 	for {
 		batch, err := cl.Next(context.Background(), time.Until(nextPing))
@@ -137,18 +136,11 @@ func (s *Server) serveWS(conn *websocket.Conn) {
 			break
 		}
 		if len(batch) > 0 {
-			buf = append(buf[:0], '[')
-			for i, m := range batch {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
-				buf = append(buf, m.Data...)
-			}
-			buf = append(buf, ']')
 			_ = ws.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
-			err := ws.WriteMessage(websocket.TextMessage, buf)
-			if cap(buf) > 1<<20 { // after a large snapshot
-				buf = nil
+			for _, m := range batch {
+				if err = ws.WriteMessage(websocket.TextMessage, m.Data); err != nil {
+					break
+				}
 			}
 			if err != nil {
 				writeFailed(cl, err)

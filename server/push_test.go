@@ -127,8 +127,8 @@ func subscribe(t testing.TB, conn *fws.Conn, f string) {
 	}
 }
 
-// readWS reads messages until done says the ones so far are enough. Each WebSocket message is a
-// JSON array of messages. (The deadline only keeps a broken test from hanging.)
+// readWS reads messages until done says the ones so far are enough. Each WebSocket message is one
+// JSON object with a type. (The deadline only keeps a broken test from hanging.)
 func readWS(t testing.TB, conn *fws.Conn, done func([]pushMsg) bool) []pushMsg {
 	t.Helper()
 	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
@@ -138,11 +138,11 @@ func readWS(t testing.TB, conn *fws.Conn, done func([]pushMsg) bool) []pushMsg {
 		if err != nil {
 			t.Fatalf("reading /live/ws: %v (so far %v)", err, out)
 		}
-		var batch []pushMsg
-		if typ != fws.TextMessage || json.Unmarshal(data, &batch) != nil {
-			t.Fatalf("not a JSON array in a text message: %d %.200s", typ, data)
+		var m pushMsg
+		if typ != fws.TextMessage || json.Unmarshal(data, &m) != nil || m["type"] == nil {
+			t.Fatalf("not a JSON object with a type in a text message: %d %.200s", typ, data)
 		}
-		out = append(out, batch...)
+		out = append(out, m)
 	}
 	return out
 }

@@ -65,9 +65,9 @@ func TestTwoReplicas(t *testing.T) {
 			if err != nil {
 				return
 			}
-			var batch []map[string]any
-			json.Unmarshal(data, &batch)
-			msgs <- batch
+			var m map[string]any // one JSON object a message
+			json.Unmarshal(data, &m)
+			msgs <- []map[string]any{m}
 		}
 	}()
 	wait := func(what string, ok func(m map[string]any) bool, resend func()) {
