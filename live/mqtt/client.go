@@ -70,8 +70,11 @@ type Client struct {
 	connected prometheus.Gauge
 }
 
-// New returns a client; Run connects it. reg may be nil (no metrics exported).
+// New returns a client; Run connects it. log and reg may be nil (no log, no metrics exported).
 func New(cfg Config, in live.Ingester, log *slog.Logger, reg prometheus.Registerer) *Client {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if cfg.ClientID == "" {
 		host, _ := os.Hostname()
 		cfg.ClientID = "yitu-" + host
