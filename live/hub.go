@@ -89,7 +89,8 @@ type Hub struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	devices atomic.Pointer[map[string]*Device]
+	devices  atomic.Pointer[map[string]*Device]
+	reloadMu sync.Mutex // serialises ReloadDevices
 
 	mu      sync.RWMutex
 	objects map[string]*object

@@ -266,6 +266,10 @@ func ReadCSV(r io.Reader, name string) ([]CSVDevice, error) {
 // ReloadDevices reads the registry into the hub: objects of removed devices go, sensors and cameras
 // with a fixed place appear there before their first report.
 func (h *Hub) ReloadDevices(ctx context.Context) error {
+	// One reload at a time, reading and applying: a reload that read the registry before a device
+	// was added must not apply after one that read it since (it would drop the new device's object).
+	h.reloadMu.Lock()
+	defer h.reloadMu.Unlock()
 	list, err := NewRegistry(h.pool).List(ctx)
 	if err != nil {
 		return fmt.Errorf("loading the device registry: %w", err)

@@ -38,7 +38,11 @@ type Config struct {
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"` // how long in-flight requests may finish after SIGTERM
 	ReadTimeout   time.Duration `yaml:"read_timeout"`
 	IdleTimeout   time.Duration `yaml:"idle_timeout"`
-	BodyLimit     int           `yaml:"body_limit"` // bytes
+	// BodyLimit is the largest request body a route takes (bytes); EditBodyLimit that of the routes
+	// that take data: feature edits and live pushes. A body is read only after the caller is
+	// authenticated and only up to its route's limit (larger ones: 413 before they are read).
+	BodyLimit     int `yaml:"body_limit"`
+	EditBodyLimit int `yaml:"edit_body_limit"`
 }
 
 // Deps are what the server is built from.
@@ -85,6 +89,12 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(cfg Config, deps Deps) *Server {
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.EditBodyLimit <= 0 {
+		cfg.EditBodyLimit = 32 << 20
+	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -95,7 +105,11 @@ func New(cfg Config, deps Deps) *Server {
 		ErrorHandler:          s.errorHandler,
 		ReadTimeout:           cfg.ReadTimeout,
 		IdleTimeout:           cfg.IdleTimeout,
-		BodyLimit:             cfg.BodyLimit,
+		// Bodies are streamed: fasthttp reads ahead at most preRead bytes before a handler runs,
+		// and limitBody reads the rest, up to the route's limit, after authentication.
+		StreamRequestBody:            true,
+		BodyLimit:                    preRead,
+		DisablePreParseMultipartForm: true,
 	})
 	reg := deps.Metrics
 	if reg == nil {
@@ -111,6 +125,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Use(s.observe)
 	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
 	s.app.Use(s.authenticate)
+	s.app.Use(s.limitBody)
 
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
