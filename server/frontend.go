@@ -110,6 +110,12 @@ func (v *viewer) file(name string) (*viewerFile, error) {
 	v.mu.Lock()
 	f, ok := v.files[name]
 	if !ok {
+		// Only names of files the build has get an entry: a client asking for endless made-up
+		// names must not grow the cache.
+		if fi, err := fs.Stat(v.fsys, name); err != nil || fi.IsDir() {
+			v.mu.Unlock()
+			return nil, fs.ErrNotExist
+		}
 		f = &viewerFile{}
 		v.files[name] = f
 	}

@@ -120,3 +120,20 @@ func TestAcceptsGzip(t *testing.T) {
 		}
 	}
 }
+
+// TestViewerCacheOnlyNamesThatExist: asking for made-up viewer paths answers 404 and never grows the
+// file cache.
+func TestViewerCacheOnlyNamesThatExist(t *testing.T) {
+	v := &viewer{fsys: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}, files: map[string]*viewerFile{}}
+	for i := range 1000 {
+		if _, err := v.file(fmt.Sprintf("map/%d.js", i)); err == nil {
+			t.Fatal("a made-up file was found")
+		}
+	}
+	if _, err := v.file("index.html"); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.files) != 1 {
+		t.Errorf("%d cache entries after 1,000 made-up names and one real one", len(v.files))
+	}
+}
