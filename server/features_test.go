@@ -413,3 +413,26 @@ func TestSearchIdentifyNear(t *testing.T) {
 		c.get(t, "/collections/basemap.event/items?near=119.9&radius=10").problem(t, 400)
 	})
 }
+
+// TestEditGeometryValidated: geometries that would break reads for everyone are refused on write,
+// naming what is wrong, and nothing is stored: an unclosed ring, a longitude of 500, a
+// self-intersecting polygon, a NaN.
+func TestEditGeometryValidated(t *testing.T) {
+	c := newCity(t)
+	before := c.count(t, `SELECT count(*) FROM basemap.building`)
+	for _, bad := range []struct{ geom, want string }{
+		{`{"type":"Polygon","coordinates":[[[119.94,37.18],[119.941,37.18],[119.941,37.181],[119.94,37.1811]]]}`, "not closed"},
+		{`{"type":"Polygon","coordinates":[[[500,37.18],[501,37.18],[501,37.181],[500,37.18]]]}`, "not a longitude and latitude"},
+		{`{"type":"Polygon","coordinates":[[[119.94,37.18],[119.941,37.181],[119.941,37.18],[119.94,37.181],[119.94,37.18]]]}`, "not valid"},
+		{`{"type":"Polygon","coordinates":[[[119.94,37.18],[119.941,37.18]]]}`, "at least 4"},
+	} {
+		body := `{"type":"Feature","geometry":` + bad.geom + `,"properties":{"name":"坏楼"}}`
+		r := c.do(t, "POST", "/collections/basemap.building/items", c.admin, body, "Content-Type", "application/geo+json")
+		if p := r.problem(t, 400); p.Parameter != "geometry" || !strings.Contains(p.Detail, bad.want) {
+			t.Errorf("%s: %q (%s)", bad.want, p.Detail, p.Parameter)
+		}
+	}
+	if n := c.count(t, `SELECT count(*) FROM basemap.building`); n != before {
+		t.Errorf("%d buildings after refused writes, %d before", n, before)
+	}
+}

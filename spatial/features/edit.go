@@ -155,6 +155,9 @@ func (s *Store) Create(ctx context.Context, e Edit) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
+	if err := s.checkGeometry(ctx, l, e.CRS, f.Geometry); err != nil {
+		return "", "", err
+	}
 	var id, etag string
 	err = s.edit(ctx, e, "create", func(tx pgx.Tx, a *args) (string, error) {
 		cols := []string{pgx.Identifier{l.GeometryColumn}.Sanitize()}
@@ -221,6 +224,11 @@ func (s *Store) update(ctx context.Context, e Edit, f incoming, action string) (
 	key, err := featureID(l, e.ID)
 	if err != nil {
 		return "", err
+	}
+	if len(f.Geometry) > 0 {
+		if err := s.checkGeometry(ctx, l, e.CRS, f.Geometry); err != nil {
+			return "", err
+		}
 	}
 	var etag string
 	err = s.edit(ctx, e, action, func(tx pgx.Tx, a *args) (string, error) {
