@@ -205,17 +205,14 @@ func (s *Server) conformancePage(c *fiber.Ctx) error {
 	return sendJSON(c, mediaJSON, doc)
 }
 
-// readable returns the collection a request names, if the caller may read it: 404 for an unknown id,
-// 401 for an anonymous caller and 403 for a signed-in one without a reading role.
+// readable returns the collection a request names, if the caller may read it: 404 both for an unknown
+// id and for a collection the caller may not read, with the same detail, so that neither its
+// existence nor the roles that read it are revealed (it is listed to those who may).
 func (s *Server) readable(c *fiber.Ctx) (*spatial.Layer, error) {
 	id := c.Params("collectionId")
 	l, ok := s.deps.Catalog.Current().Layer(id)
-	if !ok || !l.IsTable() {
+	if !ok || !l.IsTable() || !l.CanRead(principal(c)) {
 		return nil, spatial.NotFound("collection %q", id)
-	}
-	p := principal(c)
-	if !l.CanRead(p) {
-		return nil, denied(p, fmt.Sprintf("reading collection %s needs one of the roles %s", id, strings.Join(l.ReadRoles, ", ")))
 	}
 	return l, nil
 }

@@ -325,8 +325,15 @@ func TestConformanceTransactions(t *testing.T) {
 
 func TestReadRoles(t *testing.T) {
 	c := newCity(t)
-	c.get(t, "/collections/pipeline.segment/items").problem(t, 401)
-	c.do(t, "GET", "/collections/pipeline.segment/items", c.surveyor, "").problem(t, 403)
+	// A collection one may not read answers as one that does not exist: no role named.
+	anon := c.get(t, "/collections/pipeline.segment/items").problem(t, 404)
+	other := c.do(t, "GET", "/collections/pipeline.segment/items", c.surveyor, "").problem(t, 404)
+	none := c.get(t, "/collections/pipeline.nothing/items").problem(t, 404)
+	for _, p := range []Problem{anon, other} {
+		if strings.Contains(p.Detail, "planner") || strings.Replace(p.Detail, "segment", "nothing", 1) != none.Detail {
+			t.Errorf("a restricted collection answers %q, an unknown one %q", p.Detail, none.Detail)
+		}
+	}
 	r := c.do(t, "GET", "/collections/pipeline.segment/items", c.planner, "")
 	if r.status != 200 || len(featuresOf(t, r.json(t))) != 1 {
 		t.Errorf("planner: %d %s", r.status, r.body)
