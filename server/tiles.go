@@ -169,6 +169,16 @@ func parseTile(grid *tiles.Grid, zs, xs, ys string) (tiles.Tile, error) {
 	return t, nil
 }
 
+// public reports whether anyone may read every one of the layers.
+func (h *tileHandlers) public(layers []string) bool {
+	for _, id := range layers {
+		if _, err := h.svc.Layer(id, spatial.Anonymous); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 func (h *tileHandlers) serveTile(c *fiber.Ctx, grid *tiles.Grid, layers []string, layersParam, zs, xs, ys string) error {
 	t, err := parseTile(grid, zs, xs, ys)
 	if err != nil {
@@ -188,8 +198,13 @@ func (h *tileHandlers) serveTile(c *fiber.Ctx, grid *tiles.Grid, layers []string
 	if err != nil {
 		return layerProblem(err, layersParam)
 	}
-	c.Set(fiber.HeaderCacheControl, h.svc.Config().CacheControl)
-	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	if h.public(layers) {
+		c.Set(fiber.HeaderCacheControl, h.svc.Config().CacheControl)
+		c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	} else { // a shared cache must not hand a restricted tile to others
+		c.Set(fiber.HeaderCacheControl, "private, no-cache")
+		c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding+", "+fiber.HeaderAuthorization)
+	}
 	c.Set(fiber.HeaderETag, res.ETag)
 	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), res.ETag) {
 		return c.SendStatus(fiber.StatusNotModified)

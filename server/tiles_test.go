@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 	"github.com/yitu-gis/yitu/tiles"
 	"github.com/yitu-gis/yitu/tiles/tilestest"
@@ -381,3 +382,32 @@ func TestEventsStream(t *testing.T) {
 }
 
 func nil2log() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestRestrictedTilesArePrivate: a tile of a layer not everyone may read goes out private and varies
+// by Authorization, so no shared cache hands it to another caller; a public one stays cacheable.
+func TestRestrictedTilesArePrivate(t *testing.T) {
+	ctx := context.Background()
+	s, _, pool := tileServer(t, tiles.Config{})
+	if _, err := pool.Exec(ctx, "UPDATE catalog.layer SET read_roles = '{planner}' WHERE id = 'pipeline.point'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.deps.Catalog.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.deps.Tokens = auth.New(pool)
+	tok, err := s.deps.Tokens.Create(ctx, "li", []string{"planner"}, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := get(t, s, "/tiles/pipeline.point/3/0/0.mvt", "Authorization", "Bearer "+tok)
+	if r.StatusCode != 200 && r.StatusCode != 204 {
+		t.Fatalf("a planner's pipeline tile: %d", r.StatusCode)
+	}
+	if cc, v := r.Header.Get("Cache-Control"), r.Header.Get("Vary"); !strings.Contains(cc, "private") || !strings.Contains(v, "Authorization") {
+		t.Errorf("a restricted tile: Cache-Control %q, Vary %q", cc, v)
+	}
+	r = get(t, s, "/tiles/basemap.road/3/0/0.mvt")
+	if cc := r.Header.Get("Cache-Control"); strings.Contains(cc, "private") {
+		t.Errorf("a public tile: Cache-Control %q", cc)
+	}
+}
