@@ -47,7 +47,7 @@ func toProblem(err error) *Problem {
 	case errors.As(err, &invalid):
 		return problemf(http.StatusBadRequest, invalid.Param, invalid.Error())
 	case errors.As(err, &timeout):
-		return problemf(http.StatusServiceUnavailable, timeout.Subject, timeout.Error())
+		return problemf(http.StatusServiceUnavailable, timeout.Subject, timeout.Subject+" exceeded its time budget")
 	case errors.Is(err, spatial.ErrNotFound):
 		return problemf(http.StatusNotFound, "", err.Error())
 	case errors.Is(err, spatial.ErrUnauthorized):

@@ -269,7 +269,7 @@ func (s *Store) PutFence(ctx context.Context, id int64, ff *FenceFeature, who st
 		}
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && (pe.Code[:2] == "22" || pe.Code[:2] == "XX" || pe.Code == "23514") {
-			return nil, spatial.Invalid("geometry", "the fence's geometry is not usable: %s", pe.Message)
+			return nil, spatial.Invalid("geometry", "the fence's geometry is not usable (a polygon that closes, a point, a line; SQLSTATE %s)", pe.Code)
 		}
 		return nil, err
 	}

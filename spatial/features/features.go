@@ -526,6 +526,25 @@ func (c *Cursor) Close() {
 	c.cancel()
 }
 
+// dataProblem says what a PostgreSQL data exception means, without its message.
+func dataProblem(pe *pgconn.PgError) string {
+	switch {
+	case pe.Code == "XX000":
+		return "the coordinates cannot be transformed into the layer's reference system"
+	case pe.Code == "22P02" || pe.Code == "22P05":
+		return "a value is not of its property's type"
+	case pe.Code == "22003":
+		return "a number is out of its property's range"
+	case pe.Code == "22007" || pe.Code == "22008":
+		return "a date or time is not valid"
+	case pe.Code == "22001":
+		return "a text is longer than its property takes"
+	case pe.Code == "23502":
+		return "a required value is missing"
+	}
+	return "a value the data cannot hold (SQLSTATE " + pe.Code + ")"
+}
+
 // queryError turns a database error into a domain error.
 func queryError(subject string, err error) error {
 	var pe *pgconn.PgError
@@ -535,8 +554,9 @@ func queryError(subject string, err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return &spatial.TimeoutError{Subject: subject, Err: err}
 	case errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || pe.Code == "XX000" && strings.Contains(pe.Message, "transform")):
-		// data exceptions: a value the column cannot hold, a geometry PostGIS refuses
-		return spatial.Invalid("", "%s: %s", subject, pe.Message)
+		// data exceptions: a value the column cannot hold, a geometry PostGIS refuses. Said in our
+		// words: the database's own messages are not for clients.
+		return spatial.Invalid("", "%s: %s", subject, dataProblem(pe))
 	}
 	return fmt.Errorf("%s: %w", subject, err)
 }
