@@ -43,6 +43,11 @@ type Config struct {
 	// authenticated and only up to its route's limit (larger ones: 413 before they are read).
 	BodyLimit     int `yaml:"body_limit"`
 	EditBodyLimit int `yaml:"edit_body_limit"`
+	// MetricsAddr serves /metrics on a listener of its own (e.g. 127.0.0.1:9464, for Prometheus on
+	// an internal network) and not on Addr; MetricsRole, when set, lets only that role (or admin)
+	// read /metrics on Addr. Both empty: /metrics is open on Addr.
+	MetricsAddr string `yaml:"metrics_addr"`
+	MetricsRole string `yaml:"metrics_role"`
 }
 
 // Deps are what the server is built from.
@@ -83,6 +88,8 @@ type Server struct {
 	log     *slog.Logger
 	app     *fiber.App
 	metrics *httpMetrics
+	// metricsHandler serves the Prometheus registry (on Addr or on MetricsAddr).
+	metricsHandler fiber.Handler
 	// wsUpgrade upgrades /live/ws (built once).
 	wsUpgrade fiber.Handler
 }
@@ -129,7 +136,17 @@ func New(cfg Config, deps Deps) *Server {
 
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
-	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	s.metricsHandler = adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if cfg.MetricsAddr == "" {
+		s.app.Get("/metrics", func(c *fiber.Ctx) error {
+			if r := cfg.MetricsRole; r != "" {
+				if p := principal(c); !p.Has(r) && !p.Has(spatial.RoleAdmin) {
+					return denied(p, "reading the metrics needs the role "+r)
+				}
+			}
+			return s.metricsHandler(c)
+		})
+	}
 	// The viewer first: a browser asking for / is sent to the map; API clients fall through.
 	s.registerCatalog()
 	s.registerViewer()
@@ -158,6 +175,18 @@ func (s *Server) Serve(ctx context.Context) error {
 // ServeListener is Serve on a listener the caller opened.
 func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 	s.log.Info("listening", "addr", ln.Addr().String(), "version", s.deps.Version)
+	if s.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("cannot listen on %s for /metrics: %w (choose another with server.metrics_addr)", s.cfg.MetricsAddr, err)
+		}
+		m := fiber.New(fiber.Config{DisableStartupMessage: true})
+		m.Get("/metrics", s.metricsHandler)
+		s.log.Info("metrics listening", "addr", mln.Addr().String())
+		go m.Listener(mln)
+		defer m.Shutdown()
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.app.Listener(ln) }()
 	select {

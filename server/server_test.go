@@ -178,3 +178,45 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Error("the server still accepts connections after shutdown")
 	}
 }
+
+// TestMetricsAccess: /metrics can be kept to a role, or moved to a listener of its own.
+func TestMetricsAccess(t *testing.T) {
+	s := New(Config{MetricsRole: "ops"}, Deps{})
+	resp, err := s.App().Test(httptest.NewRequest("GET", "/metrics", nil))
+	if err != nil || resp.StatusCode != 401 {
+		t.Errorf("anonymous /metrics with a metrics role: %v, %v", resp.StatusCode, err)
+	}
+	ml, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maddr := ml.Addr().String()
+	ml.Close()
+	s = New(Config{MetricsAddr: maddr, ShutdownGrace: time.Second}, Deps{})
+	resp, err = s.App().Test(httptest.NewRequest("GET", "/metrics", nil))
+	if err != nil || resp.StatusCode != 404 {
+		t.Errorf("/metrics on the main address with metrics_addr set: %v, %v", resp.StatusCode, err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.ServeListener(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		r, err := http.Get("http://" + maddr + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			if r.StatusCode != 200 || !strings.Contains(string(b), "go_goroutines") {
+				t.Errorf("/metrics on its own address: %d", r.StatusCode)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics on its own address: %v", err)
+		}
+	}
+}
