@@ -88,6 +88,8 @@ type Server struct {
 	log     *slog.Logger
 	app     *fiber.App
 	metrics *httpMetrics
+	// closing is closed when shutdown begins: long-lived responses (event streams) end then.
+	closing chan struct{}
 	// metricsHandler serves the Prometheus registry (on Addr or on MetricsAddr).
 	metricsHandler fiber.Handler
 	// wsUpgrade upgrades /live/ws (built once).
@@ -102,7 +104,7 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.EditBodyLimit <= 0 {
 		cfg.EditBodyLimit = 32 << 20
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Log}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Log, closing: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -195,6 +197,7 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace)
+	close(s.closing) // event streams end at once, telling their clients to reconnect (elsewhere)
 	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownGrace); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}

@@ -22,7 +22,7 @@ import (
 // glyphs and sprites, and the stream of tile changes.
 func (s *Server) tileRoutes() {
 	t := s.deps.Tiles
-	h := &tileHandlers{svc: t}
+	h := &tileHandlers{svc: t, closing: s.closing}
 	s.app.Get("/tiles/:layers/:z/:x/:y.mvt", h.tile)
 	s.app.Get("/tiles/:layers/:z/:x/:y.pbf", h.tile)
 	s.app.Get("/tiles/:layers.json", h.tileJSON)
@@ -38,7 +38,8 @@ func (s *Server) tileRoutes() {
 }
 
 type tileHandlers struct {
-	svc *tiles.Service
+	svc     *tiles.Service
+	closing <-chan struct{} // the server is shutting down
 }
 
 const maxLayersPerTile = 64
@@ -369,6 +370,10 @@ func (h *tileHandlers) events(c *fiber.Ctx) error {
 				writeEvent(w, e)
 			case <-keepalive.C:
 				fmt.Fprintf(w, ": keepalive\n\n")
+			case <-h.closing: // the server stops: the viewer reconnects (to another replica) with its last id
+				fmt.Fprintf(w, "event: close\ndata: {\"reason\":\"shutdown\"}\n\n")
+				w.Flush()
+				return
 			}
 			if w.Flush() != nil {
 				return

@@ -158,8 +158,31 @@ func TestServeLifecycle(t *testing.T) {
 		}
 	}
 
+	// Event streams open at SIGTERM end at once with a close event (they do not hold the shutdown
+	// for its grace).
+	var streams []*bufio.Reader
+	for _, path := range []string{"/events", "/live/sse"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %v %v", path, resp, err)
+		}
+		defer resp.Body.Close()
+		streams = append(streams, bufio.NewReader(resp.Body))
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	for i, r := range streams {
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Errorf("stream %d ended without a close event: %v", i, err)
+				break
+			}
+			if strings.HasPrefix(line, "event: close") {
+				break
+			}
+		}
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
