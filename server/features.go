@@ -109,13 +109,17 @@ func (s *Server) registerFeatures() {
 func (s *Server) addRoutes(routes []apiRoute) {
 	for _, r := range routes {
 		h := r.handler
-		s.app.Add(r.method, r.path, func(c *fiber.Ctx) error {
+		handle := func(c *fiber.Ctx) error {
 			err := h(c)
 			if err != nil {
 				challenge(c, err)
 			}
 			return err
-		})
+		}
+		s.app.Add(r.method, r.path, handle)
+		if r.method == fiber.MethodGet { // HEAD answers as GET without the body
+			s.app.Add(fiber.MethodHead, r.path, handle)
+		}
 	}
 }
 

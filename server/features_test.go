@@ -443,3 +443,14 @@ func TestEditGeometryValidated(t *testing.T) {
 		t.Errorf("%d buildings after refused writes, %d before", n, before)
 	}
 }
+
+// TestHead: HEAD on the feature and live routes answers as GET without a body.
+func TestHead(t *testing.T) {
+	c := newCity(t)
+	for _, path := range []string{"/collections/basemap.building/items?limit=2", "/collections", "/live/objects"} {
+		r := c.do(t, "HEAD", path, "", "")
+		if r.status != 200 || len(r.body) != 0 || r.header.Get("Content-Type") == "" {
+			t.Errorf("HEAD %s: %d, %d bytes, %q", path, r.status, len(r.body), r.header.Get("Content-Type"))
+		}
+	}
+}
