@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -48,6 +49,9 @@ type Config struct {
 	// read /metrics on Addr. Both empty: /metrics is open on Addr.
 	MetricsAddr string `yaml:"metrics_addr"`
 	MetricsRole string `yaml:"metrics_role"`
+	// CORSOrigins are the web origins other than the server's own whose pages may call the API
+	// (https://portal.example.gov.cn; "*" for any); none: browsers keep other origins out.
+	CORSOrigins []string `yaml:"cors_origins"`
 }
 
 // Deps are what the server is built from.
@@ -133,6 +137,15 @@ func New(cfg Config, deps Deps) *Server {
 	s.app.Use(requestid.New(requestid.Config{ContextKey: requestIDKey}))
 	s.app.Use(s.observe)
 	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	if len(cfg.CORSOrigins) > 0 { // before authentication: a preflight carries no credentials
+		s.app.Use(cors.New(cors.Config{
+			AllowOrigins:  strings.Join(cfg.CORSOrigins, ","),
+			AllowMethods:  "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS",
+			AllowHeaders:  "Authorization,Content-Type,Content-Crs,If-Match,If-None-Match,Last-Event-ID,Accept-Language",
+			ExposeHeaders: "ETag,Location,Content-Crs,Link,Retry-After",
+			MaxAge:        3600,
+		}))
+	}
 	s.app.Use(s.authenticate)
 	s.app.Use(s.limitBody)
 

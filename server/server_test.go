@@ -220,3 +220,23 @@ func TestMetricsAccess(t *testing.T) {
 		}
 	}
 }
+
+// TestCORS: a configured origin gets a preflight answer and the CORS headers; another gets none.
+func TestCORS(t *testing.T) {
+	s := New(Config{CORSOrigins: []string{"https://portal.example.gov.cn"}}, Deps{})
+	req := httptest.NewRequest("OPTIONS", "/healthz", nil)
+	req.Header.Set("Origin", "https://portal.example.gov.cn")
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	req.Header.Set("Access-Control-Request-Headers", "Authorization")
+	resp, err := s.App().Test(req)
+	if err != nil || resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "https://portal.example.gov.cn" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("preflight from the configured origin: %v %v %v", resp.StatusCode, resp.Header, err)
+	}
+	req = httptest.NewRequest("GET", "/healthz", nil)
+	req.Header.Set("Origin", "https://evil.example.com")
+	resp, err = s.App().Test(req)
+	if err != nil || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("another origin: %v %v", resp.Header, err)
+	}
+}
