@@ -304,3 +304,17 @@ func TestLonLatPointsDryRun(t *testing.T) {
 		t.Errorf("%+v, %v", rep, err)
 	}
 }
+
+// TestTruncatedRowRefused: a segments table cut in the middle of its last row is refused, naming the
+// line, rather than imported without it.
+func TestTruncatedRowRefused(t *testing.T) {
+	full := "起点点号,终点点号,管线类型,管径\nJS1,JS2,JS,300\nJS2,JS3,JS,300\n"
+	if tb, err := parseCSV("segments.csv", full); err != nil || len(tb.rows) != 2 {
+		t.Fatalf("the whole table: %v", err)
+	}
+	cut := full[:len(full)-8] // "JS2,JS3," is what is left of the last row
+	_, err := parseCSV("segments.csv", cut)
+	if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "cut short") {
+		t.Errorf("a table cut in its last row: %v", err)
+	}
+}

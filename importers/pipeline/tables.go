@@ -273,6 +273,12 @@ func parseCSV(path, text string) (*table, error) {
 		if slices.IndexFunc(rec, func(s string) bool { return strings.TrimSpace(s) != "" }) < 0 {
 			continue // blank line
 		}
+		if len(rec) < len(t.header) {
+			// A row cut short (a file truncated in copying, a line broken by an editor): refuse the
+			// file rather than import half a row or lose the rest.
+			return nil, fmt.Errorf("%s line %d: %d fields where the header has %d: the row is cut short (is the file complete?)",
+				path, line, len(rec), len(t.header))
+		}
 		t.rows = append(t.rows, row{line: line, cells: rec})
 	}
 	if t.header == nil {
