@@ -61,8 +61,22 @@ func (s *Server) tileContent(c *fiber.Ctx) error {
 	return sendContent(c, content)
 }
 
-// canReadTileset refuses a tileset built from a catalog layer the caller may not read.
+// canReadTileset refuses a tileset built from a catalog layer the caller may not read, and a stored
+// model whose read roles the caller holds none of (a model whose roles cannot be found is refused).
 func (s *Server) canReadTileset(c *fiber.Ctx, name string) error {
+	if strings.HasPrefix(name, "model-") {
+		roles, err := s.deps.Twin.ModelReadRoles(c.UserContext(), name)
+		if err != nil {
+			if isNotFound(err) {
+				return spatial.NotFound("tileset %q", name)
+			}
+			return err
+		}
+		if !principal(c).Any(roles) {
+			return spatial.NotFound("tileset %q", name) // as if absent: do not reveal what exists
+		}
+		return nil
+	}
 	if s.deps.Catalog == nil {
 		return nil
 	}

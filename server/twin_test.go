@@ -112,10 +112,31 @@ func TestTilesetListReadable(t *testing.T) {
 		}
 		return out
 	}
+	// A model that only planners may read.
+	mustExec(t, pool, `INSERT INTO catalog.dataset (name, kind, format, source, source_hash, source_crs, imported_by)
+		VALUES ('secret', 'oblique', 'osgb', 'x', 'x', 'ENU:37.18,119.94', 'test')`)
+	mustExec(t, pool, `INSERT INTO twin.model (dataset_id, name, title_zh, title_en, kind, source_srs, root_transform, read_roles)
+		SELECT id, 'secret', '机密', 'Secret', 'oblique', 'ENU:37.18,119.94', array_fill(0::float8, ARRAY[16]), '{planner}'
+		FROM catalog.dataset WHERE name = 'secret'`)
+	mustExec(t, pool, `INSERT INTO twin.model_node (model_id, name, bounding_volume, geometric_error)
+		SELECT id, 'root', '{"sphere": [0, 0, 0, 10]}', 1 FROM twin.model WHERE name = 'secret'`)
 	if got := names(""); !slices.Equal(got, []string{"buildings"}) {
 		t.Errorf("anonymous: %v, want [buildings]", got)
 	}
-	if got := names(planner); !slices.Equal(got, []string{"buildings", "pipelines"}) {
-		t.Errorf("planner: %v, want [buildings pipelines]", got)
+	if got := names(planner); !slices.Equal(got, []string{"buildings", "pipelines", "model-secret"}) {
+		t.Errorf("planner: %v, want [buildings pipelines model-secret]", got)
+	}
+	for _, tc := range []struct {
+		token, path string
+		status      int
+	}{{"", "/3dtiles/model-secret/tileset.json", 404}, {planner, "/3dtiles/model-secret/tileset.json", 200}, {"", "/3dtiles/model-nothing/tileset.json", 404}} {
+		req := httptest.NewRequest("GET", tc.path, nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := s.App().Test(req, -1)
+		if err != nil || resp.StatusCode != tc.status {
+			t.Errorf("GET %s (signed in: %v): %v, want %d (%v)", tc.path, tc.token != "", resp.StatusCode, tc.status, err)
+		}
 	}
 }

@@ -367,6 +367,17 @@ func etag(b []byte) string {
 	return `"` + strconv.FormatUint(h.Sum64(), 36) + `"`
 }
 
+// ModelReadRoles returns the roles that may read a stored model's tileset (model-<name>); a model
+// that does not exist is ErrNotFound.
+func (s *Service) ModelReadRoles(ctx context.Context, name string) ([]string, error) {
+	var roles []string
+	err := queryRow(ctx, s.pool, `SELECT read_roles FROM twin.model WHERE name = $1`, []any{strings.TrimPrefix(name, "model-")}, &roles)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, spatial.NotFound("tileset %q", name)
+	}
+	return roles, err
+}
+
 // Layers names the catalog layers a tileset is built from (for access checks at the edge); stored
 // models and unknown names have none.
 func Layers(name string) []string {
