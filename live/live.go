@@ -7,6 +7,7 @@ package live
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -94,7 +95,13 @@ const (
 	ChangeEvent       ChangeType = "event"   // register, auth, deregister, online, offline
 	ChangeHotspot     ChangeType = "hotspot" // a new satellite fire detection
 	ChangeAlarm       ChangeType = "alarm"   // an alarm raised, updated, acknowledged or cleared (Alarm)
+	// An incident reported or changed (package command): Incident is the incident as it stands; Layer
+	// IncidentLayer (signed-in callers read it).
+	ChangeIncident ChangeType = "incident"
 )
+
+// IncidentLayer is the push layer of incident changes.
+const IncidentLayer = "command.incident"
 
 // Change is one accepted change of a live object. Every change passes through the hub once, in order
 // per object, and is numbered there (Seq).
@@ -111,12 +118,13 @@ type Change struct {
 	// it goes to history but does not move the object.
 	Late bool `json:"late,omitempty"`
 
-	Position    *Position      `json:"position,omitempty"`
-	Observation *Observation   `json:"observation,omitempty"`
-	State       map[string]any `json:"state,omitempty"`
-	Event       *Event         `json:"event,omitempty"`
-	Hotspot     *Hotspot       `json:"hotspot,omitempty"`
-	Alarm       *Alarm         `json:"alarm,omitempty"`
+	Position    *Position       `json:"position,omitempty"`
+	Observation *Observation    `json:"observation,omitempty"`
+	State       map[string]any  `json:"state,omitempty"`
+	Event       *Event          `json:"event,omitempty"`
+	Hotspot     *Hotspot        `json:"hotspot,omitempty"`
+	Alarm       *Alarm          `json:"alarm,omitempty"`
+	Incident    json.RawMessage `json:"incident,omitempty"`
 }
 
 // Position is a mover's fix.

@@ -152,7 +152,7 @@ func (h *Hub) replay(cs []Change) {
 	for i := range cs {
 		c := cs[i]
 		c.Received = now
-		if c.Type != ChangeAlarm {
+		if c.Type != ChangeAlarm && c.Type != ChangeIncident { // published, not device changes
 			d := devs[c.Object]
 			if d == nil {
 				continue // a device this replica does not know yet; its registry follows by NOTIFY

@@ -218,10 +218,15 @@ func ReadCSV(r io.Reader, name string) ([]CSVDevice, error) {
 		if err == io.EOF {
 			return out, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// A CSV syntax error (an unterminated quote) leaves no record to ask FieldPos about.
+			line := 0
+			if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
+				line = pe.StartLine
+			}
 			return nil, fmt.Errorf("%s line %d: %w", name, line, err)
 		}
+		line, _ := cr.FieldPos(0)
 		get := func(key string) string {
 			if i, ok := col[key]; ok && i < len(rec) {
 				return strings.TrimSpace(rec[i])

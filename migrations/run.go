@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -119,7 +120,9 @@ func (e *BehindError) Error() string {
 
 // Check returns a *BehindError when the database lacks a migration this binary has, nil when the
 // schema is current. It only reads (no version table is created), so it is cheap enough for /readyz.
-func Check(ctx context.Context, pool *pgxpool.Pool) error {
+func Check(ctx context.Context, pool interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) error {
 	known, err := versions(FS)
 	if err != nil {
 		return err

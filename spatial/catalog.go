@@ -67,13 +67,32 @@ type Layer struct {
 
 	// Columns of a table layer (every column, in table order), from the database.
 	Columns []Column
+
+	// Sources are the layers a derived layer is made from: those whose tables its view reads (a
+	// view or materialized view, through any views between) and those tiles.derived names.
+	Sources []string
+	// readSets are the read roles of the layer and of all its sources, each of which a reader
+	// needs one of (nil: ReadRoles alone).
+	readSets [][]string
 }
 
 // IsTable reports whether the layer reads a table (else a function).
 func (l *Layer) IsTable() bool { return l.Kind == "table" }
 
 // CanRead reports whether p may read the layer.
-func (l *Layer) CanRead(p Principal) bool { return p.Any(l.ReadRoles) }
+// A derived layer is readable only by whoever may read every layer it is made from (the strictest
+// rules win): a label taken from a restricted layer must not be readable through the label layer.
+func (l *Layer) CanRead(p Principal) bool {
+	if l.readSets == nil {
+		return p.Any(l.ReadRoles)
+	}
+	for _, roles := range l.readSets {
+		if !p.Any(roles) {
+			return false
+		}
+	}
+	return true
+}
 
 // CanWrite reports whether p may create, replace, update or delete the layer's features.
 func (l *Layer) CanWrite(p Principal) bool {
@@ -177,6 +196,9 @@ func LoadCatalog(ctx context.Context, db Querier) (*Catalog, error) {
 		c.layers[l.ID] = l
 		c.order = append(c.order, l)
 	}
+	if err := c.linkSources(ctx, db); err != nil {
+		return nil, err
+	}
 	slices.SortFunc(c.order, func(a, b *Layer) int {
 		return cmp.Or(cmp.Compare(themeRank(a.Theme), themeRank(b.Theme)), cmp.Compare(a.Theme, b.Theme),
 			cmp.Compare(a.SortOrder, b.SortOrder), cmp.Compare(a.ID, b.ID))
@@ -184,10 +206,110 @@ func LoadCatalog(ctx context.Context, db Querier) (*Catalog, error) {
 	return c, nil
 }
 
-// themeRank orders the layer tree: base map first, then pipelines, 3D, reference, live objects, the
-// scenarios.
+// linkSources finds what each layer is derived from and gives it the read rules of all of it.
+func (c *Catalog) linkSources(ctx context.Context, db Querier) error {
+	// Tables (qualified names) a view or materialized view reads directly, and the layers
+	// tiles.derived says a table is computed from.
+	rows, err := db.Query(ctx, `
+		SELECT DISTINCT vn.nspname || '.' || v.relname, sn.nspname || '.' || s.relname, false
+		FROM pg_rewrite r
+		JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+		     AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class
+		JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace vn ON vn.oid = v.relnamespace
+		JOIN pg_class s ON s.oid = d.refobjid JOIN pg_namespace sn ON sn.oid = s.relnamespace
+		WHERE s.relkind IN ('r', 'p', 'v', 'm', 'f') AND vn.nspname NOT IN ('pg_catalog', 'information_schema')
+		UNION
+		SELECT view_schema || '.' || view_name, unnest(sources), true
+		FROM tiles.derived`)
+	if err != nil {
+		return fmt.Errorf("reading what views are made from: %w", err)
+	}
+	reads := map[string][]string{}    // table → tables it reads
+	declared := map[string][]string{} // table → layers it is made from
+	for rows.Next() {
+		var table, src string
+		var isLayer bool
+		if err := rows.Scan(&table, &src, &isLayer); err != nil {
+			rows.Close()
+			return err
+		}
+		if isLayer {
+			declared[table] = append(declared[table], src)
+		} else {
+			reads[table] = append(reads[table], src)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	layersOf := map[string][]string{} // table → layers serving it
+	for _, l := range c.order {
+		if l.IsTable() {
+			t := l.Schema + "." + l.Table
+			layersOf[t] = append(layersOf[t], l.ID)
+		}
+	}
+	for _, l := range c.order {
+		if !l.IsTable() {
+			continue
+		}
+		seen := map[string]bool{}
+		var walk func(table string)
+		walk = func(table string) {
+			if seen[table] {
+				return
+			}
+			seen[table] = true
+			for _, id := range declared[table] {
+				if id != l.ID && !slices.Contains(l.Sources, id) {
+					l.Sources = append(l.Sources, id)
+				}
+			}
+			for _, src := range reads[table] {
+				for _, id := range layersOf[src] {
+					if id != l.ID && !slices.Contains(l.Sources, id) {
+						l.Sources = append(l.Sources, id)
+					}
+				}
+				walk(src)
+			}
+		}
+		walk(l.Schema + "." + l.Table)
+		slices.Sort(l.Sources)
+	}
+	// The read rules: the layer's own and, through sources of sources, every layer it is made from.
+	// A source missing from the catalog (left out for a problem) cannot be checked: nobody but an
+	// admin may read through it.
+	for _, l := range c.order {
+		if len(l.Sources) == 0 {
+			continue
+		}
+		l.readSets = [][]string{l.ReadRoles}
+		seen := map[string]bool{l.ID: true}
+		queue := slices.Clone(l.Sources)
+		for len(queue) > 0 {
+			id := queue[0]
+			queue = queue[1:]
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			src, ok := c.layers[id]
+			if !ok {
+				l.readSets = append(l.readSets, nil)
+				continue
+			}
+			l.readSets = append(l.readSets, src.ReadRoles)
+			queue = append(queue, src.Sources...)
+		}
+	}
+	return nil
+}
+
+// themeRank orders the layer tree: base map first, then pipelines, geology, 3D, reference, live
+// objects, the scenarios.
 func themeRank(theme string) int {
-	if i := slices.Index([]string{"basemap", "pipeline", "twin", "reference", "live"}, theme); i >= 0 {
+	if i := slices.Index([]string{"basemap", "pipeline", "geology", "twin", "reference", "live"}, theme); i >= 0 {
 		return i
 	}
 	return 100

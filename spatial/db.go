@@ -13,7 +13,10 @@ import (
 
 // DBConfig configures the connection pool.
 type DBConfig struct {
-	URL              string        `yaml:"url"`
+	URL string `yaml:"url"`
+	// ReadURL is a streaming replica of URL that tiles, feature pages, search and identify are read
+	// from (empty: all on URL). Edits, imports, live data and an editor's own reads stay on URL.
+	ReadURL          string        `yaml:"read_url"`
 	MaxConns         int32         `yaml:"max_conns"`
 	StatementTimeout time.Duration `yaml:"statement_timeout"`
 	ConnectTimeout   time.Duration `yaml:"connect_timeout"`

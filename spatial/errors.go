@@ -16,6 +16,16 @@ var (
 	ErrPrecondition = errors.New("precondition failed")
 )
 
+// ConflictError is a request the resource's current state does not allow (ErrConflict); Legal names
+// what it does allow now (states, actions), for the caller to offer.
+type ConflictError struct {
+	Reason string
+	Legal  []string
+}
+
+func (e *ConflictError) Error() string { return e.Reason }
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
 // InvalidError is bad input: Param names the offending parameter, field or element.
 type InvalidError struct {
 	Param  string

@@ -3,6 +3,7 @@ package tiles
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,7 +25,11 @@ func (s *Service) Run(ctx context.Context) {
 		Channel: spatial.ChangeChannel,
 		Connected: func(ctx context.Context) error {
 			// Changes may have been missed while not listening: drop what the memory holds, and the
-			// disk cache if data was imported since it was last checked.
+			// disk cache if data was imported since it was last checked (once a read replica has
+			// replayed them).
+			if s.read != s.pool {
+				s.awaitReplica(ctx)
+			}
 			s.epoch.Add(1)
 			if s.mem != nil {
 				s.mem.purge(func(key) bool { return true })
@@ -40,7 +45,10 @@ func (s *Service) Run(ctx context.Context) {
 			refresh <- struct{}{}
 			return nil
 		},
-		Notify: func(_ context.Context, payloads []string) {
+		Notify: func(ctx context.Context, payloads []string) {
+			if s.read != s.pool {
+				s.awaitReplica(ctx)
+			}
 			for _, p := range payloads {
 				ch, err := spatial.ParseChange(p)
 				if err != nil {
@@ -61,6 +69,48 @@ func (s *Service) Run(ctx context.Context) {
 		},
 	}.Run(ctx, s.pool, s.log)
 }
+
+// awaitReplica waits until the read replica has replayed everything the primary has written now:
+// the changes just notified were committed before, so their tiles render fresh from then on. The
+// primary's insert position is the mark, not its write position: with synchronous_commit off a
+// commit returns before its record is written, and the write position can still be short of it.
+func (s *Service) awaitReplica(ctx context.Context) {
+	var lsn string
+	if err := s.pool.QueryRow(ctx, insertLSNSQL).Scan(&lsn); err != nil {
+		s.log.Warn("tiles: reading the primary's WAL position", "err", err)
+		return
+	}
+	deadline := time.Now().Add(s.cfg.ReplicaWait)
+	for {
+		var caught bool
+		err := s.read.QueryRow(ctx, "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true)", lsn).Scan(&caught)
+		switch {
+		case err != nil:
+			s.log.Warn("tiles: reading the replica's replay position", "err", err)
+			return
+		case caught:
+			return
+		case time.Now().After(deadline):
+			s.log.Warn("tiles: the read replica has not replayed a change in time; purging anyway", "waited", s.cfg.ReplicaWait, "lsn", lsn)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// insertLSNSQL is the end of the last WAL record inserted on the primary. The insert position of a
+// record starting a page lies past the page's header (24 bytes, 40 on a segment's first page), while
+// a replica that replayed up to there reports the page boundary: the header is taken off, else a
+// change notified at that moment would wait out tiles.replica_wait.
+const insertLSNSQL = `SELECT (lsn - CASE
+		WHEN pg_wal_lsn_diff(lsn, '0/0') % pg_size_bytes(current_setting('wal_segment_size')) = 40 THEN 40
+		WHEN pg_wal_lsn_diff(lsn, '0/0') % current_setting('wal_block_size')::int = 24 THEN 24
+		ELSE 0 END)::text
+	FROM pg_current_wal_insert_lsn() lsn`
 
 // checkDisk empties the disk cache when a dataset was imported after the cache last saw the data
 // (imports made while no server listened); the time it saw is kept in DIR/.imported_at.
@@ -216,26 +266,42 @@ func (s *Service) RefreshStale(ctx context.Context) error {
 
 // RefreshGeneralized refreshes every stale generalized view, each in its own transaction that also
 // announces the refresh (reason "generalized") so every replica purges the low-zoom tiles again. A view
-// another replica is refreshing is skipped (it clears the mark itself).
+// another replica is refreshing is skipped (it clears the mark itself). A view whose refresh fails
+// keeps its content and stays stale, its error in tiles.derived.last_error; the others are refreshed
+// all the same, and the error is returned after them.
 func (s *Service) RefreshGeneralized(ctx context.Context) error {
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()
+	failed := []string{} // views that failed this round (not nil: ANY(NULL) is no answer)
+	var errs []error
 	for {
-		done, err := s.refreshOne(ctx)
-		if err != nil || done {
-			return err
+		view, done, err := s.refreshOne(ctx, failed)
+		switch {
+		case done:
+			return errors.Join(errs...)
+		case err != nil && view == "":
+			return errors.Join(append(errs, err)...)
+		case err != nil:
+			failed = append(failed, view)
+			errs = append(errs, fmt.Errorf("refreshing %s: %w", view, err))
+			s.log.Warn("tiles: a generalized view did not refresh; it keeps its last content", "view", view, "err", err)
+			if _, err := s.pool.Exec(ctx, `UPDATE tiles.derived SET last_error = $2, failed_at = now()
+				WHERE view_schema || '.' || view_name = $1`, view, err.Error()); err != nil {
+				return errors.Join(append(errs, err)...)
+			}
 		}
 	}
 }
 
-func (s *Service) refreshOne(ctx context.Context) (done bool, err error) {
+// refreshOne refreshes one stale view not in skip; view names it ("" when none was taken).
+func (s *Service) refreshOne(ctx context.Context, skip []string) (view string, done bool, err error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	var (
-		schema, view string
+		schema, name string
 		layers       []string
 		bbox         []float64
 	)
@@ -243,33 +309,34 @@ func (s *Service) refreshOne(ctx context.Context) (done bool, err error) {
 		SELECT view_schema, view_name, layers,
 		       CASE WHEN stale_bbox IS NULL THEN NULL
 		            ELSE ARRAY[ST_XMin(stale_bbox), ST_YMin(stale_bbox), ST_XMax(stale_bbox), ST_YMax(stale_bbox)] END
-		FROM tiles.derived WHERE stale
+		FROM tiles.derived WHERE stale AND NOT (view_schema || '.' || view_name = ANY($1))
 		ORDER BY view_schema, view_name
-		LIMIT 1 FOR UPDATE SKIP LOCKED`).Scan(&schema, &view, &layers, &bbox)
+		LIMIT 1 FOR UPDATE SKIP LOCKED`, skip).Scan(&schema, &name, &layers, &bbox)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return true, nil
+		return "", true, nil
 	}
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
+	view = schema + "." + name
 	start := time.Now()
-	if _, err := tx.Exec(ctx, "REFRESH MATERIALIZED VIEW CONCURRENTLY "+pgx.Identifier{schema, view}.Sanitize()); err != nil {
-		return false, err
+	if _, err := tx.Exec(ctx, "REFRESH MATERIALIZED VIEW CONCURRENTLY "+pgx.Identifier{schema, name}.Sanitize()); err != nil {
+		return view, false, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE tiles.derived SET stale = false, stale_bbox = NULL, refreshed_at = now()
-		WHERE view_schema = $1 AND view_name = $2`, schema, view); err != nil {
-		return false, err
+	if _, err := tx.Exec(ctx, `UPDATE tiles.derived SET stale = false, stale_bbox = NULL, refreshed_at = now(),
+		last_error = NULL, failed_at = NULL WHERE view_schema = $1 AND view_name = $2`, schema, name); err != nil {
+		return view, false, err
 	}
 	ch := spatial.Change{Layers: layers, Reason: ReasonGeneralized}
 	if len(bbox) == 4 {
 		ch.BBox = &[4]float64{bbox[0], bbox[1], bbox[2], bbox[3]}
 	}
 	if err := spatial.NotifyChange(ctx, tx, ch); err != nil {
-		return false, err
+		return view, false, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return false, err
+		return view, false, err
 	}
-	s.log.Info("tiles: refreshed a generalized view", "view", schema+"."+view, "layers", layers, "took", time.Since(start))
-	return false, nil
+	s.log.Info("tiles: refreshed a generalized view", "view", view, "layers", layers, "took", time.Since(start))
+	return view, false, nil
 }

@@ -1,23 +1,17 @@
 package tiles
 
 import (
-	"bufio"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
-	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 
-	"github.com/cespare/xxhash/v2"
-	"github.com/protomaps/go-pmtiles/pmtiles"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/tiles/pmtiles"
 )
 
 // Extent is a set of tiles: layers in a lon/lat box over a zoom range of a grid.
@@ -153,21 +147,11 @@ func (s *Service) ExportPMTiles(ctx context.Context, e Extent, p spatial.Princip
 	if !e.Grid.Mercator() {
 		return st, spatial.Invalid("grid", "PMTiles holds Web Mercator tiles only")
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tiles-*")
+	w, err := pmtiles.NewWriter(filepath.Dir(path))
 	if err != nil {
 		return st, err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	type tileAt struct {
-		id     uint64
-		off    int64
-		length uint32
-		hash   uint64
-	}
-	var all []tileAt
-	var off int64
-	w := bufio.NewWriterSize(tmp, 1<<20)
+	defer w.Close()
 	err = s.each(ctx, e, p, workers, func(t Tile, r *Result) error {
 		if progress != nil {
 			progress()
@@ -177,105 +161,24 @@ func (s *Service) ExportPMTiles(ctx context.Context, e Extent, p spatial.Princip
 			st.Empty++
 			return nil
 		}
-		if _, err := w.Write(r.Gzip); err != nil {
-			return err
-		}
-		all = append(all, tileAt{id: pmtiles.ZxyToID(uint8(t.Z), uint32(t.X), uint32(t.Y)), off: off, length: uint32(len(r.Gzip)), hash: xxhash.Sum64(r.Gzip)})
-		off += int64(len(r.Gzip))
-		return nil
+		return w.Add(uint8(t.Z), uint32(t.X), uint32(t.Y), r.Gzip)
 	})
 	if err != nil {
 		return st, err
 	}
-	if err := w.Flush(); err != nil {
-		return st, err
-	}
-	slices.SortFunc(all, func(a, b tileAt) int { return cmp.Compare(a.id, b.id) })
-	// The tile data section: each distinct tile once, in tile id order of first use.
-	data, err := os.CreateTemp(filepath.Dir(path), ".data-*")
-	if err != nil {
-		return st, err
-	}
-	defer os.Remove(data.Name())
-	defer data.Close()
-	dw := bufio.NewWriterSize(data, 1<<20)
-	seen := map[uint64]uint64{} // content hash → offset in the data section
-	var entries []pmtiles.EntryV3
-	var dataLen uint64
-	buf := make([]byte, 0, 1<<16)
-	for _, t := range all {
-		offset, dup := seen[t.hash]
-		if !dup {
-			buf = slices.Grow(buf[:0], int(t.length))[:t.length]
-			if _, err := tmp.ReadAt(buf, t.off); err != nil {
-				return st, err
-			}
-			if _, err := dw.Write(buf); err != nil {
-				return st, err
-			}
-			offset = dataLen
-			seen[t.hash] = offset
-			dataLen += uint64(t.length)
-		}
-		if n := len(entries); n > 0 && entries[n-1].Offset == offset && entries[n-1].TileID+uint64(entries[n-1].RunLength) == t.id {
-			entries[n-1].RunLength++
-			continue
-		}
-		entries = append(entries, pmtiles.EntryV3{TileID: t.id, Offset: offset, Length: t.length, RunLength: 1})
-	}
-	if err := dw.Flush(); err != nil {
-		return st, err
-	}
-	st.Unique, st.Bytes = len(seen), int64(dataLen)
-
-	root, leaves, _ := pmtiles.BuildDirectories(entries, 16384-pmtiles.HeaderV3LenBytes, pmtiles.Gzip)
 	meta, err := s.pmtilesMetadata(ctx, e, p)
 	if err != nil {
 		return st, err
 	}
-	metaBytes, err := pmtiles.SerializeMetadata(meta, pmtiles.Gzip)
-	if err != nil {
-		return st, err
-	}
-	h := pmtiles.HeaderV3{
-		SpecVersion: 3, RootOffset: pmtiles.HeaderV3LenBytes, RootLength: uint64(len(root)),
-		Clustered: true, InternalCompression: pmtiles.Gzip, TileCompression: pmtiles.Gzip, TileType: pmtiles.Mvt,
-		MinZoom: uint8(e.MinZoom), MaxZoom: uint8(e.MaxZoom),
-		MinLonE7: e7(e.BBox[0]), MinLatE7: e7(e.BBox[1]), MaxLonE7: e7(e.BBox[2]), MaxLatE7: e7(e.BBox[3]),
-		CenterZoom: uint8((e.MinZoom + e.MaxZoom) / 2), CenterLonE7: e7((e.BBox[0] + e.BBox[2]) / 2), CenterLatE7: e7((e.BBox[1] + e.BBox[3]) / 2),
-		AddressedTilesCount: uint64(len(all)), TileEntriesCount: uint64(len(entries)), TileContentsCount: uint64(len(seen)),
-	}
-	h.MetadataOffset = h.RootOffset + h.RootLength
-	h.MetadataLength = uint64(len(metaBytes))
-	h.LeafDirectoryOffset = h.MetadataOffset + h.MetadataLength
-	h.LeafDirectoryLength = uint64(len(leaves))
-	h.TileDataOffset = h.LeafDirectoryOffset + h.LeafDirectoryLength
-	h.TileDataLength = dataLen
-
-	out, err := os.CreateTemp(filepath.Dir(path), ".pmtiles-*")
-	if err != nil {
-		return st, err
-	}
-	defer os.Remove(out.Name())
-	defer out.Close()
-	for _, part := range [][]byte{pmtiles.SerializeHeader(h), root, metaBytes, leaves} {
-		if _, err := out.Write(part); err != nil {
-			return st, err
-		}
-	}
-	if _, err := data.Seek(0, io.SeekStart); err != nil {
-		return st, err
-	}
-	if _, err := io.Copy(out, data); err != nil {
-		return st, err
-	}
-	if err := out.Close(); err != nil {
-		return st, err
-	}
-	return st, os.Rename(out.Name(), path)
+	b := e.BBox
+	ps, err := w.Finish(path, pmtiles.Header{
+		TileType: pmtiles.Mvt, TileCompression: pmtiles.Gzip,
+		MinZoom: uint8(e.MinZoom), MaxZoom: uint8(e.MaxZoom), Bounds: b,
+		Center: [2]float64{(b[0] + b[2]) / 2, (b[1] + b[3]) / 2}, CenterZoom: uint8((e.MinZoom + e.MaxZoom) / 2),
+	}, meta)
+	st.Unique, st.Bytes = ps.Contents, int64(ps.TileBytes)
+	return st, err
 }
-
-func e7(deg float64) int32 { return int32(deg * 1e7) }
 
 func (s *Service) pmtilesMetadata(ctx context.Context, e Extent, p spatial.Principal) (map[string]any, error) {
 	tj, err := s.TileJSON(ctx, e.Layers, p, "")

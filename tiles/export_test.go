@@ -3,45 +3,22 @@ package tiles_test
 import (
 	"bytes"
 	"context"
-	"os"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 
-	"github.com/protomaps/go-pmtiles/pmtiles"
+	gopm "github.com/protomaps/go-pmtiles/pmtiles"
 
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/tiles"
+	"github.com/yitu-gis/yitu/tiles/pmtiles/pmtilestest"
 	"github.com/yitu-gis/yitu/tiles/tilestest"
 )
 
-// ReadPMTiles returns one tile of an archive, read back with go-pmtiles' own decoders.
-func readPMTile(t *testing.T, path string, tl tiles.Tile) (pmtiles.HeaderV3, []byte) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := pmtiles.DeserializeHeader(b[:pmtiles.HeaderV3LenBytes])
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := pmtiles.ZxyToID(uint8(tl.Z), uint32(tl.X), uint32(tl.Y))
-	dir := b[h.RootOffset : h.RootOffset+h.RootLength]
-	for depth := 0; depth < 4; depth++ {
-		entries := pmtiles.DeserializeEntries(bytes.NewBuffer(dir), h.InternalCompression)
-		e, ok := pmtiles.FindTile(entries, id)
-		if !ok {
-			return h, nil
-		}
-		if e.RunLength > 0 {
-			return h, b[h.TileDataOffset+e.Offset : h.TileDataOffset+e.Offset+uint64(e.Length)]
-		}
-		dir = b[h.LeafDirectoryOffset+e.Offset : h.LeafDirectoryOffset+e.Offset+uint64(e.Length)]
-	}
-	t.Fatal("directory too deep")
-	return h, nil
-}
-
+// TestExportPMTiles exports the imported fixture from PostGIS and reads the archive back with
+// go-pmtiles: every tile of the extent is the served tile byte for byte (an empty one is absent), and
+// the header and metadata describe the extent.
 func TestExportPMTiles(t *testing.T) {
 	svc, _, _ := setup(t, tiles.Config{})
 	ctx := context.Background()
@@ -55,22 +32,57 @@ func TestExportPMTiles(t *testing.T) {
 	if st.Tiles != ext.Count() || st.Unique == 0 || st.Tiles-st.Empty == 0 {
 		t.Fatalf("stats %+v for %d tiles", st, ext.Count())
 	}
+	a := pmtilestest.Read(t, out)
+	h := a.Header
+	b := ext.BBox
+	e7 := func(deg float64) int32 { return int32(deg * 1e7) }
+	if h.TileType != gopm.Mvt || h.TileCompression != gopm.Gzip || h.InternalCompression != gopm.Gzip || !h.Clustered ||
+		h.MinZoom != 10 || h.MaxZoom != 18 || h.CenterZoom != 14 ||
+		h.MinLonE7 != e7(b[0]) || h.MinLatE7 != e7(b[1]) || h.MaxLonE7 != e7(b[2]) || h.MaxLatE7 != e7(b[3]) ||
+		h.CenterLonE7 != e7((b[0]+b[2])/2) || h.CenterLatE7 != e7((b[1]+b[3])/2) {
+		t.Errorf("header %+v for bbox %v", h, b)
+	}
+	if h.AddressedTilesCount != uint64(st.Tiles-st.Empty) || h.TileContentsCount != uint64(st.Unique) || h.TileDataLength != uint64(st.Bytes) {
+		t.Errorf("header %+v, stats %+v", h, st)
+	}
+	if a.Metadata["format"] != "pbf" || a.Metadata["generator"] != "yitu export pmtiles" {
+		t.Errorf("metadata %v", a.Metadata)
+	}
+	var layers []string
+	vl, _ := a.Metadata["vector_layers"].([]any)
+	for _, l := range vl {
+		if m, ok := l.(map[string]any); ok {
+			layers = append(layers, fmt.Sprint(m["id"]))
+		}
+	}
+	if !slices.Equal(layers, ext.Layers) {
+		t.Errorf("metadata vector_layers %v, want %v", layers, ext.Layers)
+	}
+	n := 0
+	for tl := range ext.Tiles() {
+		want, err := svc.Tile(ctx, tiles.Request{Layers: ext.Layers, Tile: tl, Principal: spatial.Anonymous})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := a.Tiles[gopm.ZxyToID(uint8(tl.Z), uint32(tl.X), uint32(tl.Y))]
+		switch {
+		case want.Empty() && ok:
+			t.Errorf("empty tile %v is in the archive", tl)
+		case !want.Empty() && !bytes.Equal(got, want.Gzip):
+			t.Errorf("tile %v: the archived tile (%d bytes) differs from the served one (%d bytes)", tl, len(got), len(want.Gzip))
+		case ok:
+			n++
+		}
+	}
+	if n == 0 || n != len(a.Tiles) {
+		t.Errorf("%d archived tiles in the extent, %d in the archive", n, len(a.Tiles))
+	}
 	tl := tileAt(tiles.WebMercatorQuad, 16)
-	h, gz := readPMTile(t, out, tl)
-	if h.TileType != pmtiles.Mvt || h.TileCompression != pmtiles.Gzip || h.MinZoom != 10 || h.MaxZoom != 18 || !h.Clustered {
-		t.Errorf("header %+v", h)
-	}
-	if gz == nil {
-		t.Fatalf("tile %v not in the archive", tl)
-	}
-	want, _ := svc.Tile(ctx, tiles.Request{Layers: ext.Layers, Tile: tl, Principal: spatial.Anonymous})
-	if !bytes.Equal(gz, want.Gzip) {
-		t.Error("the archived tile differs from the served one")
-	}
+	gz := a.Tile(t, uint8(tl.Z), uint32(tl.X), uint32(tl.Y))
 	if l := tilestest.Decode(t, gz)["basemap.building"]; l == nil || len(l.Features) != 15 {
-		t.Errorf("archived tile holds %v", l)
+		t.Errorf("archived tile %v holds %v", tl, l)
 	}
-	if _, gz := readPMTile(t, out, tiles.Tile{Z: 16, X: 0, Y: 0}); gz != nil {
+	if gz := a.Tile(t, 16, 0, 0); gz != nil {
 		t.Error("a tile outside the extent is in the archive")
 	}
 }

@@ -34,6 +34,9 @@ type Config struct {
 	FontDir         string        `yaml:"font_dir"`         // where the Noto CJK fonts are (Debian fonts-noto-cjk)
 	GzipLevel       int           `yaml:"gzip_level"`       // 1 (fastest) to 9 (smallest): how rendered tiles are compressed
 	Renders         int           `yaml:"renders"`          // tiles rendered at once (0: one per CPU); the others wait in order
+	// ReplicaWait bounds how long a change waits for the read replica to replay it before its tiles
+	// are purged anyway (a replica that far behind is in trouble, and its lag is in /metrics).
+	ReplicaWait time.Duration `yaml:"replica_wait"`
 }
 
 // DefaultConfig is the configuration without a yitu.yaml.
@@ -42,6 +45,7 @@ func DefaultConfig() Config {
 		CacheMB:      256,
 		CacheControl: "public, no-cache", // revalidate with the ETag: a purged tile is never served stale
 		LayerTimeout: 10 * time.Second,
+		ReplicaWait:  10 * time.Second,
 		FontDir:      "/usr/share/fonts/opentype/noto",
 		// Level 6: level 1 rendered ~15% more uncached tiles per second on the demo city (measured
 		// before the gzip writers were reused, when compressing cost more), but its tiles are ~15%
@@ -54,6 +58,7 @@ func DefaultConfig() Config {
 // Service serves tiles from the catalog's layers.
 type Service struct {
 	pool    *pgxpool.Pool
+	read    *pgxpool.Pool // tiles are rendered here: pool, or a streaming replica of it (UseReplica)
 	catalog *spatial.CatalogStore
 	cfg     Config
 	log     *slog.Logger
@@ -108,7 +113,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, catalog *spatial.CatalogStore,
 	if cfg.Renders == 0 {
 		cfg.Renders = runtime.GOMAXPROCS(0)
 	}
-	s := &Service{pool: pool, catalog: catalog, cfg: cfg, log: log, events: NewBroker(), glyphs: newGlyphs(cfg.FontDir),
+	s := &Service{pool: pool, read: pool, catalog: catalog, cfg: cfg, log: log, events: NewBroker(), glyphs: newGlyphs(cfg.FontDir),
 		renders:   make(chan struct{}, cfg.Renders),
 		budgetSQL: "SET LOCAL statement_timeout = " + strconv.FormatInt(max(1, cfg.LayerTimeout.Milliseconds()), 10)}
 	if cfg.CacheMB > 0 {
@@ -129,6 +134,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, catalog *spatial.CatalogStore,
 	})
 	return s, nil
 }
+
+// UseReplica renders tiles on a streaming replica of the service's database. A change is purged
+// from the caches only once the replica has replayed it, so no tile is cached from before it.
+// Call it before Run.
+func (s *Service) UseReplica(read *pgxpool.Pool) { s.read = read }
 
 // Config is the configuration in force.
 func (s *Service) Config() Config { return s.cfg }
@@ -460,7 +470,7 @@ func (s *Service) render(ctx context.Context, g *Grid, srcs []*source, t Tile, p
 		batch.Queue(q.sql, q.args...)
 	}
 	batch.Queue("COMMIT")
-	br := s.pool.SendBatch(ctx, &batch)
+	br := s.read.SendBatch(ctx, &batch)
 	defer br.Close()
 	for range 2 { // BEGIN, SET
 		if _, err := br.Exec(); err != nil {

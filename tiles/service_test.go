@@ -651,3 +651,52 @@ func TestRendersInLine(t *testing.T) {
 		t.Errorf("renders -1: %v", err)
 	}
 }
+
+// TestOneBadViewDoesNotStopTheOthers: a generalized view whose query fails on one row (a division
+// by zero here, as a bad geometry would) keeps its last content and records why, while every other
+// stale view is refreshed; once the row is fixed it refreshes too.
+func TestOneBadViewDoesNotStopTheOthers(t *testing.T) {
+	ctx := context.Background()
+	svc, pool, _ := setup(t, tiles.Config{})
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	// Sorted before the real views, so it is taken first.
+	exec(`CREATE MATERIALIZED VIEW tiles.a_fragile AS SELECT id, 100 / (coalesce(floors, 1) - 99) AS x FROM basemap.building`)
+	exec(`CREATE UNIQUE INDEX ON tiles.a_fragile (id)`)
+	exec(`INSERT INTO tiles.derived (view_schema, view_name, sources, layers) VALUES ('tiles', 'a_fragile', '{basemap.building}', '{basemap.building}')`)
+	exec(`UPDATE basemap.building SET floors = 99 WHERE id = (SELECT min(id) FROM basemap.building)`)
+	exec(`UPDATE tiles.derived SET stale = true`)
+
+	err := svc.RefreshGeneralized(ctx)
+	if err == nil || !strings.Contains(err.Error(), "tiles.a_fragile") {
+		t.Errorf("the failed refresh is not reported: %v", err)
+	}
+	rows, err := pool.Query(ctx, `SELECT view_name, stale, coalesce(last_error, '') FROM tiles.derived ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name, lastErr string
+		var stale bool
+		if err := rows.Scan(&name, &stale, &lastErr); err != nil {
+			t.Fatal(err)
+		}
+		if fragile := name == "a_fragile"; stale != fragile || (lastErr != "") != fragile || fragile && !strings.Contains(lastErr, "division by zero") {
+			t.Errorf("%s: stale %v, last error %q", name, stale, lastErr)
+		}
+	}
+	rows.Close()
+
+	exec(`UPDATE basemap.building SET floors = 3 WHERE floors = 99`)
+	if err := svc.RefreshGeneralized(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var stale int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tiles.derived WHERE stale OR last_error IS NOT NULL`).Scan(&stale); err != nil || stale != 0 {
+		t.Errorf("%d views still stale or failed (%v)", stale, err)
+	}
+}

@@ -14,9 +14,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,8 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb/encoding/mvt"
 
-	"github.com/yitu-gis/yitu/migrations"
-	"github.com/yitu-gis/yitu/spatial/pgtest"
+	"github.com/yitu-gis/yitu/internal/benchcity"
 	"github.com/yitu-gis/yitu/tiles"
 )
 
@@ -63,49 +60,38 @@ func main() {
 
 func run(yituBin, tegolaBin string, clients, rounds int, keep bool, minZoom, maxZoom int) error {
 	ctx := context.Background()
-	dbURL, drop, err := createDB(ctx)
+	demo, err := benchcity.NewDemo(ctx, yituBin, "yitu_bench")
 	if err != nil {
 		return err
 	}
-	if !keep {
-		defer drop()
-	}
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	start := time.Now()
-	cityBBox, err := loadDemo(ctx, yituBin, dbURL, pool)
-	if err != nil {
-		return err
-	}
+	defer demo.Close(keep)
+	dbURL, pool, cityBBox := demo.URL, demo.Pool, demo.BBox
 	var buildings, segments, roads int
 	pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM basemap.building), (SELECT count(*) FROM pipeline.segment), (SELECT count(*) FROM basemap.road)").Scan(&buildings, &segments, &roads)
 	fmt.Printf("data: the demo city (yitu demo): %d buildings, %d road segments, %d pipe segments over %.4f,%.4f,%.4f,%.4f; generated and imported in %.0fs\n",
-		buildings, roads, segments, cityBBox[0], cityBBox[1], cityBBox[2], cityBBox[3], time.Since(start).Seconds())
+		buildings, roads, segments, cityBBox[0], cityBBox[1], cityBBox[2], cityBBox[3], demo.Loaded.Seconds())
 
 	dir, err := os.MkdirTemp("", "tilebench")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	uncached, err := startYitu(ctx, yituBin, dbURL, 0)
+	uncached, err := benchcity.StartYitu(ctx, yituBin, dbURL, []string{"YITU_TILES_CACHE_MB=0"})
 	if err != nil {
 		return err
 	}
-	defer uncached.stop()
+	defer uncached.Stop()
 	teg, err := startTegola(ctx, pool, tegolaBin, dbURL, dir)
 	if err != nil {
 		return err
 	}
-	defer teg.stop()
+	defer teg.Stop()
 
 	list := tileList(cityBBox, minZoom, maxZoom)
 	yURL := func(t tiles.Tile) string {
-		return fmt.Sprintf("%s/tiles/%s/%d/%d/%d.mvt", uncached.base, strings.Join(layers, ","), t.Z, t.X, t.Y)
+		return fmt.Sprintf("%s/tiles/%s/%d/%d/%d.mvt", uncached.Base, strings.Join(layers, ","), t.Z, t.X, t.Y)
 	}
-	tURL := func(t tiles.Tile) string { return fmt.Sprintf("%s/maps/onemap/%d/%d/%d.pbf", teg.base, t.Z, t.X, t.Y) }
+	tURL := func(t tiles.Tile) string { return fmt.Sprintf("%s/maps/onemap/%d/%d/%d.pbf", teg.Base, t.Z, t.X, t.Y) }
 	if err := compareContent(list, yURL, tURL); err != nil {
 		return err
 	}
@@ -132,13 +118,13 @@ func run(yituBin, tegolaBin string, clients, rounds int, keep bool, minZoom, max
 	fmt.Println()
 
 	// Cached: a second Yitu with its memory cache, warmed by one pass.
-	cached, err := startYitu(ctx, yituBin, dbURL, 256)
+	cached, err := benchcity.StartYitu(ctx, yituBin, dbURL, []string{"YITU_TILES_CACHE_MB=256"})
 	if err != nil {
 		return err
 	}
-	defer cached.stop()
+	defer cached.Stop()
 	cURL := func(t tiles.Tile) string {
-		return fmt.Sprintf("%s/tiles/%s/%d/%d/%d.mvt", cached.base, strings.Join(layers, ","), t.Z, t.X, t.Y)
+		return fmt.Sprintf("%s/tiles/%s/%d/%d/%d.mvt", cached.Base, strings.Join(layers, ","), t.Z, t.X, t.Y)
 	}
 	measure(list, cURL, clients, 1)
 	cRes := measure(list, cURL, clients, 20)
@@ -160,89 +146,6 @@ func run(yituBin, tegolaBin string, clients, rounds int, keep bool, minZoom, max
 	return nil
 }
 
-// createDB creates yitu_bench, migrated, and returns its URL and a function that drops it.
-func createDB(ctx context.Context) (string, func(), error) {
-	admin := pgtest.AdminURL()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		return "", nil, fmt.Errorf("cannot reach the cluster at %s: %w (run scripts/pg start)", admin, err)
-	}
-	defer conn.Close(ctx)
-	name := "yitu_bench"
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-		return "", nil, err
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
-		return "", nil, err
-	}
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	drop := func() {
-		c, err := pgx.Connect(context.Background(), admin)
-		if err == nil {
-			c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(context.Background())
-		}
-	}
-	pool, err := pgxpool.New(ctx, u.String())
-	if err != nil {
-		return "", nil, err
-	}
-	defer pool.Close()
-	m, err := migrations.New(pool)
-	if err != nil {
-		return "", nil, err
-	}
-	defer m.Close()
-	if _, err := m.Up(ctx); err != nil {
-		return "", nil, fmt.Errorf("migrating: %w", err)
-	}
-	return u.String(), drop, nil
-}
-
-// loadDemo writes and imports the demo city with `yitu demo`, refreshes the generalized views (as a
-// server does after an import) and returns the base map's extent.
-func loadDemo(ctx context.Context, yituBin, dbURL string, pool *pgxpool.Pool) ([4]float64, error) {
-	var bbox [4]float64
-	dir, err := os.MkdirTemp("", "tilebench-demo")
-	if err != nil {
-		return bbox, err
-	}
-	defer os.RemoveAll(dir)
-	cmd := exec.CommandContext(ctx, yituBin, "demo", "--dir", dir, "--database-url", dbURL, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "YITU_CONFIG=/dev/null")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return bbox, fmt.Errorf("yitu demo: %w", err)
-	}
-	rows, err := pool.Query(ctx, "SELECT view_schema, view_name FROM tiles.derived")
-	if err != nil {
-		return bbox, err
-	}
-	views, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pgx.Identifier, error) {
-		var s, v string
-		err := r.Scan(&s, &v)
-		return pgx.Identifier{s, v}, err
-	})
-	if err != nil {
-		return bbox, err
-	}
-	for _, v := range views {
-		if _, err := pool.Exec(ctx, "REFRESH MATERIALIZED VIEW "+v.Sanitize()); err != nil {
-			return bbox, fmt.Errorf("refreshing %s: %w", v.Sanitize(), err)
-		}
-		if _, err := pool.Exec(ctx, "ANALYZE "+v.Sanitize()); err != nil {
-			return bbox, err
-		}
-	}
-	if _, err := pool.Exec(ctx, "UPDATE tiles.derived SET stale = false, refreshed_at = now()"); err != nil {
-		return bbox, err
-	}
-	err = pool.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
-		FROM (SELECT ST_Extent(geom)::geometry AS e FROM basemap.building) s`).Scan(&bbox[0], &bbox[1], &bbox[2], &bbox[3])
-	return bbox, err
-}
-
 // tileList is every tile over the city in a zoom range.
 func tileList(cityBBox [4]float64, minZoom, maxZoom int) []tiles.Tile {
 	e := tiles.Extent{Grid: tiles.WebMercatorQuad, Layers: layers, BBox: cityBBox, MinZoom: minZoom, MaxZoom: maxZoom}
@@ -253,68 +156,10 @@ func tileList(cityBBox [4]float64, minZoom, maxZoom int) []tiles.Tile {
 	return out
 }
 
-type server struct {
-	base string
-	cmd  *exec.Cmd
-}
-
-func (s *server) stop() {
-	if s.cmd.Process != nil {
-		s.cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { s.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			s.cmd.Process.Kill()
-		}
-	}
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func startYitu(ctx context.Context, bin, dbURL string, cacheMB int) (*server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--jt808-addr", "off", "--database-url", dbURL, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("YITU_TILES_CACHE_MB=%d", cacheMB), "YITU_CONFIG=/dev/null", "YITU_MQTT_URL=")
-	cmd.Stderr = os.Stderr
-	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	return s, waitFor(s.base+"/readyz", s)
-}
-
-func waitFor(u string, s *server) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(u)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	s.stop()
-	return fmt.Errorf("%s did not answer within 60 s", u)
-}
-
 // startTegola configures tegola with exactly Yitu's layers: the same tables, properties, zoom bands
 // (the generalized views at low zooms), buffers and extents, read from the catalog.
-func startTegola(ctx context.Context, pool *pgxpool.Pool, bin, dbURL, dir string) (*server, error) {
-	port, err := freePort()
+func startTegola(ctx context.Context, pool *pgxpool.Pool, bin, dbURL, dir string) (*benchcity.Server, error) {
+	port, err := benchcity.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -328,11 +173,11 @@ func startTegola(ctx context.Context, pool *pgxpool.Pool, bin, dbURL, dir string
 	}
 	cmd := exec.CommandContext(ctx, bin, "serve", "--config", path, "--log-level", "WARN")
 	cmd.Stderr = os.Stderr
-	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+	s := &benchcity.Server{Base: fmt.Sprintf("http://127.0.0.1:%d", port), Cmd: cmd}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	return s, waitFor(s.base+"/capabilities", s)
+	return s, s.WaitFor("/capabilities")
 }
 
 func tegolaConfig(ctx context.Context, pool *pgxpool.Pool, dbURL string, port int) (string, error) {
@@ -546,15 +391,6 @@ func measure(list []tiles.Tile, url func(tiles.Tile) string, n, passes int) resu
 	return result{samples: out, elapsed: time.Since(start)}
 }
 
-func percentile(ds []time.Duration, p float64) float64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	i := min(int(float64(len(ds))*p), len(ds)-1)
-	return float64(ds[i].Microseconds()) / 1000
-}
-
 // report prints a row: throughput, p50/p95/p99 of every request, p95 at z14–16; it returns tiles/s.
 func report(name string, r result) float64 {
 	var all, high []time.Duration
@@ -572,8 +408,8 @@ func report(name string, r result) float64 {
 		}
 	}
 	rate := float64(len(all)) / r.elapsed.Seconds()
-	fmt.Printf("%-32s %10.1f %9.1f %9.1f %9.1f %12.1f\n", name, rate, percentile(slices.Clone(all), 0.5),
-		percentile(slices.Clone(all), 0.95), percentile(slices.Clone(all), 0.99), percentile(high, 0.95))
+	fmt.Printf("%-32s %10.1f %9.1f %9.1f %9.1f %12.1f\n", name, rate, benchcity.Percentile(slices.Clone(all), 0.5),
+		benchcity.Percentile(slices.Clone(all), 0.95), benchcity.Percentile(slices.Clone(all), 0.99), benchcity.Percentile(high, 0.95))
 	if errs > 0 {
 		fmt.Printf("%-32s %d of %d requests failed, first: %v\n", "", errs, len(r.samples), firstErr)
 	}
@@ -593,7 +429,7 @@ func reportMax(name string, r result) {
 		size = s.bytes
 	}
 	fmt.Printf("%-32s %10.1f %9.1f %9.1f %9.1f %12d\n", name, float64(len(all))/r.elapsed.Seconds(),
-		percentile(slices.Clone(all), 0.5), percentile(slices.Clone(all), 0.95), percentile(slices.Clone(all), 1), size)
+		benchcity.Percentile(slices.Clone(all), 0.5), benchcity.Percentile(slices.Clone(all), 0.95), benchcity.Percentile(slices.Clone(all), 1), size)
 }
 
 func cmpOr(a, b error) error {

@@ -752,3 +752,46 @@ func TestListenAndServeError(t *testing.T) {
 		t.Errorf("ListenAndServe on a bad address: %v", err)
 	}
 }
+
+// TestGatewayDroppedMidFrame: a terminal whose connection ends in the middle of a frame loses that
+// frame only (counted as truncated), its earlier position stays, another terminal's exchange goes on,
+// and the terminal logs in again on a new connection.
+func TestGatewayDroppedMidFrame(t *testing.T) {
+	in := newFake(devices()...)
+	g := startGateway(t, in, Config{})
+	other := dial(t, g.addr, teamPhone)
+	other.login("team-code")
+	c := dial(t, g.addr, truckPhone)
+	c.login("truck-code")
+	b0, s0 := c.frame(fix(0))
+	c.write(b0)
+	c.expectReply(s0, MsgLocation, ResultOK)
+	b1, _ := c.frame(fix(1))
+	c.write(b1[:len(b1)/2])
+	c.nc.Close()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for g.metric(t, "yitu_jt808_connections") != 1 || g.metric(t, "yitu_jt808_frames_bad_total", "kind", "truncated") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the drop: %v connections, %v truncated frames", g.metric(t, "yitu_jt808_connections"),
+				g.metric(t, "yitu_jt808_frames_bad_total", "kind", "truncated"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s := other.send(fix(3))
+	other.expectReply(s, MsgLocation, ResultOK)
+	again := dial(t, g.addr, truckPhone)
+	again.login("truck-code")
+	s = again.send(fix(2))
+	again.expectReply(s, MsgLocation, ResultOK)
+	pos, _ := in.accepted(live.ChangePosition)
+	var truck int
+	for _, p := range pos {
+		if p.Object == truckPhone {
+			truck++
+		}
+	}
+	if truck != 2 || len(pos) != 3 {
+		t.Errorf("%d positions of the truck (want 2: the half frame lost), %d in all", truck, len(pos))
+	}
+}

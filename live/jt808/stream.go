@@ -39,6 +39,11 @@ func (fr *FrameReader) Next() ([]byte, error) {
 				What: "frame longer than " + strconv.Itoa(fr.max) + " bytes"}
 		}
 		if err != nil {
+			if err == io.EOF && fr.started && len(seg) > 0 {
+				// The connection ended inside a frame: what was sent of it is lost, and counted.
+				return nil, &DecodeError{Kind: KindTruncated, Offset: len(seg),
+					What: "the connection ended " + strconv.Itoa(len(seg)) + " bytes into a frame"}
+			}
 			return nil, err
 		}
 		content := seg[:len(seg)-1]

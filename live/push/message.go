@@ -44,6 +44,9 @@ type wire struct {
 	FRP        *float64 `json:"frp,omitempty"`
 	Brightness *float64 `json:"brightness,omitempty"`
 	Source     string   `json:"source,omitempty"`
+
+	// Incidents: the incident as it stands.
+	Incident json.RawMessage `json:"incident,omitempty"`
 }
 
 // alarmWire is an alarm change as a message: the alarm's state after the change under "alarm".
@@ -98,6 +101,8 @@ func encodeChange(c *live.Change) *Message {
 		if e := c.Event; e != nil {
 			w.Event, w.Detail = e.Name, e.Detail
 		}
+	case live.ChangeIncident:
+		w.Incident = c.Incident
 	case live.ChangeHotspot:
 		if h := c.Hotspot; h != nil {
 			w.Lon, w.Lat = &h.Lon, &h.Lat

@@ -382,7 +382,7 @@ func (b *Broadcaster) dispatch(c *live.Change, now time.Time) {
 		before, hasBefore = b.places[c.Object]
 		here = place{lon: lon, lat: lat, ok: true, moved: true, seen: now}
 		b.places[c.Object] = here
-	case live.ChangeAlarm: // alarms are sent whatever the box: a map lists them beyond its view
+	case live.ChangeAlarm, live.ChangeIncident: // sent whatever the box: a map lists them beyond its view
 	default:
 		here = b.placeOf(c.Object, now)
 	}
@@ -436,7 +436,7 @@ func layerOf(c *live.Change) string {
 }
 
 // matches reports whether a change is in the subscription. A position matches when the object is in
-// the box now or was before it moved (so a map sees it leave), alarms whatever the box.
+// the box now or was before it moved (so a map sees it leave), alarms and incidents whatever the box.
 func (f *Filter) matches(c *live.Change, layer string, here, before place, hasBefore bool) bool {
 	if len(f.Kinds) > 0 && c.Kind != "" && !slices.Contains(f.Kinds, c.Kind) {
 		return false
@@ -444,7 +444,7 @@ func (f *Filter) matches(c *live.Change, layer string, here, before place, hasBe
 	if len(f.Layers) > 0 && !slices.Contains(f.Layers, layer) {
 		return false
 	}
-	if f.BBox == nil || c.Type == live.ChangeAlarm {
+	if f.BBox == nil || c.Type == live.ChangeAlarm || c.Type == live.ChangeIncident {
 		return true
 	}
 	return f.inBox(here) || (hasBefore && f.inBox(before))

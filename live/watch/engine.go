@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -671,6 +672,43 @@ func (e *Engine) Tick() {
 					e.set(spec, in && !o.stopped.IsZero() && now.Sub(o.stopped).Seconds() >= r.Seconds, now, &ev)
 				}
 			}
+		}
+	}
+}
+
+// Condition is an alarm condition that another component watches (package command: a fire's
+// spread reaching a hazmat route or a tailings dam): one alarm per Key, like the engine's own.
+type Condition struct {
+	Key, Kind, Object, Layer, Level, Title string
+	Fence                                  *int64
+	Lon, Lat                               *float64
+	Detail                                 map[string]any
+}
+
+// Hold makes the open alarms whose keys start with prefix exactly those of conds: a condition not
+// open is raised, an open one is updated (its level, title, detail), an open one not among conds is
+// cleared. Of several replicas holding the same conditions, one stores each alarm and the others
+// adopt it, as with the engine's own.
+func (e *Engine) Hold(prefix string, conds []Condition) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now().UTC()
+	want := make(map[string]bool, len(conds))
+	for _, c := range conds {
+		if !strings.HasPrefix(c.Key, prefix) {
+			continue
+		}
+		want[c.Key] = true
+		var ev *live.Evidence
+		if e.open[c.Key] == nil && c.Lon != nil && c.Lat != nil {
+			ev = &live.Evidence{Time: now, Object: c.Object, Lon: c.Lon, Lat: c.Lat}
+		}
+		e.set(alarmSpec{key: c.Key, kind: c.Kind, object: c.Object, layer: c.Layer, level: c.Level, title: c.Title,
+			fence: c.Fence, detail: c.Detail}, true, now, ev)
+	}
+	for key := range e.open {
+		if strings.HasPrefix(key, prefix) && !want[key] {
+			e.clearLocked(key, now, "")
 		}
 	}
 }

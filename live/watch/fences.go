@@ -158,7 +158,7 @@ func (f *FenceFeature) kind() (string, error) {
 	return "", spatial.Invalid("geometry", "a fence is a Polygon, a Point with radius_m or a LineString with width_m, not a %s", g.Type)
 }
 
-const fenceColumns = `id, name, kind, ST_AsGeoJSON(geom, 7), radius_m, width_m, rules, applies_to, valid_from, valid_to,
+const fenceColumns = `id, name, kind, ST_AsGeoJSON(geom, 7, 0), radius_m, width_m, rules, applies_to, valid_from, valid_to,
 	coalesce(source_layer, ''), coalesce(source_id, ''), props, created_by, updated_at, ST_AsBinary(area)`
 
 func scanFence(row pgx.Row) (*Fence, error) {

@@ -2,7 +2,10 @@
 // Gauss-Krüger zones (3-degree EPSG:4513–4554, 6-degree EPSG:4491–4512), WGS 84 (4326), Web Mercator
 // (3857), GCJ-02 (the offset coordinates of Chinese web maps) and local survey grids defined in a YAML
 // file with a 4-parameter (plane similarity) or 7-parameter (Bursa-Wolf) transformation. It parses
-// .prj WKT to these codes and guesses the Gauss-Krüger zone of unlabelled survey coordinates.
+// .prj WKT to these codes and guesses the Gauss-Krüger zone of unlabelled survey coordinates. Any
+// other CRS (an EPSG code PostGIS knows, a WKT) is a *Proj that PROJ converts through PostGIS under
+// one datum rule, once bound to the data's extent (see Proj, Bind): the one CRS path of every
+// importer.
 //
 // Every CRS converts to and from CGCS2000 longitude/latitude, the storage CRS. WGS 84 and CGCS2000
 // coordinates are taken as equal: they differ by centimetres, below the accuracy of any source that
@@ -40,8 +43,9 @@ const StorageCode = "EPSG:4490"
 
 // Lookup returns the CRS for a code as users write it: EPSG:4528, epsg:4528, 4528, gcj02 (GCJ-02,
 // 火星坐标), cgcs2000, wgs84, local:grid.yaml (or a path ending in .yaml/.yml). EPSG codes outside
-// the registry are an error that says so; callers that can use PostGIS ST_Transform for them check
-// IsEPSG first.
+// the registry, and WKT the registry does not recognise, come back as a *Proj: converted by PROJ
+// through PostGIS once bound to the data's extent (Bind), under one datum rule (see Proj). Every
+// importer resolves its CRS here, and binds it before converting.
 func Lookup(code string) (CRS, error) {
 	c := strings.TrimSpace(code)
 	lc := strings.ToLower(c)
@@ -65,9 +69,12 @@ func Lookup(code string) (CRS, error) {
 		if crs := EPSG(n); crs != nil {
 			return crs, nil
 		}
-		return nil, fmt.Errorf("EPSG:%d is not in Yitu's CRS registry (CGCS2000 4490, its Gauss-Krüger zones 4491–4554, 4326, 3857, gcj02, local:<grid.yaml>)", n)
+		return &Proj{SRID: n}, nil // PROJ through PostGIS, under the datum rule (see Proj)
 	}
-	return nil, fmt.Errorf("unknown CRS %q: give an EPSG code (EPSG:4528, EPSG:4549, 4490, 4326, 3857), gcj02 or local:<grid.yaml>", code)
+	if isWKT(c) {
+		return FromWKT(c)
+	}
+	return nil, fmt.Errorf("unknown CRS %q: give an EPSG code (EPSG:4528, EPSG:4549, 4490, 4326, 3857, or any code PostGIS knows), a WKT, gcj02 or local:<grid.yaml>", code)
 }
 
 // IsEPSG reports whether code is an EPSG code, and its number.
@@ -101,6 +108,16 @@ func EPSG(n int) CRS {
 }
 
 type geographic struct{ epsg int }
+
+func isWKT(s string) bool {
+	u := strings.ToUpper(strings.TrimSpace(s))
+	for _, k := range []string{"PROJCS[", "GEOGCS[", "PROJCRS[", "GEOGCRS[", "GEODCRS[", "BOUNDCRS[", "COMPD_CS[", "COMPOUNDCRS["} {
+		if strings.HasPrefix(u, k) {
+			return true
+		}
+	}
+	return false
+}
 
 func (g geographic) Code() string { return fmt.Sprintf("EPSG:%d", g.epsg) }
 func (g geographic) Name() string {

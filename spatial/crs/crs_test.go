@@ -229,7 +229,12 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v; want %s", code, c, err, want)
 		}
 	}
-	for _, bad := range []string{"EPSG:25833", "utm50", ""} {
+	if c, err := crs.Lookup("EPSG:25833"); err != nil || c.Code() != "EPSG:25833" {
+		t.Errorf("Lookup(EPSG:25833) = %v, %v; want a PROJ CRS", c, err)
+	} else if _, ok := c.(*crs.Proj); !ok {
+		t.Errorf("Lookup(EPSG:25833) is a %T, not a *crs.Proj", c)
+	}
+	for _, bad := range []string{"utm50", ""} {
 		if _, err := crs.Lookup(bad); err == nil {
 			t.Errorf("Lookup(%q) succeeded", bad)
 		}
@@ -259,8 +264,8 @@ func TestFromWKT(t *testing.T) {
 			t.Errorf("FromWKT(%.50s…) = %v, %v; want %s", wkt, c, err, want)
 		}
 	}
-	if _, err := crs.FromWKT(utm50); err == nil || !strings.Contains(err.Error(), "WGS_1984_UTM_Zone_50N") {
-		t.Errorf("UTM: %v", err)
+	if c, err := crs.FromWKT(utm50); err != nil || c.Code() != "WKT:WGS_1984_UTM_Zone_50N" {
+		t.Errorf("UTM: %v, %v; want a PROJ CRS by its WKT", c, err)
 	}
 	if _, err := crs.FromWKT(`PROJCS["x",GEOGCS[`); err == nil {
 		t.Error("truncated WKT accepted")

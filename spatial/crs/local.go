@@ -144,6 +144,9 @@ func (g *LocalGrid) init4() error {
 	if !t.Projected() {
 		return fmt.Errorf("target %s: a 4-parameter transformation lands in a projected CRS (such as EPSG:4528), not in degrees", t.Code())
 	}
+	if _, proj := t.(*Proj); proj {
+		return fmt.Errorf("target %s: a 4-parameter transformation lands in a CGCS2000 zone of the registry (EPSG:4491–4554)", t.Code())
+	}
 	if _, local := t.(*LocalGrid); local {
 		return errors.New("target: a local grid cannot target another local grid")
 	}

@@ -141,8 +141,8 @@ func isAlpha(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' 
 
 // FromWKT identifies the CRS of a .prj (WKT 1, OGC or ESRI flavour, or WKT 2): its EPSG authority
 // code when it has one the registry knows, else by its content (CGCS2000 geographic, a CGCS2000
-// Gauss-Krüger zone from its central meridian and false easting, WGS 84, Web Mercator). A CRS the
-// registry does not hold is an error naming it.
+// Gauss-Krüger zone from its central meridian and false easting, WGS 84, Web Mercator). Any other
+// CRS is a *Proj (its EPSG code, or the WKT itself) for PROJ to convert.
 func FromWKT(wkt string) (CRS, error) {
 	root, err := parseWKT(strings.TrimSpace(wkt))
 	if err != nil {
@@ -158,14 +158,24 @@ func FromWKT(wkt string) (CRS, error) {
 		if c := EPSG(code); c != nil {
 			return c, nil
 		}
+		if code > 0 {
+			return &Proj{SRID: code}, nil
+		}
 	}
+	var c CRS
 	switch root.key {
 	case "GEOGCS", "GEOGCRS", "GEODCRS", "GEOGRAPHICCRS", "BASEGEOGCRS":
-		return geographicFromWKT(root)
+		c, err = geographicFromWKT(root)
 	case "PROJCS", "PROJCRS", "PROJECTEDCRS":
-		return projectedFromWKT(root)
+		c, err = projectedFromWKT(root)
+	default:
+		return nil, fmt.Errorf("the .prj describes a %s (%q), which Yitu cannot convert; give --srs", root.key, root.name())
 	}
-	return nil, fmt.Errorf("the .prj describes a %s (%q), which Yitu cannot convert; give --srs", root.key, root.name())
+	if err != nil {
+		// Not one the registry converts in Go: PROJ does, under the datum rule (see Proj).
+		return &Proj{WKT: strings.TrimSpace(wkt)}, nil
+	}
+	return c, nil
 }
 
 func datumOf(geog *wktNode) string {

@@ -35,17 +35,22 @@ const CountTTL = 5 * time.Second
 // Store queries feature tables.
 type Store struct {
 	pool    *pgxpool.Pool
+	read    *pgxpool.Pool // pages, search, identify and extents: pool, or a streaming replica (UseReplica)
 	log     *slog.Logger
 	counts  *expirable.LRU[string, int64]
 	extents *expirable.LRU[string, *[4]float64]
 }
+
+// UseReplica reads pages, search, identify and extents from a streaming replica of the store's
+// database; a Query with Fresh set, single features and every edit stay on the primary.
+func (s *Store) UseReplica(read *pgxpool.Pool) { s.read = read }
 
 // New returns a store over the pool.
 func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{pool: pool, log: log,
+	return &Store{pool: pool, read: pool, log: log,
 		counts:  expirable.NewLRU[string, int64](4096, nil, CountTTL),
 		extents: expirable.NewLRU[string, *[4]float64](1024, nil, time.Minute)}
 }
@@ -115,7 +120,10 @@ func ParseDatetime(s string) (*Datetime, error) {
 
 // Query selects a page of a layer's features.
 type Query struct {
-	Layer      *spatial.Layer
+	Layer *spatial.Layer
+	// Fresh reads the primary even when a replica is in use: a caller who edits the layer sees
+	// its own edits at once, not after the replication lag.
+	Fresh      bool
 	Limit      int
 	Offset     int
 	BBox       []float64 // 4 or 6 numbers in BBoxCRS axis order
@@ -396,6 +404,7 @@ type Cursor struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	store    *Store
+	db       *pgxpool.Pool // where the page is read (and counted)
 	// The count query, run by Page only when the page does not tell the total itself.
 	countSQL  string
 	countArgs []any
@@ -446,12 +455,16 @@ func (s *Store) Items(ctx context.Context, q Query) (*Cursor, error) {
 	c := &Cursor{limit: q.Limit, offset: q.Offset, ctx: cctx, cancel: cancel, store: s,
 		countSQL: "SELECT count(*) FROM " + table(l) + " t" + whereSQL, countArgs: a[:nWhere:nWhere]}
 	c.countKey = l.ID + "\x00" + whereSQL + "\x00" + fmt.Sprint(c.countArgs...)
-	rows, err := s.pool.Query(cctx, sql, a...)
+	db := s.read
+	if q.Fresh {
+		db = s.pool
+	}
+	rows, err := db.Query(cctx, sql, a...)
 	if err != nil {
 		cancel()
 		return nil, queryError(l.ID, err)
 	}
-	c.rows = rows
+	c.rows, c.db = rows, db
 	if rows.Next() {
 		c.first = append([]byte(nil), rows.RawValues()[0]...)
 	} else if err := rows.Err(); err != nil {
@@ -470,7 +483,7 @@ func (c *Cursor) matched() int64 {
 	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
 	defer cancel()
 	var n int64
-	if err := c.store.pool.QueryRow(ctx, c.countSQL, c.countArgs...).Scan(&n); err != nil {
+	if err := c.db.QueryRow(ctx, c.countSQL, c.countArgs...).Scan(&n); err != nil {
 		if ctx.Err() == nil {
 			c.store.log.Warn("features: counting failed", "err", err)
 		}

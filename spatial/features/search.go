@@ -73,7 +73,7 @@ func (s *Store) Search(ctx context.Context, layers []*spatial.Layer, q string, l
 	}
 	sql := "SELECT layer, id, label, field, rank, score, point, bbox FROM (" + strings.Join(branches, " UNION ALL ") +
 		") s ORDER BY rank DESC, score DESC, length(label), layer, id LIMIT $4"
-	rows, err := s.pool.Query(ctx, sql, a...)
+	rows, err := s.read.Query(ctx, sql, a...)
 	if err != nil {
 		return nil, queryError("search", err)
 	}
@@ -127,7 +127,7 @@ func (s *Store) Identify(ctx context.Context, layers []*spatial.Layer, lon, lat,
 	}
 	sql := "WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), 4490), 3857) AS pt) SELECT f FROM (" +
 		strings.Join(branches, " UNION ALL ") + ") s ORDER BY d, dim, layer_rank"
-	rows, err := s.pool.Query(ctx, sql, a...)
+	rows, err := s.read.Query(ctx, sql, a...)
 	if err != nil {
 		return nil, queryError("identify", err)
 	}
@@ -153,7 +153,7 @@ func (s *Store) Extent(ctx context.Context, l *spatial.Layer) (*[4]float64, erro
 	if b, ok := s.extents.Get(l.ID); ok {
 		return b, nil
 	}
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.read.Query(ctx, `
 		WITH leaves AS (
 			SELECT n.nspname AS s, c.relname AS t FROM pg_partition_tree(to_regclass($1)) p
 			JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.isleaf
@@ -188,7 +188,7 @@ func (s *Store) Extent(ctx context.Context, l *spatial.Layer) (*[4]float64, erro
 		s.extents.Add(l.ID, nil)
 		return nil, nil
 	}
-	err = s.pool.QueryRow(ctx, `WITH e AS (SELECT ST_Extent(b) AS b FROM (`+strings.Join(parts, " UNION ALL ")+`) u (b))
+	err = s.read.QueryRow(ctx, `WITH e AS (SELECT ST_Extent(b) AS b FROM (`+strings.Join(parts, " UNION ALL ")+`) u (b))
 		SELECT ARRAY[ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)] FROM e`, args...).Scan(&box)
 	if err != nil {
 		return nil, queryError(l.ID, err)

@@ -23,6 +23,8 @@ type Cluster struct {
 	dir    string
 	port   int
 	script string
+	// replicaPort is the port of its streaming replica, once StartReplica started one
+	replicaPort int
 }
 
 // NewCluster starts a private cluster, migrates its yitu database and stops it when the test ends.
@@ -85,11 +87,30 @@ func (c *Cluster) Start(t testing.TB) {
 	}
 }
 
-func (c *Cluster) run(action string) ([]byte, error) {
+// StartReplica starts a streaming replica of the cluster (scripts/pg replica, a hot standby on a
+// port of its own) and returns the URL of its database yitu; it stops when the test ends.
+func (c *Cluster) StartReplica(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	c.replicaPort = port
+	if out, err := c.run("replica", "start"); err != nil {
+		t.Fatalf("pgtest: starting a replica: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { c.run("replica", "stop") })
+	return fmt.Sprintf("postgres://yitu@127.0.0.1:%d/yitu?sslmode=disable", port)
+}
+
+func (c *Cluster) run(args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.script, action)
-	cmd.Env = append(os.Environ(), "YITU_PG_DIR="+c.dir, fmt.Sprintf("YITU_PG_PORT=%d", c.port), "YITU_PG_SMALL=1")
+	cmd := exec.CommandContext(ctx, c.script, args...)
+	cmd.Env = append(os.Environ(), "YITU_PG_DIR="+c.dir, fmt.Sprintf("YITU_PG_PORT=%d", c.port), "YITU_PG_SMALL=1",
+		fmt.Sprintf("YITU_PG_REPLICA_PORT=%d", c.replicaPort))
 	return cmd.CombinedOutput()
 }
 
