@@ -44,5 +44,8 @@ func (d DXF) Import(ctx context.Context, b *loader.Batch, src loader.Source) err
 	if src.CRS != nil {
 		o.SRS = src.CRS.Code()
 	}
+	if src.As == "dem" {
+		return ImportDEM(ctx, b, src, o)
+	}
 	return Import(ctx, b, src.Path, o)
 }

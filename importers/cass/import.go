@@ -40,51 +40,19 @@ const window = 64
 // Import reads a CASS-style DXF base map and writes its features through b. It refuses (returns a
 // *loader.RefusedError) a drawing whose coordinate system it cannot tell.
 func Import(ctx context.Context, b *loader.Batch, path string, o Options) error {
-	if o.Table == nil {
-		o.Table = Default()
-	}
-	if o.HomeLon == 0 {
-		o.HomeLon = HomeLon
-	}
-	name := filepath.Base(path)
-	f, err := os.Open(path)
+	d, err := open(b, path, &o)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	ropts := dxf.Options{Name: name, Encoding: o.Encoding, Inserts: dxf.SymbolInserts}
-
-	// The coordinate system: --srs, else GEODATA (which follows the entities: a byte scan finds it).
-	var geo *dxf.GeoData
-	code := o.SRS
-	if code == "" {
-		if geo, err = dxf.ScanGeoData(f, ropts); err != nil {
-			return refuse(b, err)
-		}
-		if geo != nil {
-			if geo.EPSG == 0 {
-				return refuse(b, fmt.Errorf("%s: the GEODATA object (line %d) names the coordinate system %q without an EPSG code; give --srs", name, geo.Line, geo.CRSName))
-			}
-			code = fmt.Sprintf("EPSG:%d", geo.EPSG)
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-	}
-	if code == "" {
-		return refuse(b, noCRS(f, ropts, o.HomeLon))
-	}
-	proj, err := newProjector(ctx, b, code, geo)
+	defer d.f.Close()
+	f, ropts, name, geo := d.f, d.ropts, d.ropts.Name, d.geo
+	proj, err := newProjector(ctx, b, d.code, geo)
 	if err != nil {
 		return refuse(b, err)
 	}
 	b.SetSourceCRS(proj.code)
 
-	r, err := dxf.NewReader(b.Track(f, st.Size()), ropts)
+	r, err := dxf.NewReader(b.Track(f, d.size), ropts)
 	if err != nil {
 		return refuse(b, err)
 	}
@@ -94,26 +62,96 @@ func Import(ctx context.Context, b *loader.Batch, path string, o Options) error 
 		b.Warn(fmt.Sprintf("$INSUNITS is %d (%g m per unit), not metres; coordinates are taken as they are, in %s units", u, dxf.UnitsToMetres(u), proj.code))
 	}
 	im := &importer{b: b, t: o.Table, file: name, proj: proj, unknown: map[string]int{}, skipped: map[string]int{}, writers: map[string]*loader.TableWriter{}}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		e, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return refuse(b, err)
-		}
-		if err := im.entity(e); err != nil {
-			return err
-		}
+	if err := entities(ctx, b, r, im.entity); err != nil {
+		return err
 	}
 	if err := im.flush(0); err != nil {
 		return err
 	}
 	im.warnings(r)
 	return nil
+}
+
+// entities calls fn with each entity of r until the end of the drawing; a drawing r cannot read is
+// refused.
+func entities(ctx context.Context, b *loader.Batch, r *dxf.Reader, fn func(*dxf.Entity) error) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return refuse(b, err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+}
+
+// drawing is an opened drawing and its coordinate system.
+type drawing struct {
+	f     *os.File
+	size  int64
+	ropts dxf.Options
+	code  string       // the CRS
+	geo   *dxf.GeoData // GEODATA's local placement, when the CRS came from it
+}
+
+// open opens a drawing and finds its coordinate system (drawingCRS), filling in o's defaults; a
+// drawing whose CRS it cannot tell is refused.
+func open(b *loader.Batch, path string, o *Options) (*drawing, error) {
+	if o.Table == nil {
+		o.Table = Default()
+	}
+	if o.HomeLon == 0 {
+		o.HomeLon = HomeLon
+	}
+	d := &drawing{ropts: dxf.Options{Name: filepath.Base(path), Encoding: o.Encoding, Inserts: dxf.SymbolInserts}}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil {
+		d.f, d.size = f, st.Size()
+		if d.code, d.geo, err = drawingCRS(f, d.ropts, *o); err != nil {
+			err = refuse(b, err)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// drawingCRS is the drawing's coordinate system: --srs, else its GEODATA (which follows the
+// entities: a byte scan finds it), with GEODATA's local placement; f is left at its start.
+func drawingCRS(f *os.File, ropts dxf.Options, o Options) (string, *dxf.GeoData, error) {
+	if o.SRS != "" {
+		return o.SRS, nil, nil
+	}
+	geo, err := dxf.ScanGeoData(f, ropts)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", nil, err
+	}
+	if geo == nil {
+		return "", nil, noCRS(f, ropts, o.HomeLon)
+	}
+	if geo.EPSG == 0 {
+		return "", nil, fmt.Errorf("%s: the GEODATA object (line %d) names the coordinate system %q without an EPSG code; give --srs", ropts.Name, geo.Line, geo.CRSName)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", nil, err
+	}
+	return fmt.Sprintf("EPSG:%d", geo.EPSG), geo, nil
 }
 
 func refuse(b *loader.Batch, err error) error {
@@ -234,7 +272,7 @@ func (im *importer) entity(e *dxf.Entity) error {
 		if l, ok := im.t.ParseLabel(e.Text.Value); ok {
 			f.label, f.isLabel = &l, true
 			im.labels.total++
-		} else if isName(e.Text.Value) {
+		} else if im.t.RoadNameLayer(e.Layer) && isName(e.Text.Value) {
 			f.isName = true
 		}
 	}
@@ -381,14 +419,17 @@ func (im *importer) match(f *feature) {
 			}
 		}
 	case f.isName:
-		x, y := f.coords[0], f.coords[1]
-		tol := max(3*f.e.Text.Height, 10)
-		for i := len(im.pending) - 1; i >= 0; i-- {
-			p := im.pending[i]
-			if p.cls.ID == "road" && p.roadName == "" && !p.poly && p.near(x, y, tol) {
-				p.roadName, f.used = strings.TrimSpace(f.e.Text.Value), true
-				return
+		var best *feature
+		bestD := math.Inf(1)
+		for _, p := range im.pending {
+			if p.cls.ID == "road" && p.roadName == "" && !p.poly {
+				if d, ok := p.names(f); ok && d < bestD {
+					best, bestD = p, d
+				}
 			}
+		}
+		if best != nil {
+			best.roadName, f.used = strings.TrimSpace(f.e.Text.Value), true
 		}
 	case f.cls.ID == "building":
 		for i := len(im.pending) - 1; i >= 0; i-- {
@@ -400,14 +441,47 @@ func (im *importer) match(f *feature) {
 			}
 		}
 	case f.cls.ID == "road" && !f.poly:
-		for i := len(im.pending) - 1; i >= 0; i-- {
-			p := im.pending[i]
-			if p.isName && !p.used && f.near(p.coords[0], p.coords[1], max(3*p.e.Text.Height, 10)) {
-				f.roadName, p.used = strings.TrimSpace(p.e.Text.Value), true
-				return
+		var best *feature
+		bestD := math.Inf(1)
+		for _, p := range im.pending {
+			if p.isName && !p.used {
+				if d, ok := f.names(p); ok && d < bestD {
+					best, bestD = p, d
+				}
 			}
 		}
+		if best != nil {
+			f.roadName, best.used = strings.TrimSpace(best.e.Text.Value), true
+		}
 	}
+}
+
+// maxNameAngle is how far (degrees) a road name's direction may turn from the road's.
+const maxNameAngle = 30
+
+// names says whether the text t may name the road line f, and how far from it t lies: t's anchor
+// lies within three text heights (at least 10 m) of a segment of f, and runs within maxNameAngle of
+// that segment's direction (either way along it).
+func (f *feature) names(t *feature) (float64, bool) {
+	x, y := t.coords[0], t.coords[1]
+	tol := max(3*t.e.Text.Height, 10)
+	if x < f.minX-tol || x > f.maxX+tol || y < f.minY-tol || y > f.maxY+tol {
+		return 0, false
+	}
+	best, ok := math.Inf(1), false
+	c := f.coords
+	for i := 0; i+3 < len(c); i += 2 {
+		d := segDist(x, y, c[i], c[i+1], c[i+2], c[i+3])
+		if d > tol || d >= best {
+			continue
+		}
+		seg := math.Atan2(c[i+3]-c[i+1], c[i+2]-c[i]) * 180 / math.Pi
+		diff := math.Mod(math.Abs(t.e.Text.Rotation-seg), 180)
+		if min(diff, 180-diff) <= maxNameAngle {
+			best, ok = d, true
+		}
+	}
+	return best, ok
 }
 
 func (f *feature) contains(x, y float64) bool {
@@ -427,20 +501,6 @@ func pointInXY(c []float64, x, y float64) bool {
 		}
 	}
 	return in
-}
-
-// near: (x, y) lies within tol of the feature's line.
-func (f *feature) near(x, y, tol float64) bool {
-	if x < f.minX-tol || x > f.maxX+tol || y < f.minY-tol || y > f.maxY+tol {
-		return false
-	}
-	c := f.coords
-	for i := 0; i+3 < len(c); i += 2 {
-		if segDist(x, y, c[i], c[i+1], c[i+2], c[i+3]) <= tol {
-			return true
-		}
-	}
-	return false
 }
 
 func segDist(px, py, ax, ay, bx, by float64) float64 {
@@ -581,7 +641,9 @@ func (im *importer) write(f *feature) error {
 	im.arena = im.propsJSON(im.arena, f)
 	props := im.arena[start:len(im.arena):len(im.arena)]
 	e := f.e
-	name := nullable(f.m.Kind)
+	// name is the feature's own name (a road's from the text along it); what kind of feature it is
+	// (the code's or layer's name: 交通设施, 首曲线) is props.kind.
+	var name any
 	w := im.writer(f.cls)
 	code := nullable(f.code)
 	switch f.cls.ID {
@@ -593,9 +655,7 @@ func (im *importer) write(f *feature) error {
 		}
 		err = w.Add(e.Layer, code, name, floors, structure, height, props, ewkb)
 	case "road":
-		if f.roadName != "" {
-			name = f.roadName
-		}
+		name = nullable(f.roadName)
 		err = w.Add(e.Layer, code, name, props, ewkb)
 	case "contour":
 		err = w.Add(e.Layer, code, name, float32(e.Elevation), f.m.Index, props, ewkb)
@@ -666,6 +726,10 @@ func (im *importer) propsJSON(b []byte, f *feature) []byte {
 	if e.Handle != "" {
 		b = append(b, `,"handle":`...)
 		b = appendJSONString(b, e.Handle)
+	}
+	if f.m.Kind != "" {
+		b = append(b, `,"kind":`...)
+		b = appendJSONString(b, f.m.Kind)
 	}
 	if e.Insert != nil {
 		b = append(b, `,"block":`...)

@@ -61,10 +61,14 @@ type Table struct {
 	Codes        []Code            `yaml:"codes"`
 	Structures   map[string]string `yaml:"structures"`
 	StoreyHeight float64           `yaml:"storey_height"`
+	// RoadNameLayers are the layers whose texts may name a road (a road's own layer, the road and
+	// general annotation layers).
+	RoadNameLayers []string `yaml:"road_name_layers"`
 
-	layers  map[string]Layer // upper-case names
-	abbrevs []string         // structure abbreviations, longest first
-	labelRe *regexp.Regexp
+	layers    map[string]Layer // upper-case names
+	roadNames map[string]bool  // upper-case names of RoadNameLayers
+	abbrevs   []string         // structure abbreviations, longest first
+	labelRe   *regexp.Regexp
 }
 
 // Default returns the embedded table.
@@ -105,6 +109,7 @@ func Load(path string) (*Table, error) {
 	for k, v := range own.Structures {
 		t.Structures[k] = v
 	}
+	t.RoadNameLayers = append(t.RoadNameLayers, own.RoadNameLayers...)
 	if own.StoreyHeight > 0 {
 		t.StoreyHeight = own.StoreyHeight
 	}
@@ -155,6 +160,10 @@ func (t *Table) prepare() error {
 		}
 		t.layers[strings.ToUpper(name)] = l
 	}
+	t.roadNames = map[string]bool{}
+	for _, name := range t.RoadNameLayers {
+		t.roadNames[strings.ToUpper(name)] = true
+	}
 	for i, c := range t.Codes {
 		if t.Classes[c.Class] == nil {
 			return fmt.Errorf("code %s: class %q is not a class", c.Prefix, c.Class)
@@ -185,6 +194,9 @@ func (t *Table) prepare() error {
 	t.labelRe = regexp.MustCompile(`^(` + strings.Join(t.abbrevs, "|") + `)(\d{0,3})(?:-(\d{1,2}))?$`)
 	return nil
 }
+
+// RoadNameLayer says whether texts on layer may name a road.
+func (t *Table) RoadNameLayer(layer string) bool { return t.roadNames[strings.ToUpper(layer)] }
 
 // Match is what the table says of one entity.
 type Match struct {

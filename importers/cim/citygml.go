@@ -50,11 +50,114 @@ type gmlReader struct {
 	reject  func(line int, feature, reason string)
 	// degenerate counts polygons without area, skipped.
 	degenerate int
+	// refs are the gml:ids some xlink:href of the document points at (found by scanRefs before the
+	// document is read); targets the elements seen so far with such an id, kept for the references.
+	refs    map[string]bool
+	targets map[string]target
+	// deferred are members with a reference to an element further on in the document, interpreted
+	// at its end.
+	deferred []*node
+	// local are the gml:ids defined inside the object being interpreted: its own references to them
+	// (a solid made of its boundary surfaces) repeat geometry it already has.
+	local map[string]bool
+	// inMember are the elements with a gml:id of the member being interpreted (a building part may
+	// reference its building's wall).
+	inMember map[string]target
 }
 
-// readCityGML parses r, calling emit for every city object (parts after their building).
+// target is a referenced element with the coordinate system and dimension it is written in.
+type target struct {
+	n   *node
+	srs string
+	dim int
+}
+
+// maxRefDepth bounds chains of references (and catches cycles); maxResolved the references one
+// geometry property resolves (references to elements full of references multiply).
+const (
+	maxRefDepth = 8
+	maxResolved = 10_000
+)
+
+// scanRE finds, in document order, the start of a member, a gml:id and a local reference.
+var scanRE = regexp.MustCompile(`<(?:[A-Za-z0-9_]+:)?(?:cityObjectMember|featureMember|member)[\s>/]|\bid\s*=\s*["']([^"']+)["']|href\s*=\s*["']#([^"']+)["']`)
+
+// scanRefs finds the gml:ids that an xlink:href of another member of the document points at ("#id"):
+// the elements that must be kept when the document streams past them. References within one member
+// (a solid made of its object's boundary surfaces, the usual case) need nothing kept.
+func scanRefs(r io.Reader) (map[string]bool, error) {
+	const chunk, tail = 256 << 10, 1024
+	defined := map[string]int{}
+	from := map[string][]int{}
+	member := 0
+	buf := make([]byte, 0, chunk+tail)
+	tmp := make([]byte, chunk)
+	for {
+		n, err := io.ReadFull(r, tmp)
+		buf = append(buf, tmp[:n]...)
+		end := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !end {
+			return nil, err
+		}
+		limit := len(buf) // matches starting before limit are taken; the rest waits for more
+		if !end {
+			limit = max(0, len(buf)-tail)
+		}
+		for _, m := range scanRE.FindAllSubmatchIndex(buf, -1) {
+			if m[0] >= limit {
+				break
+			}
+			switch {
+			case m[2] >= 0:
+				if _, dup := defined[string(buf[m[2]:m[3]])]; !dup {
+					defined[string(buf[m[2]:m[3]])] = member
+				}
+			case m[4] >= 0:
+				id := string(buf[m[4]:m[5]])
+				from[id] = append(from[id], member)
+			default:
+				member++
+			}
+		}
+		if end {
+			break
+		}
+		copy(buf, buf[limit:])
+		buf = buf[:len(buf)-limit]
+	}
+	refs := map[string]bool{}
+	for id, members := range from {
+		at, ok := defined[id]
+		if !ok {
+			continue
+		}
+		for _, m := range members {
+			if m != at {
+				refs[id] = true
+			}
+		}
+	}
+	return refs, nil
+}
+
+// readCityGML parses r, calling emit for every city object (parts after their building). A reader
+// that can seek is scanned for references first.
 func readCityGML(file string, r io.Reader, opts Options, emit func(*cityObject) error, reject func(line int, feature, reason string)) (degenerate int, err error) {
-	g := &gmlReader{file: file, dec: xml.NewDecoder(r), opts: opts, emit: emit, reject: reject}
+	var refs map[string]bool
+	if rs, ok := r.(io.ReadSeeker); ok {
+		if refs, err = scanRefs(rs); err != nil {
+			return 0, err
+		}
+		if _, err := rs.Seek(0, io.SeekStart); err != nil {
+			return 0, err
+		}
+	}
+	return readGML(file, r, refs, opts, emit, reject)
+}
+
+// readGML parses r, whose referenced ids are refs.
+func readGML(file string, r io.Reader, refs map[string]bool, opts Options, emit func(*cityObject) error, reject func(line int, feature, reason string)) (degenerate int, err error) {
+	g := &gmlReader{file: file, dec: xml.NewDecoder(r), opts: opts, emit: emit, reject: reject, refs: refs, targets: map[string]target{}}
 	g.dec.Strict = true
 	depth := 0
 	sawRoot := false
@@ -63,6 +166,11 @@ func readCityGML(file string, r io.Reader, opts Options, emit func(*cityObject) 
 		if errors.Is(err, io.EOF) {
 			if !sawRoot {
 				return 0, fmt.Errorf("%s: not a CityGML document (no CityModel element)", file)
+			}
+			for _, obj := range g.deferred {
+				if err := g.member(obj); err != nil {
+					return g.degenerate, err
+				}
 			}
 			return g.degenerate, nil
 		}
@@ -88,7 +196,12 @@ func readCityGML(file string, r io.Reader, opts Options, emit func(*cityObject) 
 				}
 				depth--
 				for _, obj := range member.kids {
-					if err := g.object(obj, ""); err != nil {
+					g.register(obj)
+					if g.forward(obj, ids(obj, nil)) {
+						g.deferred = append(g.deferred, obj)
+						continue
+					}
+					if err := g.member(obj); err != nil {
 						return g.degenerate, err
 					}
 				}
@@ -150,9 +263,8 @@ func (g *gmlReader) object(n *node, parent string) error {
 	if o.id == "" {
 		o.id = fmt.Sprintf("%s-line%d", o.class, n.line)
 	}
-	if o.srs = findSrsName(n); o.srs == "" {
-		o.srs = g.srsName
-	}
+	o.srs = g.objectSRS(n)
+	g.local = ids(n, nil)
 	isBuilding := o.class == "Building" || o.class == "BuildingPart"
 	direct := map[int][]polygon{}
 	var surfaces []surface
@@ -222,7 +334,14 @@ func (g *gmlReader) object(n *node, parent string) error {
 				o.year = parseInt(t[:4])
 			}
 		case "address":
-			o.address = joinText(k)
+			text, parts := readAddress(k)
+			if text != "" {
+				o.address = joinNonEmpty("; ", o.address, text)
+			}
+			if len(parts) > 0 {
+				list, _ := o.attrs["addresses"].([]map[string]string)
+				o.attrs["addresses"] = append(list, parts)
+			}
 		case "stringAttribute", "intAttribute", "doubleAttribute", "dateAttribute", "uriAttribute", "measureAttribute":
 			if v := k.child("value"); v != nil {
 				o.attrs[k.get("name")] = typed(name, v.textOf())
@@ -267,10 +386,22 @@ func (g *gmlReader) object(n *node, parent string) error {
 	}
 	o.lod = best
 	if best >= 0 {
-		o.polys = direct[best]
+		inSurfaces := map[string]bool{}
 		for _, s := range surfaces {
 			if s.lod == best {
 				o.surfaces = append(o.surfaces, s)
+				for _, p := range s.polys {
+					if p.id != "" {
+						inSurfaces[p.id] = true
+					}
+				}
+			}
+		}
+		// A solid that references a polygon of another object which a boundary surface of this one
+		// references too (a shared wall) has it once, in the surface.
+		for _, p := range direct[best] {
+			if p.id == "" || !inSurfaces[p.id] {
+				o.polys = append(o.polys, p)
 			}
 		}
 	}
@@ -291,8 +422,28 @@ func (g *gmlReader) object(n *node, parent string) error {
 	return nil
 }
 
-// findSrsName returns the first srsName in an object (its Envelope or a geometry).
+// objectSRS is the coordinate system an object's geometry without an srsName of its own is in: the
+// object's Envelope's, else the document's, else that of the object's first geometry. An address's
+// position is no geometry of the object (it is often in EPSG:4326 while the object is projected).
+func (g *gmlReader) objectSRS(n *node) string {
+	for _, k := range n.kids {
+		if k.name.Local == "boundedBy" {
+			if e := k.child("Envelope"); e != nil && e.get("srsName") != "" {
+				return e.get("srsName")
+			}
+		}
+	}
+	if g.srsName != "" {
+		return g.srsName
+	}
+	return findSrsName(n)
+}
+
+// findSrsName returns the first srsName in an object's geometry (addresses left out).
 func findSrsName(n *node) string {
+	if n.name.Local == "address" {
+		return ""
+	}
 	if s := n.get("srsName"); s != "" {
 		return s
 	}
@@ -302,6 +453,84 @@ func findSrsName(n *node) string {
 		}
 	}
 	return ""
+}
+
+// ids adds the gml:ids defined in n to set.
+func ids(n *node, set map[string]bool) map[string]bool {
+	if set == nil {
+		set = map[string]bool{}
+	}
+	if id := n.get("id"); id != "" {
+		set[id] = true
+	}
+	for _, k := range n.kids {
+		ids(k, set)
+	}
+	return set
+}
+
+// href is the id a local reference (xlink:href="#id") of n points at.
+func href(n *node) (string, bool) {
+	for _, a := range n.attr {
+		if a.Name.Local == "href" {
+			id, ok := strings.CutPrefix(strings.TrimSpace(a.Value), "#")
+			return id, ok && id != ""
+		}
+	}
+	return "", false
+}
+
+// register keeps the elements of a member that other members reference.
+func (g *gmlReader) register(obj *node) {
+	if len(g.refs) > 0 {
+		g.collect(obj, g.targets, g.refs)
+	}
+}
+
+// collect adds the elements of obj with a gml:id (in keep, when keep is not nil) to into, with the
+// coordinate system and dimension they are written in.
+func (g *gmlReader) collect(obj *node, into map[string]target, keep map[string]bool) {
+	var walk func(n *node, srs string, dim int)
+	walk = func(n *node, srs string, dim int) {
+		if s := n.get("srsName"); s != "" {
+			srs = s
+		}
+		if d := parseInt(n.get("srsDimension")); d != nil {
+			dim = *d
+		}
+		if id := n.get("id"); id != "" && (keep == nil || keep[id]) {
+			if _, dup := into[id]; !dup {
+				into[id] = target{n: n, srs: srs, dim: dim}
+			}
+		}
+		for _, k := range n.kids {
+			walk(k, srs, dim)
+		}
+	}
+	walk(obj, g.objectSRS(obj), 3)
+}
+
+// member interprets one member's object, with the elements of the member at hand for references
+// between its parts.
+func (g *gmlReader) member(obj *node) error {
+	g.inMember = map[string]target{}
+	g.collect(obj, g.inMember, nil)
+	return g.object(obj, "")
+}
+
+// forward says whether obj references an element that is neither in it nor seen yet.
+func (g *gmlReader) forward(obj *node, own map[string]bool) bool {
+	if id, ok := href(obj); ok && !own[id] && g.refs[id] {
+		if _, seen := g.targets[id]; !seen {
+			return true
+		}
+	}
+	for _, k := range obj.kids {
+		if g.forward(k, own) {
+			return true
+		}
+	}
+	return false
 }
 
 func findLoD(n *node) int {
@@ -319,18 +548,49 @@ func findLoD(n *node) int {
 }
 
 // polygons collects the polygons under a geometry property (Polygon, Triangle, PolygonPatch,
-// OrientableSurface with orientation "-" reversed). References (xlink:href) are skipped: they point
-// at polygons kept elsewhere in the object (a solid's shell made of its boundary surfaces).
+// OrientableSurface with orientation "-" reversed), each with the srsName it is written in (its own
+// or an enclosing geometry's, else the object's). A reference (xlink:href="#id") to an element of
+// the document outside the object — a wall shared with the neighbouring building, a polygon written
+// elsewhere — is resolved, before or after it in the file; references inside the object point at
+// polygons it already has (a solid made of its boundary surfaces) and are skipped.
 func (g *gmlReader) polygons(n *node, o *cityObject) ([]polygon, error) {
 	var out []polygon
-	var walk func(n *node, reverse bool, srsDim int) error
-	walk = func(n *node, reverse bool, srsDim int) error {
+	resolved := 0
+	var walk func(n *node, reverse bool, srsDim int, srs string, depth int) error
+	walk = func(n *node, reverse bool, srsDim int, srs string, depth int) error {
 		if d := parseInt(n.get("srsDimension")); d != nil {
 			srsDim = *d
 		}
+		if s := n.get("srsName"); s != "" {
+			srs = s
+		}
+		if id, ok := href(n); ok && len(n.kids) == 0 {
+			if g.local[id] {
+				return nil
+			}
+			t, found := g.inMember[id]
+			if !found {
+				t, found = g.targets[id]
+			}
+			switch {
+			case !found:
+				g.reject(n.line, featureName(o, ""), fmt.Sprintf("xlink:href %q points at no element of the file", "#"+id))
+			case depth >= maxRefDepth:
+				g.reject(n.line, featureName(o, ""), fmt.Sprintf("xlink:href %q: references nested deeper than %d (a cycle?)", "#"+id, maxRefDepth))
+			case resolved >= maxResolved:
+				if resolved == maxResolved {
+					g.reject(n.line, featureName(o, ""), fmt.Sprintf("more than %d references in one geometry", maxResolved))
+				}
+				resolved++
+			default:
+				resolved++
+				return walk(t.n, reverse, t.dim, t.srs, depth+1)
+			}
+			return nil
+		}
 		switch n.name.Local {
 		case "Polygon", "Triangle", "PolygonPatch", "Rectangle":
-			p := polygon{id: n.get("id")}
+			p := polygon{id: n.get("id"), srs: srs}
 			for _, k := range n.kids {
 				if k.name.Local != "exterior" && k.name.Local != "interior" {
 					continue
@@ -372,13 +632,13 @@ func (g *gmlReader) polygons(n *node, o *cityObject) ([]polygon, error) {
 			reverse = reverse != (n.get("orientation") == "-")
 		}
 		for _, k := range n.kids {
-			if err := walk(k, reverse, srsDim); err != nil {
+			if err := walk(k, reverse, srsDim, srs, depth); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return out, walk(n, false, 3)
+	return out, walk(n, false, 3, o.srs, 0)
 }
 
 func featureName(o *cityObject, polyID string) string {
@@ -452,6 +712,98 @@ func ringPoints(ring *node, srsDim int) ([][3]float64, error) {
 		pts = append(pts, p)
 	}
 	return pts, nil
+}
+
+// readAddress reads a CityGML address: xAL 2 (CityGML 2.0 xalAddress/AddressDetails) or xAL 3
+// (CityGML 3.0) — street and number, postal code and locality, administrative area, country — as
+// one line ("Olbersstr. 39, 10589 Berlin, Germany") and as its parts. The address's position
+// (multiPoint) is no part of its text. Without any xAL element it reads the free text (AddressLine
+// and the like).
+func readAddress(n *node) (string, map[string]string) {
+	parts := map[string]string{}
+	set := func(k, v string) {
+		if v = strings.TrimSpace(v); v != "" && parts[k] == "" {
+			parts[k] = v
+		}
+	}
+	nameOf := func(n *node) string { // xAL 3: NameElement children; xAL 2: the element's own text
+		if ne := n.child("NameElement"); ne != nil {
+			return ne.textOf()
+		}
+		return ""
+	}
+	var walk func(n *node)
+	walk = func(n *node) {
+		switch n.name.Local {
+		case "multiPoint", "MultiPoint", "Point", "pos", "posList":
+			return
+		case "ThoroughfareName", "ThoroughfareNumber", "LocalityName", "PostalCodeNumber", "CountryName", "AdministrativeAreaName":
+			set(xal2Parts[n.name.Local], n.textOf())
+		case "Thoroughfare":
+			set("street", nameOf(n))
+			if num := n.child("Number"); num != nil {
+				set("number", num.textOf())
+			}
+		case "Locality":
+			set("locality", nameOf(n))
+		case "Country":
+			set("country", nameOf(n))
+		case "AdministrativeArea":
+			set("area", nameOf(n))
+		case "PostCode":
+			if id := n.child("Identifier"); id != nil {
+				set("postal_code", id.textOf())
+			}
+		case "AddressLine", "FreeTextAddress":
+			set("line", joinText(n))
+		}
+		for _, k := range n.kids {
+			walk(k)
+		}
+	}
+	walk(n)
+	if len(parts) == 0 {
+		var free func(n *node) []string
+		free = func(n *node) []string {
+			switch n.name.Local {
+			case "multiPoint", "MultiPoint", "Point", "pos", "posList":
+				return nil
+			}
+			if len(n.kids) == 0 {
+				if t := n.textOf(); t != "" {
+					return []string{t}
+				}
+			}
+			var out []string
+			for _, k := range n.kids {
+				out = append(out, free(k)...)
+			}
+			return out
+		}
+		return strings.Join(free(n), " "), nil
+	}
+	text := joinNonEmpty(", ",
+		joinNonEmpty(" ", parts["street"], parts["number"]),
+		joinNonEmpty(" ", parts["postal_code"], parts["locality"]),
+		parts["area"], parts["country"])
+	if text == "" {
+		text = parts["line"]
+	}
+	return text, parts
+}
+
+// xal2Parts names the address parts of xAL 2 elements.
+var xal2Parts = map[string]string{"ThoroughfareName": "street", "ThoroughfareNumber": "number", "LocalityName": "locality",
+	"PostalCodeNumber": "postal_code", "CountryName": "country", "AdministrativeAreaName": "area"}
+
+func joinNonEmpty(sep string, ss ...string) string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, sep)
 }
 
 func joinText(n *node) string {

@@ -40,7 +40,9 @@ func TestImportCityGMLFiles(t *testing.T) {
 	}{
 		{"citygml/Block020023.gml", 4, 56, 0, "EPSG:25833"},
 		{"citygml/v2_Building_LOD2-EPSG25832.gml", 1, 7, 1, "EPSG:25832"},
-		{"citygml/v2_Building_and_garage_LOD2-EPSG25832.gml", 2, 12, 1, "EPSG:25832"},
+		// the garage's wall shared with the house (an OrientableSurface "-" referencing the house's
+		// wall) is a surface of the garage too
+		{"citygml/v2_Building_and_garage_LOD2-EPSG25832.gml", 2, 13, 1, "EPSG:25832"},
 		{"citygml/v3_Building_LOD2-EPSG25832.gml", 1, 7, 1, "EPSG:25832"},
 	}
 	pool := pgtest.New(t)
@@ -191,4 +193,91 @@ func TestImportCityJSONRotterdam(t *testing.T) {
 		t.Errorf("%d textures stored, want 1", textures)
 	}
 	t.Logf("%d surfaces, %d textured", s, textured)
+}
+
+// TestCityGMLReferencesAndAddresses: testdata/shared_walls.gml (three adjoining buildings in
+// EPSG:4549) and testdata/address_v3.gml (CityGML 3.0).
+func TestCityGMLReferencesAndAddresses(t *testing.T) {
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	rep, err := importGML(t, pool, "shared_walls", "testdata/shared_walls.gml", cim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The address position's EPSG:4326 is not the file's CRS.
+	if rep.SourceCRS != "EPSG:4549" || len(rep.Rejected) != 0 {
+		t.Fatalf("source CRS %q, rejected %v; want EPSG:4549, none", rep.SourceCRS, rep.Rejected)
+	}
+	var nA, nB, nC int
+	pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE building_gml_id = 'A'), count(*) FILTER (WHERE building_gml_id = 'B'),
+		count(*) FILTER (WHERE building_gml_id = 'C') FROM cim.surface WHERE dataset_id = $1`, rep.DatasetID).Scan(&nA, &nB, &nC)
+	if nA != 6 || nB != 6 || nC != 6 {
+		t.Errorf("surfaces A %d, B %d, C %d; want 6 each (B's walls by reference too)", nA, nB, nC)
+	}
+	same := func(q string) bool {
+		var ok bool
+		if err := pool.QueryRow(ctx, q, rep.DatasetID).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	// B's west wall is A's east wall reversed (backward reference through an OrientableSurface "-").
+	if !same(`SELECT ST_OrderingEquals(b.geom, ST_Reverse(a.geom)) FROM cim.surface a, cim.surface b
+		WHERE a.dataset_id = $1 AND b.dataset_id = $1 AND a.gml_id = 'A-wall-e' AND b.gml_id = 'B-wall-w'`) {
+		t.Error("B's west wall is not A's east wall reversed")
+	}
+	// B's north wall is C's south wall (forward plain surfaceMember reference).
+	if !same(`SELECT ST_OrderingEquals(b.geom, c.geom) FROM cim.surface b, cim.surface c
+		WHERE b.dataset_id = $1 AND c.dataset_id = $1 AND b.gml_id = 'B-wall-n' AND c.gml_id = 'C-wall-s'`) {
+		t.Error("B's north wall is not C's south wall")
+	}
+	// C's ground is in EPSG:4528 (easting + 40 000 000), its roof in EPSG:4549: they coincide in plan.
+	if !same(`SELECT ST_HausdorffDistance(ST_Force2D(g.geom), ST_Force2D(r.geom)) < 1e-9 FROM cim.surface g, cim.surface r
+		WHERE g.dataset_id = $1 AND r.dataset_id = $1 AND g.gml_id = 'C-ground' AND r.gml_id = 'C-roof'`) {
+		t.Error("C's ground (EPSG:4528) and roof (EPSG:4549) do not coincide in plan")
+	}
+	// A's corner (494500, 4115000) in EPSG:4549 lies at 119.938075°E, 37.166583°N (gdaltransform
+	// -s_srs EPSG:4549 -t_srs EPSG:4490).
+	if !same(`SELECT abs(ST_XMin(geom) - 119.938075) < 1e-6 AND abs(ST_YMin(geom) - 37.166583) < 1e-6 FROM cim.building WHERE dataset_id = $1 AND gml_id = 'A'`) {
+		t.Error("building A's corner is not at 119.938075°E 37.166583°N")
+	}
+	var addr, street string
+	pool.QueryRow(ctx, `SELECT coalesce(address, ''), coalesce(attributes->'addresses'->0->>'street', '') FROM cim.building WHERE dataset_id = $1 AND gml_id = 'A'`, rep.DatasetID).Scan(&addr, &street)
+	if addr != "文化东街 12, 261400 莱州市, 中国" || street != "文化东街" {
+		t.Errorf("address %q (street %q); want 文化东街 12, 261400 莱州市, 中国", addr, street)
+	}
+
+	rep, err = importGML(t, pool, "address_v3", "testdata/address_v3.gml", cim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.QueryRow(ctx, `SELECT coalesce(address, '') FROM cim.building WHERE dataset_id = $1`, rep.DatasetID).Scan(&addr)
+	if rep.SourceCRS != "EPSG:4549" || addr != "府前路 1, 261400 莱州市, 中国" {
+		t.Errorf("CityGML 3.0: source CRS %q, address %q; want EPSG:4549, 府前路 1, 261400 莱州市, 中国", rep.SourceCRS, addr)
+	}
+}
+
+// TestCityJSONAddresses: testdata/address.city.json has metadata.referenceSystem as an object
+// (authority EPSG, code 4549), a per-object geographicalExtent in degrees (no CRS of its own), and
+// two addresses with xAL keys and a location.
+func TestCityJSONAddresses(t *testing.T) {
+	pool := pgtest.New(t)
+	rep, err := importJSON(t, pool, "address_cityjson", "testdata/address.city.json", cim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addr, number string
+	var cornerOK bool
+	err = pool.QueryRow(context.Background(), `SELECT coalesce(address, ''), coalesce(attributes->'addresses'->1->>'number', ''),
+		abs(ST_XMin(geom) - 119.938075) < 1e-6 AND abs(ST_YMin(geom) - 37.166583) < 1e-6
+		FROM cim.building WHERE dataset_id = $1 AND gml_id = 'J1'`, rep.DatasetID).Scan(&addr, &number, &cornerOK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SourceCRS != "EPSG:4549" || !cornerOK {
+		t.Errorf("source CRS %q, corner at 119.938075°E 37.166583°N %v; want EPSG:4549, true", rep.SourceCRS, cornerOK)
+	}
+	if addr != "文化东街 12, 261400 莱州市, 中国; 文化东街 14, 261400 莱州市, 中国" || number != "14" {
+		t.Errorf("address %q, second number %q", addr, number)
+	}
 }

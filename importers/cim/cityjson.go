@@ -25,7 +25,9 @@ type cjFile struct {
 		Translate [3]float64 `json:"translate"`
 	} `json:"transform"`
 	Metadata struct {
-		ReferenceSystem string `json:"referenceSystem"`
+		// A URL (https://www.opengis.net/def/crs/EPSG/0/7415), a URN (urn:ogc:def:crs:EPSG::7415),
+		// "EPSG:7415", a bare code, or an object with authority and code.
+		ReferenceSystem json.RawMessage `json:"referenceSystem"`
 	} `json:"metadata"`
 	CityObjects map[string]*cjObject `json:"CityObjects"`
 	Vertices    [][]float64          `json:"vertices"`
@@ -281,7 +283,7 @@ func (ci *cjImport) objects(doc *cjFile, line int) error {
 		if line > 0 {
 			at = line
 		}
-		o := &cityObject{id: id, class: co.Type, attrs: map[string]any{}, lod: -1, srs: doc.Metadata.ReferenceSystem, line: at}
+		o := &cityObject{id: id, class: co.Type, attrs: map[string]any{}, lod: -1, srs: referenceSystem(doc.Metadata.ReferenceSystem), line: at}
 		if len(co.Parents) > 0 && co.Type == "BuildingPart" {
 			o.parent = co.Parents[0]
 		}
@@ -318,9 +320,15 @@ func (ci *cjImport) objects(doc *cjFile, line int) error {
 				o.attrs[k] = v
 			}
 		}
-		if co.Address != nil {
-			if b, err := json.Marshal(co.Address); err == nil {
-				o.address = string(b)
+		addr := co.Address
+		if a, ok := o.attrs["address"]; ok && addr == nil { // CityJSON 1.0 kept it among the attributes
+			addr = a
+			delete(o.attrs, "address")
+		}
+		if addr != nil {
+			o.address, o.attrs["addresses"] = cjAddresses(addr)
+			if o.attrs["addresses"] == nil {
+				delete(o.attrs, "addresses")
 			}
 		}
 		// The highest geometry up to the maximum LoD.
@@ -537,4 +545,93 @@ func storeTexture(w *loader.TableWriter, path, typ, image string) (bool, error) 
 		return false, err
 	}
 	return true, w.Add(image, mime, data)
+}
+
+// referenceSystem turns metadata.referenceSystem, in any of its forms, into a string srsCode reads.
+func referenceSystem(raw json.RawMessage) string {
+	var v any
+	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return "EPSG:" + strconv.Itoa(int(x))
+	case map[string]any:
+		code := fmt.Sprint(x["code"])
+		if auth, _ := x["authority"].(string); x["code"] != nil && (auth == "" || strings.EqualFold(auth, "EPSG")) {
+			return "EPSG:" + strings.TrimSuffix(code, ".0")
+		}
+	}
+	return string(raw)
+}
+
+// cjAddresses reads a CityJSON address (an array of objects, or one object) into one line per
+// address, joined by "; ", and its parts. The keys follow xAL (ThoroughfareName, ThoroughfareNumber,
+// LocalityName or Locality, PostalCode or Postcode, AdministrativeArea, CountryName or Country);
+// location (the address's point) is no part of the text, and other keys are kept as they are.
+func cjAddresses(v any) (string, any) {
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	var lines []string
+	var parts []map[string]any
+	for _, a := range list {
+		m, ok := a.(map[string]any)
+		if !ok {
+			if s := strings.TrimSpace(fmt.Sprint(a)); s != "" && a != nil {
+				lines = append(lines, s)
+			}
+			continue
+		}
+		p := map[string]any{}
+		str := func(keys ...string) string {
+			for _, k := range keys {
+				if x, ok := m[k]; ok && x != nil {
+					if s := strings.TrimSpace(fmt.Sprint(x)); s != "" {
+						return s
+					}
+				}
+			}
+			return ""
+		}
+		named := map[string][]string{
+			"street":      {"ThoroughfareName", "thoroughfareName", "street"},
+			"number":      {"ThoroughfareNumber", "thoroughfareNumber", "number"},
+			"locality":    {"LocalityName", "Locality", "locality", "city"},
+			"postal_code": {"PostalCode", "Postcode", "PostalCodeNumber", "postalCode", "postcode"},
+			"area":        {"AdministrativeArea", "AdministrativeAreaName", "administrativeArea"},
+			"country":     {"CountryName", "Country", "country"},
+		}
+		known := map[string]bool{"location": true}
+		for part, keys := range named {
+			if s := str(keys...); s != "" {
+				p[part] = s
+			}
+			for _, k := range keys {
+				known[k] = true
+			}
+		}
+		for k, x := range m {
+			if !known[k] {
+				p[k] = x
+			}
+		}
+		text := joinNonEmpty(", ",
+			joinNonEmpty(" ", str(named["street"]...), str(named["number"]...)),
+			joinNonEmpty(" ", str(named["postal_code"]...), str(named["locality"]...)),
+			str(named["area"]...), str(named["country"]...))
+		if text != "" {
+			lines = append(lines, text)
+		}
+		if len(p) > 0 {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 {
+		return strings.Join(lines, "; "), nil
+	}
+	return strings.Join(lines, "; "), parts
 }

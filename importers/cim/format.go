@@ -26,11 +26,6 @@ func (CityGML) Kind(loader.Source) string     { return "cim" }
 func (CityJSON) Kind(loader.Source) string    { return "cim" }
 func (CityJSONSeq) Kind(loader.Source) string { return "cim" }
 
-// AnyEPSG: the CIM formats transform with PostGIS, so --srs takes any EPSG code.
-func (CityGML) AnyEPSG()     {}
-func (CityJSON) AnyEPSG()    {}
-func (CityJSONSeq) AnyEPSG() {}
-
 var (
 	cityModelRE  = regexp.MustCompile(`<([A-Za-z0-9_]+:)?CityModel[\s>]`)
 	cityJSONType = regexp.MustCompile(`"type"\s*:\s*"CityJSON"|^\s*\{\s*"CityObjects"\s*:`)

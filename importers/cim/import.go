@@ -11,6 +11,17 @@ import (
 
 // ImportCityGML streams a CityGML 2.0 or 3.0 file into the batch.
 func ImportCityGML(ctx context.Context, b *loader.Batch, path string, opts Options) error {
+	// References (xlink:href) are found first, so that the elements they point at are kept when the
+	// document streams past them.
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	refs, err := scanRefs(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	r, closeFile, err := openTracked(b, path)
 	if err != nil {
 		return err
@@ -20,7 +31,7 @@ func ImportCityGML(ctx context.Context, b *loader.Batch, path string, opts Optio
 	reject := func(line int, feature, reason string) {
 		b.Reject(loader.Rejection{File: path, Line: line, Feature: feature, Reason: reason})
 	}
-	degenerate, err := readCityGML(path, r, opts, func(o *cityObject) error { return s.add(ctx, o) }, reject)
+	degenerate, err := readGML(path, r, refs, opts, func(o *cityObject) error { return s.add(ctx, o) }, reject)
 	if err != nil {
 		return err
 	}

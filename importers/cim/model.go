@@ -49,6 +49,7 @@ func (o Options) tolerance() float64 {
 // polygon is a surface polygon in source coordinates: closed rings, exterior first.
 type polygon struct {
 	id    string
+	srs   string // the srsName it is written in ("" = the file's)
 	rings [][][3]float64
 }
 
@@ -103,7 +104,17 @@ func (p *polygon) check(tol float64) error {
 		c[0], c[1], c[2] = c[0]+u[0], c[1]+u[1], c[2]+u[2]
 	}
 	l := math.Sqrt(n[0]*n[0] + n[1]*n[1] + n[2]*n[2])
-	if l < 1e-9 {
+	// Degenerate relative to the ring's own size (|n| is twice the area; the squared diagonal of the
+	// bounding box is the largest it can be), so a 1 m roof in degrees (1e-10 square degrees) is a
+	// polygon, as it is in metres, while points on a line are not.
+	lo, hi := ext[0], ext[0]
+	for _, q := range ext {
+		for k := range 3 {
+			lo[k], hi[k] = min(lo[k], q[k]), max(hi[k], q[k])
+		}
+	}
+	diag2 := (hi[0]-lo[0])*(hi[0]-lo[0]) + (hi[1]-lo[1])*(hi[1]-lo[1]) + (hi[2]-lo[2])*(hi[2]-lo[2])
+	if diag2 == 0 || l < 1e-9*diag2 {
 		return errDegenerate
 	}
 	k := float64(len(ext) - 1)

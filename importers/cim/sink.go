@@ -3,9 +3,9 @@ package cim
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -13,21 +13,19 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/twpayne/go-geom"
-	"github.com/twpayne/go-geom/encoding/wkb"
 
 	"github.com/yitu-gis/yitu/importers/loader"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/crs"
 )
 
-// sink buffers parsed city objects, transforms their coordinates to EPSG:4490 a batch at a time (with
-// PostGIS, or in Go for a local grid), and writes them through the loader.
+// sink buffers parsed city objects, transforms their coordinates to EPSG:4490 a batch at a time
+// (through spatial/crs, the importers' one CRS path), and writes them through the loader.
 type sink struct {
 	b       *loader.Batch
 	file    string
 	opts    Options
-	srid    int     // source EPSG code, resolved from the options or the file (4490 after local)
-	local   crs.CRS // a CRS converted in Go (local grid, GCJ-02); nil: PostGIS transforms srid
+	c       crs.CRS // the source CRS, resolved from the options or the file on the first object
 	pending []*cityObject
 	points  int
 	seen    map[string]bool
@@ -69,12 +67,11 @@ func srsCode(s string) (int, bool) {
 	return 0, false
 }
 
-// resolveSRID settles the source CRS on the first object: --srs, else the file's srsName. A CRS
-// spatial/crs converts in Go that is not an EPSG code (a local grid with its 4- or 7-parameter
-// transformation, GCJ-02) is applied in Go straight to EPSG:4490 lon/lat; EPSG codes go through
-// PostGIS ST_Transform (any code PostGIS knows).
+// resolveSRID settles the source CRS on the first object: --srs, else the file's srsName, through
+// crs.Lookup (the registry, local grids, GCJ-02, and any EPSG code PostGIS knows under the datum
+// rule).
 func (s *sink) resolveSRID(objSRS string) error {
-	if s.srid != 0 {
+	if s.c != nil {
 		return nil
 	}
 	name, from := s.opts.SRS, "--srs"
@@ -85,26 +82,21 @@ func (s *sink) resolveSRID(objSRS string) error {
 	if name == "" {
 		return spatial.Invalid("srs", "%s declares no coordinate reference system (no srsName or referenceSystem); %s", s.file, fixes)
 	}
-	if from == "--srs" {
-		c, err := crs.Lookup(name)
-		if _, epsg := crs.IsEPSG(name); err != nil && !epsg {
-			return spatial.Invalid("srs", "%s: --srs %q: %v", s.file, name, err)
+	if from == "srsName" {
+		code, ok := srsCode(name)
+		if !ok {
+			return spatial.Invalid("srs", "%s: %s %q is not an EPSG code (a local engineering CRS?); %s", s.file, from, name, fixes)
 		}
-		if c != nil {
-			if _, epsg := crs.IsEPSG(c.Code()); !epsg {
-				s.local, s.srid = c, 4490
-				s.b.SetSourceCRS(c.Code())
-				return nil
-			}
-			name = c.Code() // cgcs2000 → EPSG:4490
-		}
+		name = "EPSG:" + strconv.Itoa(code)
+	} else if code, ok := srsCode(name); ok {
+		name = "EPSG:" + strconv.Itoa(code) // urn:ogc:def:crs:EPSG::2056 on the command line
 	}
-	code, ok := srsCode(name)
-	if !ok {
-		return spatial.Invalid("srs", "%s: %s %q is not an EPSG code (a local engineering CRS?); %s", s.file, from, name, fixes)
+	c, err := crs.Lookup(name)
+	if err != nil {
+		return spatial.Invalid("srs", "%s: %s %q: %v", s.file, from, name, err)
 	}
-	s.srid = code
-	s.b.SetSourceCRS("EPSG:" + strconv.Itoa(code))
+	s.c = c
+	s.b.SetSourceCRS(c.Code())
 	return nil
 }
 
@@ -117,6 +109,18 @@ func (s *sink) add(ctx context.Context, o *cityObject) error {
 		return nil
 	}
 	s.seen[o.id] = true
+	for _, p := range o.polys {
+		if err := s.checkSRS(o, p); err != nil {
+			return err
+		}
+	}
+	for _, sf := range o.surfaces {
+		for _, p := range sf.polys {
+			if err := s.checkSRS(o, p); err != nil {
+				return err
+			}
+		}
+	}
 	s.pending = append(s.pending, o)
 	for _, p := range o.polys {
 		s.points += countPoints(p)
@@ -128,6 +132,18 @@ func (s *sink) add(ctx context.Context, o *cityObject) error {
 	}
 	if s.points >= flushPoints {
 		return s.flush(ctx)
+	}
+	return nil
+}
+
+// checkSRS refuses a geometry whose own srsName differs from the file's and names no EPSG code:
+// its coordinates cannot be converted (with --srs, every geometry is taken in that CRS).
+func (s *sink) checkSRS(o *cityObject, p polygon) error {
+	if s.opts.SRS != "" || p.srs == "" || p.srs == o.srs {
+		return nil
+	}
+	if _, ok := srsCode(p.srs); !ok {
+		return spatial.Invalid("srs", "%s line %d: %s %s has a geometry in srsName %q, which is no EPSG code (the object is in %q)", s.file, o.line, o.class, o.id, p.srs, o.srs)
 	}
 	return nil
 }
@@ -157,20 +173,25 @@ func (s *sink) flush(ctx context.Context) error {
 	return nil
 }
 
-// transform rewrites every pending coordinate from the source CRS to EPSG:4490: a local CRS in Go
-// (x, y through spatial/crs; heights are kept: they are normal heights, which a horizontal grid or
-// datum shift does not change), an EPSG code in one PostGIS call (a MultiPointZ through
-// ST_Transform; skipped on a dry run).
+// transform rewrites every pending coordinate to EPSG:4490 in Go, from the CRS each polygon is in
+// (the file's, or its own srsName's where that names another EPSG code), bound to the extent of that
+// CRS's points (spatial/crs; a CRS PROJ converts is sampled in PostGIS, so a dry run leaves those
+// coordinates as they are). Heights are kept: they are normal heights, which a horizontal grid or
+// datum shift does not change.
 func (s *sink) transform(ctx context.Context) error {
-	tx := s.b.Tx()
-	if s.local == nil && (tx == nil || s.srid == 4490) {
-		return nil
-	}
-	var pts []*[3]float64
+	groups := map[string][]*[3]float64{}
+	crsOf := map[string]crs.CRS{}
+	var lookupErr error
 	each := func(p polygon) {
+		c, err := s.polygonCRS(p)
+		if err != nil {
+			lookupErr = cmp.Or(lookupErr, err)
+			return
+		}
+		crsOf[c.Code()] = c
 		for _, r := range p.rings {
 			for i := range r {
-				pts = append(pts, &r[i])
+				groups[c.Code()] = append(groups[c.Code()], &r[i])
 			}
 		}
 	}
@@ -184,47 +205,53 @@ func (s *sink) transform(ctx context.Context) error {
 			}
 		}
 	}
-	if s.local != nil {
-		for _, p := range pts {
-			p[0], p[1] = s.local.ToLonLat(p[0], p[1])
+	if lookupErr != nil {
+		return lookupErr
+	}
+	codes := slices.Sorted(maps.Keys(groups))
+	for _, code := range codes {
+		if err := s.transformFrom(ctx, crsOf[code], groups[code]); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// polygonCRS is the CRS a polygon's coordinates are in: the file's (--srs, or the srsName the import
+// settled on), or its own srsName's where it names another EPSG code.
+func (s *sink) polygonCRS(p polygon) (crs.CRS, error) {
+	if s.opts.SRS != "" || p.srs == "" {
+		return s.c, nil
+	}
+	code, ok := srsCode(p.srs)
+	if !ok || fmt.Sprintf("EPSG:%d", code) == s.c.Code() {
+		return s.c, nil
+	}
+	c, err := crs.Lookup(fmt.Sprintf("EPSG:%d", code))
+	if err != nil {
+		return nil, spatial.Invalid("srs", "%s: a geometry's srsName %q: %v", s.file, p.srs, err)
+	}
+	return c, nil
+}
+
+// transformFrom converts pts from c to EPSG:4490 in place.
+func (s *sink) transformFrom(ctx context.Context, c crs.CRS, pts []*[3]float64) error {
+	if len(pts) == 0 || c.Code() == crs.StorageCode {
 		return nil
 	}
-	if len(pts) == 0 {
+	if _, proj := c.(*crs.Proj); proj && s.b.Tx() == nil {
 		return nil
 	}
-	// EWKB MultiPointZ with the source SRID.
-	buf := make([]byte, 0, 13+len(pts)*29)
-	buf = append(buf, 1)
-	buf = binary.LittleEndian.AppendUint32(buf, 4|0x80000000|0x20000000)
-	buf = binary.LittleEndian.AppendUint32(buf, uint32(s.srid))
-	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(pts)))
+	ext := [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
 	for _, p := range pts {
-		buf = append(buf, 1)
-		buf = binary.LittleEndian.AppendUint32(buf, 1|0x80000000)
-		for k := range 3 {
-			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(p[k]))
-		}
+		ext = [4]float64{min(ext[0], p[0]), min(ext[1], p[1]), max(ext[2], p[0]), max(ext[3], p[1])}
 	}
-	var out []byte
-	err := tx.QueryRow(ctx, `SELECT ST_AsBinary(ST_Transform(ST_GeomFromEWKB($1), 4490))`, buf).Scan(&out)
+	bound, err := s.b.BindCRS(ctx, c, ext)
 	if err != nil {
-		return fmt.Errorf("%s: transforming coordinates from EPSG:%d to EPSG:4490: %w", s.file, s.srid, err)
+		return spatial.Invalid("srs", "%s: %v", s.file, err)
 	}
-	g, err := wkb.Unmarshal(out)
-	if err != nil {
-		return err
-	}
-	mp, ok := g.(*geom.MultiPoint)
-	if !ok || mp.NumPoints() != len(pts) {
-		return fmt.Errorf("%s: PostGIS returned %d points for %d", s.file, mp.NumPoints(), len(pts))
-	}
-	flat, st := mp.FlatCoords(), mp.Stride()
-	for i, p := range pts {
-		p[0], p[1] = flat[i*st], flat[i*st+1]
-		if st > 2 {
-			p[2] = flat[i*st+2]
-		}
+	for _, p := range pts {
+		p[0], p[1] = bound.ToLonLat(p[0], p[1])
 	}
 	return nil
 }

@@ -76,21 +76,12 @@ func (r *Reader) readInsert(line int, inBlock bool) ([]*Entity, error) {
 	wp := m.apply(ref.point)
 	e.Geom = Geometry{Kind: KindPoint, Coords: []float64{wp.X, wp.Y, wp.Z}}
 	e.Elevation = wp.Z
+	ref.attribs = attribEnts
 	setRef(e, ref)
 	if inBlock {
 		return []*Entity{e}, nil // expanded when the enclosing block is used
 	}
-	if r.opts.Inserts == SymbolInserts && (len(e.XData) > 0 || len(e.Attribs) > 0) {
-		return []*Entity{e}, nil
-	}
-	out, err := r.expand(e, identity, 0, nil)
-	if err != nil {
-		return nil, err
-	}
-	if r.opts.Inserts == ExpandInserts {
-		out = append(out, attribEnts...)
-	}
-	return out, nil
+	return r.expand(e, identity, 0, nil)
 }
 
 func setRef(e *Entity, ref *insertRef) { e.ref = ref }
@@ -120,7 +111,18 @@ func insertMatrix(ref *insertRef, base Vec, c, w int) Matrix {
 	return m
 }
 
-// expand returns the entities of the block that ins references, transformed by outer·insert.
+// symbol: in SymbolInserts mode, a reference that carries attributes (its own ATTRIBs, or constant
+// ATTDEFs of its block) or extended data stays a symbol (one point per cell).
+func (r *Reader) symbol(ins *Entity, b *block) bool {
+	if r.opts.Inserts != SymbolInserts {
+		return false
+	}
+	return len(ins.XData) > 0 || len(ins.Attribs) > 0 || (b != nil && len(b.consts) > 0)
+}
+
+// expand returns what the block reference ins becomes under the transform outer: the block's entities
+// (nested references expanded, transforms composed), its attributes and constant attribute
+// definitions as text, once per cell of a MINSERT; or, for a symbol, one point per cell.
 func (r *Reader) expand(ins *Entity, outer Matrix, depth int, count *int) ([]*Entity, error) {
 	if count == nil {
 		count = new(int)
@@ -129,22 +131,40 @@ func (r *Reader) expand(ins *Entity, outer Matrix, depth int, count *int) ([]*En
 		return nil, r.sc.errorf(ins.Line, "block %q: block references nested deeper than %d (a block that contains itself?)", ins.Insert.Block, maxDepth)
 	}
 	b := r.blocks[strings.ToUpper(ins.Insert.Block)]
+	ref := ins.ref
+	if ref.cols*ref.rows > maxExpanded || ref.cols*ref.rows < 0 {
+		return nil, r.sc.errorf(ins.Line, "block reference %q: %d×%d copies", ins.Insert.Block, ref.cols, ref.rows)
+	}
+	if r.symbol(ins, b) {
+		return r.symbols(ins, b, outer, count)
+	}
 	if b == nil {
 		r.skipped["INSERT of undefined block"]++
-		return nil, nil
+		var out []*Entity
+		for _, a := range ref.attribs {
+			out = append(out, placed(a, ins, &outer, false))
+		}
+		return out, nil
 	}
-	ref := ins.ref
 	*count++ // every reference visited counts, so that nested empty blocks cannot multiply unchecked
 	if *count > maxExpanded {
 		return nil, r.sc.errorf(ins.Line, "block reference %q expands into more than %d entities", ins.Insert.Block, maxExpanded)
 	}
-	if ref.cols*ref.rows > maxExpanded || ref.cols*ref.rows < 0 {
-		return nil, r.sc.errorf(ins.Line, "block reference %q: %d×%d copies", ins.Insert.Block, ref.cols, ref.rows)
-	}
 	var out []*Entity
+	add := func(be *Entity, m *Matrix) error {
+		*count++
+		if *count > maxExpanded {
+			return r.sc.errorf(ins.Line, "block reference %q expands into more than %d entities", ins.Insert.Block, maxExpanded)
+		}
+		out = append(out, placed(be, ins, m, b.paper))
+		return nil
+	}
+	m0 := insertMatrix(ref, b.base, 0, 0)
+	first := m0.apply(b.base)
 	for c := 0; c < ref.cols; c++ {
 		for w := 0; w < ref.rows; w++ {
-			m := outer.mul(insertMatrix(ref, b.base, c, w))
+			cell := insertMatrix(ref, b.base, c, w)
+			m := outer.mul(cell)
 			for _, be := range b.ents {
 				if be.ref != nil && be.Type == "INSERT" {
 					child := *be
@@ -155,18 +175,97 @@ func (r *Reader) expand(ins *Entity, outer Matrix, depth int, count *int) ([]*En
 					if err != nil {
 						return nil, err
 					}
+					for _, s := range sub {
+						if s.Block == "" && s.Insert != nil {
+							s.Block = ins.Insert.Block // a nested symbol: from this block
+						}
+					}
 					out = append(out, sub...)
 					continue
 				}
-				*count++
-				if *count > maxExpanded {
-					return nil, r.sc.errorf(ins.Line, "block reference %q expands into more than %d entities", ins.Insert.Block, maxExpanded)
+				if err := add(be, &m); err != nil {
+					return nil, err
 				}
-				out = append(out, placed(be, ins, &m, b.paper))
+			}
+			// Constant attributes are drawn with the block; the reference's own attributes are
+			// placed for its first cell and repeated with each cell's offset.
+			for _, a := range b.consts {
+				if a.Attribs[0].Invisible {
+					continue
+				}
+				if err := add(a, &m); err != nil {
+					return nil, err
+				}
+			}
+			if len(ref.attribs) > 0 {
+				d := cell.apply(b.base).sub(first)
+				am := outer.mul(translation(d))
+				for _, a := range ref.attribs {
+					if err := add(a, &am); err != nil {
+						return nil, err
+					}
+				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// symbols returns one point per cell of the symbol reference ins under outer, each with the
+// reference's attributes and its block's constant ones.
+func (r *Reader) symbols(ins *Entity, b *block, outer Matrix, count *int) ([]*Entity, error) {
+	ref := ins.ref
+	var base Vec
+	attribs := ins.Attribs
+	if b != nil {
+		base = b.base
+		for _, a := range b.consts {
+			if _, ok := ins.Attr(a.Attribs[0].Tag); !ok {
+				attribs = append(attribs[:len(attribs):len(attribs)], a.Attribs[0])
+			}
+		}
+	}
+	var out []*Entity
+	for c := 0; c < ref.cols; c++ {
+		for w := 0; w < ref.rows; w++ {
+			*count++
+			if *count > maxExpanded {
+				return nil, r.sc.errorf(ins.Line, "block reference %q expands into more than %d entities", ins.Insert.Block, maxExpanded)
+			}
+			m := outer.mul(insertMatrix(ref, base, c, w))
+			p := m.apply(base)
+			e := *ins
+			e.ref = nil
+			e.Attribs = attribs
+			e.Geom = Geometry{Kind: KindPoint, Coords: []float64{p.X, p.Y, p.Z}}
+			e.Elevation = p.Z
+			in := *ins.Insert
+			if !outer.isIdentity() {
+				in.Rotation, in.Scale = rotationScale(&m)
+			}
+			e.Insert = &in
+			out = append(out, &e)
+		}
+	}
+	return out, nil
+}
+
+// rotationScale returns the world rotation (degrees) and the scale of the block axes under m (X
+// negative when m mirrors).
+func rotationScale(m *Matrix) (float64, Vec) {
+	x := Vec{m[0][0], m[1][0], m[2][0]}
+	y := Vec{m[0][1], m[1][1], m[2][1]}
+	z := Vec{m[0][2], m[1][2], m[2][2]}
+	s := Vec{x.length(), y.length(), z.length()}
+	if x.cross(y).dot(z) < 0 {
+		s.X = -s.X
+		x = x.scale(-1)
+	}
+	return math.Atan2(x.Y, x.X) * 180 / math.Pi, s
+}
+
+func translation(d Vec) Matrix {
+	return Matrix{{1, 0, 0, d.X}, {0, 1, 0, d.Y}, {0, 0, 1, d.Z}}
 }
 
 // placed copies a block entity into the drawing through m.

@@ -51,6 +51,8 @@ func (g *Geometry) add(p Vec) { g.Coords = append(g.Coords, p.X, p.Y, p.Z) }
 type Vec struct{ X, Y, Z float64 }
 
 func (a Vec) add(b Vec) Vec       { return Vec{a.X + b.X, a.Y + b.Y, a.Z + b.Z} }
+func (a Vec) sub(b Vec) Vec       { return Vec{a.X - b.X, a.Y - b.Y, a.Z - b.Z} }
+func (a Vec) dot(b Vec) float64   { return a.X*b.X + a.Y*b.Y + a.Z*b.Z }
 func (a Vec) scale(f float64) Vec { return Vec{a.X * f, a.Y * f, a.Z * f} }
 func (a Vec) cross(b Vec) Vec     { return Vec{a.Y*b.Z - a.Z*b.Y, a.Z*b.X - a.X*b.Z, a.X*b.Y - a.Y*b.X} }
 func (a Vec) length() float64     { return math.Sqrt(a.X*a.X + a.Y*a.Y + a.Z*a.Z) }

@@ -57,6 +57,9 @@ type block struct {
 	base  Vec
 	paper bool
 	ents  []*Entity
+	// consts are the block's constant attribute definitions (ATTDEF with flag 2): a reference carries
+	// them without ATTRIBs of its own.
+	consts []*Entity
 }
 
 // insertRef is what expanding a block reference needs.
@@ -68,6 +71,9 @@ type insertRef struct {
 	cols, rows int
 	colSp      float64
 	rowSp      float64
+	// attribs are the reference's ATTRIB entities, in the coordinates of the space that holds the
+	// reference (world, or the enclosing block's definition); they belong to its first cell.
+	attribs []*Entity
 }
 
 // Reader reads entities from an ASCII DXF stream.
@@ -407,6 +413,21 @@ func (r *Reader) readBlocks() error {
 			base, _ := r.rec.point(10, &fe)
 			cur = &block{name: name, base: base, paper: r.rec.int(67, 0, &fe) == 1 || strings.HasPrefix(strings.ToUpper(name), "*PAPER_SPACE")}
 			r.blocks[strings.ToUpper(name)] = cur
+		case "ATTDEF":
+			if err := r.readRecord(typ, t.line); err != nil {
+				return err
+			}
+			var fe fieldErr
+			flags := r.rec.int(70, 0, &fe)
+			a, err := r.build(&r.rec)
+			if err != nil {
+				return err
+			}
+			if cur != nil && a != nil && a.Text != nil && flags&2 != 0 {
+				a.ref = nil
+				a.Attribs = []Attrib{{Tag: a.Text.Tag, Value: a.Text.Value, Invisible: flags&1 != 0}}
+				cur.consts = append(cur.consts, a)
+			}
 		case "ENDBLK":
 			if err := r.readRecord(typ, t.line); err != nil {
 				return err

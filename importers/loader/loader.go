@@ -43,6 +43,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -54,6 +55,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/yitu-gis/yitu/spatial/crs"
 
 	"github.com/yitu-gis/yitu/spatial"
 )
@@ -116,8 +119,15 @@ type Report struct {
 	BBox      *[4]float64    `json:"bbox,omitempty"`                // lon/lat minx, miny, maxx, maxy
 	Rejected  []Rejection    `json:"rejected"`
 	Warnings  []string       `json:"warnings"`
-	Features  int            `json:"features"`
-	Seconds   float64        `json:"seconds"`
+	// Transformations states every coordinate operation that took the source CRS to EPSG:4490 other
+	// than Yitu's own registry (PROJ's operation name and its stated accuracy).
+	Transformations []string `json:"transformations,omitempty"`
+	Skipped         []string `json:"skipped_files,omitempty"` // files of the folder not imported, and why
+	Features        int      `json:"features"`
+	// Details are a format's own description of the data (a DEM's size, CRS, height range, vertical
+	// datum rule: details.dem).
+	Details map[string]any `json:"details,omitempty"`
+	Seconds float64        `json:"seconds"`
 }
 
 // RefusedError is an import refused because of its rejections (more than MaxRejects) or because the
@@ -149,6 +159,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Loader {
 // Batch is one import in progress: one transaction (none on a dry run).
 type Batch struct {
 	l       *Loader
+	group   *Group // nil: the batch is its own transaction
 	opts    Options
 	ctx     context.Context
 	start   time.Time
@@ -164,11 +175,13 @@ type Batch struct {
 	hash    chan hashResult
 	prog    *progress
 
-	mu       sync.Mutex // Reject and Warn may be called from several goroutines
-	rejected []Rejection
-	warnings []string
-	owned    []string
-	counted  map[string]int // rows written through Tx (Count)
+	mu              sync.Mutex // Reject and Warn may be called from several goroutines
+	rejected        []Rejection
+	warnings        []string
+	transformations []string
+	owned           []string
+	counted         map[string]int // rows written through Tx (Count)
+	details         map[string]any // Detail
 }
 
 // previous is the dataset an import replaces (or Delete deletes).
@@ -185,11 +198,26 @@ type hashResult struct {
 	err error
 }
 
+// CheckCRS tells whether a CRS PROJ converts exists (an EPSG code must be in spatial_ref_sys), so
+// that a wrong --srs is the first thing an import says; registry CRSs need no database.
+func (l *Loader) CheckCRS(ctx context.Context, c crs.CRS) error {
+	p, ok := c.(*crs.Proj)
+	if !ok || l.pool == nil {
+		return nil
+	}
+	_, err := p.Geographic(ctx, l.pool)
+	return err
+}
+
 // Begin starts an import: it opens the transaction (waiting while another import runs), removes what
 // the previous dataset of that name wrote outside the tables partitioned by dataset, and inserts the
 // catalog.dataset row. The previous version's partitions and dataset row go at Commit, so readers see
 // it, whole, until the new version replaces it. On a dry run it touches no database.
 func (l *Loader) Begin(ctx context.Context, o Options) (*Batch, error) {
+	return l.begin(ctx, o, nil)
+}
+
+func (l *Loader) begin(ctx context.Context, o Options, g *Group) (*Batch, error) {
 	if strings.TrimSpace(o.Dataset) == "" {
 		return nil, spatial.Invalid("dataset", "a dataset name is required")
 	}
@@ -200,6 +228,9 @@ func (l *Loader) Begin(ctx context.Context, o Options) (*Batch, error) {
 		o.Actor = osUser()
 	}
 	b := &Batch{l: l, opts: o, ctx: ctx, start: l.now(), bbox: emptyBounds(), dests: map[string]pgx.Identifier{}}
+	if g != nil && !o.DryRun {
+		b.group = g
+	}
 	b.prog = newProgress(o.Progress, o.Dataset)
 	b.hash = make(chan hashResult, 1)
 	go func() {
@@ -209,7 +240,13 @@ func (l *Loader) Begin(ctx context.Context, o Options) (*Batch, error) {
 	if o.DryRun {
 		return b, nil
 	}
-	tx, err := l.pool.Begin(ctx)
+	var tx pgx.Tx
+	var err error
+	if g != nil {
+		tx, err = g.tx.Begin(ctx) // a savepoint of the group's transaction
+	} else {
+		tx, err = l.pool.Begin(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("starting the import transaction: %w", err)
 	}
@@ -250,6 +287,83 @@ func (b *Batch) begin(ctx context.Context) error {
 		return fmt.Errorf("registering dataset %q: %w", b.opts.Dataset, err)
 	}
 	return nil
+}
+
+// Group is several imports that stand or fall together (the files of a folder): each is a Batch of its
+// own dataset, in a savepoint of the group's one transaction, and nothing any of them wrote is visible
+// until Group.Commit. A Batch's Commit only releases its savepoint; attaching its partitions and
+// recording its dataset, which lock the parent tables, wait for Group.Commit, so readers are held up
+// once, at the end, as by a single import.
+type Group struct {
+	l       *Loader
+	tx      pgx.Tx // nil on a dry run
+	dryRun  bool
+	done    bool
+	pending []pending // committed batches, completed at the group's commit
+}
+
+type pending struct {
+	b   *Batch
+	rep *Report
+}
+
+// BeginGroup opens the group's transaction (none on a dry run).
+func (l *Loader) BeginGroup(ctx context.Context, dryRun bool) (*Group, error) {
+	g := &Group{l: l, dryRun: dryRun}
+	if dryRun {
+		return g, nil
+	}
+	tx, err := l.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("starting the import transaction: %w", err)
+	}
+	g.tx = tx
+	return g, nil
+}
+
+// Begin starts one import of the group (see Loader.Begin); o.DryRun follows the group.
+func (g *Group) Begin(ctx context.Context, o Options) (*Batch, error) {
+	if g.done {
+		return nil, errors.New("loader: Begin after the group's Commit or Rollback")
+	}
+	o.DryRun = g.dryRun
+	return g.l.begin(ctx, o, g)
+}
+
+// Commit commits every import of the group whose Batch was committed.
+func (g *Group) Commit(ctx context.Context) error {
+	if g.done {
+		return errors.New("loader: Commit after the group's Commit or Rollback")
+	}
+	if g.tx == nil {
+		g.done = true
+		return nil
+	}
+	for _, p := range g.pending {
+		if err := p.b.complete(ctx, p.rep); err != nil {
+			g.Rollback(ctx)
+			return fmt.Errorf("importing %q: %w", p.rep.Dataset, err)
+		}
+	}
+	g.done = true
+	if err := g.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("committing the imports: %w", err)
+	}
+	for _, p := range g.pending {
+		p.b.logImported(p.rep)
+	}
+	return nil
+}
+
+// Rollback abandons every import of the group. It is a no-op after Commit.
+func (g *Group) Rollback(ctx context.Context) {
+	if g.done {
+		return
+	}
+	g.done = true
+	if g.tx != nil {
+		_ = g.tx.Rollback(context.WithoutCancel(ctx))
+	}
 }
 
 // importLockKey is the transaction-level advisory lock that serializes imports and deletions of
@@ -419,6 +533,10 @@ func (b *Batch) DryRun() bool { return b.opts.DryRun }
 // SetSourceCRS records the source CRS the importer found (a .prj, DXF GEODATA) or was told.
 func (b *Batch) SetSourceCRS(code string) { b.opts.SourceCRS = code }
 
+// SetKind records what the data turned out to be, when the importer decides it from the content (a
+// vector layer without --as whose polygons are buildings is base map, not reference).
+func (b *Batch) SetKind(kind string) { b.opts.Kind = kind }
+
 // Own records a table the import created, so that replacing or deleting the dataset drops it.
 func (b *Batch) Own(table pgx.Identifier) {
 	b.mu.Lock()
@@ -446,6 +564,34 @@ func (b *Batch) Warn(msg string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.warnings = append(b.warnings, msg)
+}
+
+// BindCRS binds the source CRS c to data within extent (c's units) for conversion: the one CRS
+// path of every importer (see crs.Proj for the datum rule). A CRS PROJ converts is sampled in the
+// import's transaction and the transformation it used goes into the report; on a dry run, which has
+// no transaction, such a CRS is an error.
+func (b *Batch) BindCRS(ctx context.Context, c crs.CRS, extent [4]float64) (crs.CRS, error) {
+	var q crs.Querier
+	if tx := b.Tx(); tx != nil {
+		q = tx
+	}
+	bound, err := crs.Bind(ctx, q, c, extent)
+	if err != nil {
+		return nil, err
+	}
+	if t, ok := bound.(*crs.Bound); ok {
+		b.Transformation(t.Transformation)
+	}
+	return bound, nil
+}
+
+// Transformation records a coordinate operation the import applied, for the report (once each).
+func (b *Batch) Transformation(desc string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !slices.Contains(b.transformations, desc) {
+		b.transformations = append(b.transformations, desc)
+	}
 }
 
 // Track wraps the source reader so the progress bar follows the bytes read (size -1 if unknown).
@@ -500,18 +646,21 @@ func (b *Batch) Commit(ctx context.Context) (*Report, error) {
 		return nil, h.err
 	}
 	rep.SHA256 = h.sum
-	layers, err := b.layers(ctx)
-	if err != nil {
-		b.Rollback(ctx)
-		return nil, err
+	if g := b.group; g != nil {
+		// In a group, attaching the partitions, replacing the previous version and recording the
+		// dataset wait for the group's commit: they lock the parent tables, which readers would then
+		// wait for until the last file of the group is in.
+		if err := b.tx.Commit(ctx); err != nil { // releases the savepoint
+			b.Rollback(ctx)
+			return nil, fmt.Errorf("importing %q: %w", b.opts.Dataset, err)
+		}
+		b.done = true
+		b.prog.finish()
+		b.tx = g.tx
+		g.pending = append(g.pending, pending{b, rep})
+		return rep, nil
 	}
-	rep.Layers = layers
-	if err := b.replace(ctx); err != nil {
-		b.Rollback(ctx)
-		return nil, err
-	}
-	rep.Seconds = b.l.now().Sub(b.start).Seconds()
-	if err := b.finish(ctx, rep); err != nil {
+	if err := b.complete(ctx, rep); err != nil {
 		b.Rollback(ctx)
 		return nil, err
 	}
@@ -521,9 +670,28 @@ func (b *Batch) Commit(ctx context.Context) (*Report, error) {
 	}
 	b.done = true
 	b.prog.finish()
+	b.logImported(rep)
+	return rep, nil
+}
+
+// complete attaches the import's partitions, replaces the previous version and records the dataset,
+// filling in the report's layers and time.
+func (b *Batch) complete(ctx context.Context, rep *Report) error {
+	layers, err := b.layers(ctx)
+	if err != nil {
+		return err
+	}
+	rep.Layers = layers
+	if err := b.replace(ctx); err != nil {
+		return err
+	}
+	rep.Seconds = b.l.now().Sub(b.start).Seconds()
+	return b.finish(ctx, rep)
+}
+
+func (b *Batch) logImported(rep *Report) {
 	b.l.log.Info("imported", "dataset", rep.Dataset, "id", rep.DatasetID, "features", rep.Features,
 		"rejected", len(rep.Rejected), "seconds", math.Round(rep.Seconds*100)/100)
-	return rep, nil
 }
 
 // replace attaches the import's partitions and removes the previous version of the dataset: its
@@ -575,12 +743,12 @@ func (b *Batch) finish(ctx context.Context, rep *Report) error {
 	owned := slices.Clone(b.owned)
 	b.mu.Unlock()
 	_, err = b.tx.Exec(ctx, `
-		UPDATE catalog.dataset SET name = $10, source_hash = $2, source_crs = $3, counts = $4, rejected = $5, report = $6,
+		UPDATE catalog.dataset SET name = $10, kind = $11, source_hash = $2, source_crs = $3, counts = $4, rejected = $5, report = $6,
 		       owned_tables = coalesce($7::text[], '{}'), layers = coalesce($8::text[], '{}'),
 		       bbox = CASE WHEN $9::float8[] IS NULL THEN NULL
 		                   ELSE ST_SetSRID(ST_MakeEnvelope($9[1], $9[2], $9[3], $9[4]), 4490) END
 		WHERE id = $1`,
-		b.id, rep.SHA256, b.opts.SourceCRS, counts, len(rep.Rejected), reportJSON, owned, rep.Layers, box, b.opts.Dataset)
+		b.id, rep.SHA256, b.opts.SourceCRS, counts, len(rep.Rejected), reportJSON, owned, rep.Layers, box, b.opts.Dataset, b.opts.Kind)
 	if err != nil {
 		return fmt.Errorf("recording dataset %q: %w", b.opts.Dataset, err)
 	}
@@ -620,7 +788,10 @@ func (b *Batch) report() *Report {
 	rep := &Report{
 		Dataset: b.opts.Dataset, DatasetID: b.id, Kind: b.opts.Kind, Source: b.opts.Source, Format: b.opts.Format,
 		SourceCRS: b.opts.SourceCRS, DryRun: b.opts.DryRun, Replaced: b.prev.id, Counts: map[string]int{},
-		Rejected: slices.Clone(b.rejected), Warnings: slices.Clone(b.warnings),
+		Rejected: slices.Clone(b.rejected), Warnings: slices.Clone(b.warnings), Transformations: slices.Clone(b.transformations),
+	}
+	if len(b.details) > 0 {
+		rep.Details = maps.Clone(b.details)
 	}
 	if rep.Rejected == nil {
 		rep.Rejected = []Rejection{}

@@ -359,3 +359,54 @@ func FuzzEWKB(f *testing.F) {
 		_ = w.Add(g)
 	})
 }
+
+// A group's imports are committed together or not at all: a batch committed inside a group that is
+// rolled back leaves nothing (rows, partitions, dataset rows); committed, both datasets are there.
+func TestGroupAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	l := loader.New(pool, nil)
+	src := sourceFile(t, "0\nSECTION\n")
+	imp := func(g *loader.Group, name string, n int) {
+		t.Helper()
+		b, err := g.Begin(ctx, loader.Options{Dataset: name, Kind: "basemap", Format: "dxf", Source: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Rollback(ctx)
+		w := b.Table("building", buildingTable, []string{"source_layer", "geom"})
+		for i := range n {
+			if err := w.Add("JMD", square(119.9+float64(i)*0.001, 37.1, 0.0001)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := b.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, err := l.BeginGroup(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp(g, "a", 3)
+	imp(g, "b", 4)
+	g.Rollback(ctx)
+	if n, d := count(t, pool, "basemap.building"), count(t, pool, "catalog.dataset"); n != 0 || d != 0 {
+		t.Errorf("rolled-back group: %d buildings, %d datasets", n, d)
+	}
+	g, err = l.BeginGroup(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp(g, "a", 3)
+	imp(g, "b", 4)
+	if n := count(t, pool, "basemap.building"); n != 0 {
+		t.Errorf("%d buildings visible before the group commits", n)
+	}
+	if err := g.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, d := count(t, pool, "basemap.building"), count(t, pool, "catalog.dataset"); n != 7 || d != 2 {
+		t.Errorf("committed group: %d buildings, %d datasets", n, d)
+	}
+}

@@ -2,12 +2,10 @@ package oblique
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/crs"
@@ -18,19 +16,20 @@ import (
 // origin in a source SRS; Georef converts them to metres east, north, up of a frame at that origin
 // (heights ellipsoidal), whose matrix becomes the model's root transform.
 type Georef struct {
-	SRS          string     // as the source states it
-	Origin       [3]float64 // in the source SRS
-	frame        *geodesy.Frame
-	enu          bool
-	crs          crs.CRS // projected SRS of Yitu's registry (CGCS2000 Gauss-Krüger zones): converted in Go
-	srid         int     // other projected SRS in spatial_ref_sys (PostGIS caches its PROJ transformation)
-	proj         string  // else its WKT, transformed through PROJ text (slower: no cache)
-	heightOffset float64 // normal → ellipsoidal height, for projected SRS
-	tx           pgx.Tx
+	SRS    string     // as the source states it
+	Origin [3]float64 // in the source SRS
+	frame  *geodesy.Frame
+	enu    bool
+	crs    crs.CRS // the projected SRS: the registry's, or PROJ's bound around the origin (spatial/crs)
+	// Transformation is the datum transformation PROJ applies (empty for the registry's CRSs).
+	Transformation string
+	heightOffset   float64 // normal → ellipsoidal height, for projected SRS
+	tx             pgx.Tx
 }
 
-// newGeoref resolves an SRS. A projected SRS (EPSG code or WKT) is converted by PostGIS
-// (ST_Transform with PROJ) inside tx; its heights are normal heights and get heightOffset. An ENU
+// newGeoref resolves an SRS. A projected SRS (EPSG code or WKT) is converted through spatial/crs (the
+// registry in Go, any other CRS by PROJ inside tx under the datum rule); its heights are normal
+// heights and get heightOffset. An ENU
 // frame needs no database. An SRS PostGIS does not know is an error naming where it came from.
 func newGeoref(ctx context.Context, tx pgx.Tx, srs string, origin [3]float64, heightOffset float64, where string) (*Georef, error) {
 	p, err := parseSRS(srs)
@@ -45,40 +44,48 @@ func newGeoref(ctx context.Context, tx pgx.Tx, srs string, origin [3]float64, he
 		return g, nil
 	}
 	g.heightOffset, g.tx = heightOffset, tx
-	registry := crs.EPSG(p.srid)
-	if registry == nil && p.kind == srsWKT && p.srid == 0 {
-		registry, _ = crs.FromWKT(p.proj) // a Gauss-Krüger zone spelled out without its EPSG code
+	// The one CRS path of the importers (spatial/crs): the registry's CRSs in Go, any other through
+	// PROJ under the datum rule, sampled over the reach of a model around its origin.
+	var c crs.CRS
+	if p.srid > 0 {
+		c, err = crs.Lookup(fmt.Sprintf("EPSG:%d", p.srid))
+	} else {
+		c, err = crs.FromWKT(p.proj)
 	}
-	switch {
-	case registry != nil && registry.Projected():
-		g.crs = registry // CGCS2000 Gauss-Krüger zones: converted in Go, no database needed
-	case tx == nil:
-		return nil, invalid(where, "the SRS %s needs the database to check and convert it (not available on a dry run)", p.display)
-	case p.srid > 0:
-		var known bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = $1)`, p.srid).Scan(&known); err != nil {
-			return nil, err
-		}
-		if !known {
-			return nil, invalid(where, "the SRS %s is unknown (not in PostGIS's spatial_ref_sys)", p.display)
-		}
-		g.srid = p.srid
-	default:
-		g.proj = p.proj
+	if err != nil {
+		return nil, invalid(where, "the SRS %s: %v", p.display, err)
 	}
+	if pc, ok := c.(*crs.Proj); ok {
+		if tx == nil {
+			return nil, invalid(where, "the SRS %s needs the database to check and convert it (not available on a dry run)", p.display)
+		}
+		geographic, err := pc.Geographic(ctx, tx)
+		if err != nil {
+			return nil, invalid(where, "the SRS %s: %v", p.display, err)
+		}
+		if geographic {
+			return nil, invalid(where, "the SRS %s is geographic (degrees); models need a projected SRS in metres or ENU:lat,lon", p.display)
+		}
+		const reach = 50000 // a model set reaches at most this far from its origin (in the SRS's units)
+		bound, err := crs.Bind(ctx, tx, pc, [4]float64{origin[0] - reach, origin[1] - reach, origin[0] + reach, origin[1] + reach})
+		if err != nil {
+			return nil, invalid(where, "%v", err)
+		}
+		c, g.Transformation = bound, bound.(*crs.Bound).Transformation
+	}
+	if !c.Projected() {
+		return nil, invalid(where, "the SRS %s is geographic (degrees); models need a projected SRS in metres or ENU:lat,lon", p.display)
+	}
+	g.crs = c
 	ll, err := g.lonLat(ctx, [][3]float64{origin})
 	if err != nil {
-		return nil, invalid(where, "the SRS %s is unknown to PostGIS/PROJ or the origin %v lies outside it: %v", p.display, origin, err)
-	}
-	if math.Abs(origin[0]) <= 180 && math.Abs(origin[1]) <= 90 && math.Abs(ll[0][0]-origin[0]) < 1 && math.Abs(ll[0][1]-origin[1]) < 1 {
-		return nil, invalid(where, "the SRS %s is geographic (degrees); models need a projected SRS in metres or ENU:lat,lon", p.display)
+		return nil, invalid(where, "the origin %v lies outside the SRS %s: %v", origin, p.display, err)
 	}
 	g.frame = geodesy.NewFrame(ll[0][0], ll[0][1], origin[2]+heightOffset)
 	return g, nil
 }
 
-// lonLat converts absolute source coordinates to lon/lat (z kept): in Go for the registry's CRSs,
-// else through PostGIS in one statement.
+// lonLat converts absolute source coordinates to lon/lat (z kept).
 func (g *Georef) lonLat(ctx context.Context, pts [][3]float64) ([][3]float64, error) {
 	if g.crs != nil {
 		out := make([][3]float64, len(pts))
@@ -91,31 +98,7 @@ func (g *Georef) lonLat(ctx context.Context, pts [][3]float64) ([][3]float64, er
 		}
 		return out, nil
 	}
-	xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
-	for i, p := range pts {
-		xs[i], ys[i] = p[0], p[1]
-	}
-	var lons, lats []float64
-	transform := `ST_Transform(ST_SetSRID(ST_MakePoint(x, y), $1::int), 4490)`
-	var from any = g.srid
-	if g.srid == 0 {
-		transform, from = `ST_Transform(ST_MakePoint(x, y), $1::text, 4490)`, g.proj
-	}
-	err := g.tx.QueryRow(ctx, `
-		SELECT coalesce(array_agg(ST_X(p) ORDER BY i), '{}'), coalesce(array_agg(ST_Y(p) ORDER BY i), '{}')
-		FROM (SELECT i, `+transform+` p
-		      FROM unnest($2::float8[], $3::float8[]) WITH ORDINALITY AS t(x, y, i)) s`, from, xs, ys).Scan(&lons, &lats)
-	if err != nil {
-		return nil, fmt.Errorf("converting coordinates from %s: %v", g.SRS, pgMessage(err))
-	}
-	out := make([][3]float64, len(pts))
-	for i := range pts {
-		if math.IsInf(lons[i], 0) || math.IsNaN(lons[i]) || math.IsInf(lats[i], 0) || math.IsNaN(lats[i]) {
-			return nil, fmt.Errorf("coordinate %v is outside %s", pts[i], g.SRS)
-		}
-		out[i] = [3]float64{lons[i], lats[i], pts[i][2]}
-	}
-	return out, nil
+	return nil, fmt.Errorf("the SRS %s has no conversion", g.SRS)
 }
 
 // ToLocal converts points given relative to the origin, in place, to the frame's east, north, up.
@@ -149,13 +132,4 @@ func (g *Georef) LonLat(p [3]float64) (lon, lat, h float64) { return g.frame.Geo
 
 func invalid(where, format string, args ...any) error {
 	return spatial.Invalid(where, format, args...)
-}
-
-// pgMessage is a PostgreSQL error's message without the driver's decoration.
-func pgMessage(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Message
-	}
-	return err.Error()
 }

@@ -9,7 +9,8 @@
 //   - OBJ models (importers/obj) with their MTL materials and textures, georeferenced by a
 //     metadata.xml beside them or by an SRS and origin given on the command line;
 //   - existing 3D Tiles tilesets (1.0 b3dm/i3dm/pnts/cmpt, 1.1 glb), stored tile by tile with their
-//     content unchanged.
+//     content unchanged; implicit tiling (subtrees, availability, content templates) is expanded into
+//     explicit tiles.
 //
 // Model coordinates become metres east, north and up of a frame at the source origin (exactly,
 // through the SRS's projection for projected sources, with normal heights raised by the configured
@@ -82,6 +83,9 @@ func georefFor(ctx context.Context, b *loader.Batch, metadata string, o Options)
 		return nil, nil, err
 	}
 	b.SetSourceCRS(clip(srs, 200))
+	if g.Transformation != "" {
+		b.Transformation(g.Transformation)
+	}
 	return g, asset, nil
 }
 

@@ -38,6 +38,8 @@ func TestYituImport(t *testing.T) {
 		{importers.Request{Path: shareddata.Path(t, "obj/box-textured.obj"), SRS: "EPSG:4528", Origin: &[3]float64{40493000, 4115000, 12}, HeightOffset: &offset}, "obj", "oblique", 1},
 		{importers.Request{Path: shareddata.Path(t, "3dtiles/1.0/TilesetWithRequestVolume")}, "3dtiles", "tileset", 9},
 		{importers.Request{Path: shareddata.Path(t, "3dtiles/1.1/MetadataGranularities/tileset.json")}, "3dtiles", "tileset", 21},
+		// implicit tiling, expanded: the 31 content tiles and their ancestors
+		{importers.Request{Path: shareddata.Path(t, "3dtiles/1.1/SparseImplicitOctree")}, "3dtiles", "tileset", 58},
 	}
 	for _, c := range cases {
 		t.Run(filepath.Base(c.req.Path), func(t *testing.T) {

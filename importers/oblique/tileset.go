@@ -17,16 +17,17 @@ import (
 
 // tileJSON is a tile of a 3D Tiles tileset.json (1.0 or 1.1), as far as the import needs it.
 type tileJSON struct {
-	BoundingVolume      json.RawMessage `json:"boundingVolume"`
-	ViewerRequestVolume json.RawMessage `json:"viewerRequestVolume"`
-	GeometricError      *float64        `json:"geometricError"`
-	Refine              string          `json:"refine"`
-	Transform           []float64       `json:"transform"`
-	Content             *contentRef     `json:"content"`
-	Contents            []contentRef    `json:"contents"`
-	Children            []tileJSON      `json:"children"`
-	ImplicitTiling      json.RawMessage `json:"implicitTiling"`
-	Metadata            json.RawMessage `json:"metadata"`
+	BoundingVolume      json.RawMessage            `json:"boundingVolume"`
+	ViewerRequestVolume json.RawMessage            `json:"viewerRequestVolume"`
+	GeometricError      *float64                   `json:"geometricError"`
+	Refine              string                     `json:"refine"`
+	Transform           []float64                  `json:"transform"`
+	Content             *contentRef                `json:"content"`
+	Contents            []contentRef               `json:"contents"`
+	Children            []tileJSON                 `json:"children"`
+	ImplicitTiling      json.RawMessage            `json:"implicitTiling"`
+	Metadata            json.RawMessage            `json:"metadata"`
+	Extensions          map[string]json.RawMessage `json:"extensions"`
 }
 
 type contentRef struct {
@@ -137,8 +138,9 @@ type tilesetWalk struct {
 // transform to ECEF (for the footprint).
 func (w *tilesetWalk) tile(t *tileJSON, file string, parent int64, where string, order int, refine string, world [16]float64, parentErr float64) error {
 	at := file + ": " + where
-	if len(t.ImplicitTiling) > 0 {
-		return invalid(at+".implicitTiling", "implicit tiling is not supported; make the tileset explicit (3d-tiles-tools) first")
+	it, err := implicitOf(t, at)
+	if err != nil {
+		return err
 	}
 	if len(t.BoundingVolume) == 0 {
 		return invalid(at+".boundingVolume", "missing")
@@ -169,6 +171,18 @@ func (w *tilesetWalk) tile(t *tileJSON, file string, parent int64, where string,
 		contents = append([]contentRef{*t.Content}, contents...)
 	}
 	ge := min(*t.GeometricError, parentErr)
+	if it != nil {
+		if mc, ok := t.Extensions["3DTILES_multiple_contents"]; ok && len(contents) == 0 {
+			var ext struct {
+				Content []contentRef `json:"content"`
+			}
+			if err := json.Unmarshal(mc, &ext); err != nil {
+				return invalid(at+".extensions.3DTILES_multiple_contents", "%v", err)
+			}
+			contents = ext.Content
+		}
+		return w.implicit(t, it, where, file, parent, at, order, refine, transform, ge, contents)
+	}
 	var volume any = t.BoundingVolume
 	// A content that is an external tileset: its tree takes the tile's place below this tile.
 	var external []*tilesetDoc

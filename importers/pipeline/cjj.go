@@ -36,7 +36,7 @@ func (XLSX) Name() string                        { return "xlsx" }
 func (XLSX) Kind(loader.Source) string           { return "pipeline" }
 func (XLSX) Sniff(path string, head []byte) bool { return sniffXLSX(path, head) }
 func (XLSX) Import(ctx context.Context, b *loader.Batch, src loader.Source) error {
-	ts, err := readXLSX(src.Path)
+	ts, err := readXLSX(ctx, src.Path, false)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (Folder) Import(ctx context.Context, b *loader.Batch, src loader.Source) er
 			}
 			ts = append(ts, t)
 		case sniffXLSX(p, head):
-			more, err := readXLSX(p)
+			more, err := readXLSX(ctx, p, false)
 			if err != nil {
 				return err
 			}
@@ -164,7 +164,7 @@ func importTables(ctx context.Context, b *loader.Batch, src loader.Source, ts []
 		src.CRS = fileCRS
 	}
 	im := &cjjImport{b: b, src: src, types: types, points: map[string]*point{}, where: map[string]string{}, rejected: map[string]bool{}}
-	if err := im.readPoints(pts); err != nil {
+	if err := im.readPoints(ctx, pts); err != nil {
 		return err
 	}
 	if err := im.writePoints(); err != nil {
@@ -196,7 +196,7 @@ func rowRef(t *table, r row) string {
 	return fmt.Sprintf("%s row %d", t.where(), r.record)
 }
 
-func (im *cjjImport) readPoints(pts []*table) error {
+func (im *cjjImport) readPoints(ctx context.Context, pts []*table) error {
 	var xs, ys []float64
 	for _, t := range pts {
 		_, hasXY := t.cols["x"]
@@ -290,7 +290,7 @@ func (im *cjjImport) readPoints(pts []*table) error {
 			im.points[no] = p
 		}
 	}
-	c, err := requireCRS(im.b, im.src, "the pipe points' coordinates", xs, ys)
+	c, err := requireCRS(ctx, im.b, im.src, "the pipe points' coordinates", xs, ys)
 	if err != nil {
 		return err
 	}

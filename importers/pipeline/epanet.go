@@ -192,8 +192,20 @@ func (EPANET) Import(ctx context.Context, b *loader.Batch, src loader.Source) er
 			"Give --srs: an EPSG code if the drawing is in real coordinates, or --srs local:grid.yaml with a 4-parameter "+
 			"transformation (dx, dy, rotation, scale into EPSG:4528, say) that places it on the map", src.Path, minX, maxX, minY, maxY)
 	}
+	b.SetSourceCRS(src.CRS.Code())
 	c := src.CRS
-	b.SetSourceCRS(c.Code())
+	if len(n.Coords) > 0 {
+		minX, minY, maxX, maxY := bounds(n.Coords)
+		for _, vs := range n.Verts { // link vertices may lie beyond the nodes
+			for _, v := range vs {
+				minX, minY, maxX, maxY = min(minX, v[0]), min(minY, v[1]), max(maxX, v[0]), max(maxY, v[1])
+			}
+		}
+		var err error
+		if c, err = b.BindCRS(ctx, c, [4]float64{minX, minY, maxX, maxY}); err != nil {
+			return fmt.Errorf("%s: %w", src.Path, err)
+		}
+	}
 	length, diam := 1.0, 1.0 // to metres, to millimetres
 	if n.US() {
 		length, diam = 0.3048, 25.4

@@ -223,16 +223,20 @@ func metres(lon1, lat1, lon2, lat2 float64) float64 {
 	return math.Hypot(dx, dy)
 }
 
-// requireCRS is the CRS of survey coordinates: --srs; else longitude/latitude are taken as CGCS2000
-// with a note; else refused with the range seen and the likely zone.
-func requireCRS(b *loader.Batch, src loader.Source, what string, xs, ys []float64) (crs.CRS, error) {
-	if src.CRS != nil {
-		return src.CRS, nil
-	}
+// requireCRS is the CRS of survey coordinates (easting xs, northing ys): --srs (any CRS the
+// importers take, bound to the points' extent under the datum rule); else longitude/latitude are
+// taken as CGCS2000 with a note; else refused with the range seen and the likely zone.
+func requireCRS(ctx context.Context, b *loader.Batch, src loader.Source, what string, xs, ys []float64) (crs.CRS, error) {
 	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for i := range xs {
 		minX, maxX = min(minX, xs[i]), max(maxX, xs[i])
 		minY, maxY = min(minY, ys[i]), max(maxY, ys[i])
+	}
+	if src.CRS != nil {
+		if len(xs) == 0 {
+			return src.CRS, nil
+		}
+		return b.BindCRS(ctx, src.CRS, [4]float64{minX, minY, maxX, maxY})
 	}
 	g := crs.GuessZone(minX, minY, maxX, maxY, src.HomeLon)
 	if len(g.Codes) > 0 && g.Codes[0] == crs.StorageCode {

@@ -1,7 +1,12 @@
 package pipeline
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -270,7 +275,7 @@ func FuzzXLSXHeader(f *testing.F) {
 		if err := x.SaveAs(p); err != nil {
 			return
 		}
-		ts, err := readXLSX(p)
+		ts, err := readXLSX(context.Background(), p, false)
 		if err != nil {
 			return
 		}
@@ -316,5 +321,96 @@ func TestTruncatedRowRefused(t *testing.T) {
 	_, err := parseCSV("segments.csv", cut)
 	if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "cut short") {
 		t.Errorf("a table cut in its last row: %v", err)
+	}
+}
+
+// TestXLSXBombRefused: a small workbook that expands beyond the limits (a part declaring 1 GiB; a
+// sheet of more cells than a survey table has) is recognised as a workbook and refused by name,
+// before its contents take memory, with nothing written; a cancelled import stops reading.
+func TestXLSXBombRefused(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.xlsx")
+	f := excelize.NewFile()
+	rows := [][]any{{"物探点号", "管线类型", "X", "Y", "地面高程", "埋深"}}
+	for i := range 3000 {
+		rows = append(rows, []any{fmt.Sprintf("JS%d", i), "JS", 4_000_000 + i, 500_000, 5.0, 1.0})
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.SaveAs(good); err != nil {
+		t.Fatal(err)
+	}
+
+	// The bomb: the good workbook's parts and one more whose directory entry says it inflates to
+	// 1 GiB (the zip reader holds a part to its declared size, so the declaration is what counts).
+	bomb := filepath.Join(dir, "bomb.xlsx")
+	zr, err := zip.OpenReader(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(bomb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(out)
+	for _, zf := range zr.File {
+		if err := zw.Copy(zf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var deflated bytes.Buffer
+	fw, _ := flate.NewWriter(&deflated, flate.BestCompression)
+	fw.Write(make([]byte, 1<<20))
+	fw.Close()
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/worksheets/sheet9.xml", Method: zip.Deflate,
+		CompressedSize64: uint64(deflated.Len()), UncompressedSize64: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(deflated.Bytes())
+	zw.Close()
+	out.Close()
+	zr.Close()
+
+	head, _ := os.ReadFile(bomb)
+	if !(XLSX{}).Sniff(bomb, head[:4096]) {
+		t.Fatal("the bomb is not recognised as a workbook: it would be refused as an unknown format, not for what it is")
+	}
+	l := loader.New(pool, nil)
+	b, err := l.Begin(ctx, loader.Options{Dataset: "bomb", Kind: "pipeline", Format: "xlsx", Source: bomb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = (XLSX{}).Import(ctx, b, loader.Source{Path: bomb, CRS: grid(t), HomeLon: 119.94})
+	b.Rollback(ctx)
+	if err == nil || !strings.Contains(err.Error(), "bomb.xlsx") || !strings.Contains(err.Error(), "expands to more than 512 MB") ||
+		!strings.Contains(err.Error(), "sheet9.xml") {
+		t.Errorf("the bomb: %v", err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM pipeline.point) + (SELECT count(*) FROM catalog.dataset)").Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d rows written (%v)", n, err)
+	}
+
+	// The cell limit, shown on the good workbook with the limit lowered below its 18,006 cells.
+	defer func(v int) { xlsxMaxCells = v }(xlsxMaxCells)
+	xlsxMaxCells = 10_000
+	if _, err := readXLSX(ctx, good, false); err == nil || !strings.Contains(err.Error(), "more than 10000 cells") || !strings.Contains(err.Error(), "[Sheet1] row") {
+		t.Errorf("too many cells: %v", err)
+	}
+	xlsxMaxCells = 1 << 30
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := readXLSX(cancelled, good, false); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled read: %v", err)
+	}
+	if ts, err := readXLSX(ctx, good, false); err != nil || len(ts) != 1 || len(ts[0].rows) != 3000 {
+		t.Errorf("the good workbook: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,37 +111,14 @@ var aliases = map[string][]string{
 	"built_year":  {"建设年代", "埋设年代", "建设年份", "敷设年代", "建设日期", "埋设日期", "built_year"},
 }
 
-var aliasIndex = func() map[string]string {
-	m := map[string]string{}
-	for k, names := range aliases {
-		for _, n := range names {
-			m[n] = k
-		}
-	}
-	return m
-}()
-
-// normHeader drops spaces, a BOM, units in brackets and case: "埋深(m)" → "埋深", "X 坐标" → "x坐标".
-func normHeader(h string) string {
-	h = strings.TrimPrefix(strings.TrimSpace(h), "\ufeff")
-	for _, pair := range [][2]string{{"(", ")"}, {"（", "）"}, {"[", "]"}, {"【", "】"}} {
-		if i := strings.Index(h, pair[0]); i > 0 {
-			if j := strings.Index(h[i:], pair[1]); j > 0 {
-				h = h[:i] + h[i+j+len(pair[1]):]
-			}
-		}
-	}
-	h = strings.ReplaceAll(h, " ", "")
-	h = strings.ReplaceAll(h, "\u3000", "")
-	return strings.ToLower(h)
-}
+var aliasIndex = loader.AliasIndex(aliases)
 
 // mapHeader finds the canonical columns of a header row and says whether it is a point table, a
 // segment table or neither. The first column claiming a key wins.
 func mapHeader(header []string) (map[string]int, string) {
 	cols := map[string]int{}
 	for i, h := range header {
-		if k, ok := aliasIndex[normHeader(h)]; ok {
+		if k, ok := aliasIndex[loader.NormHeader(h)]; ok {
 			if _, dup := cols[k]; !dup {
 				cols[k] = i
 			}
@@ -240,17 +216,7 @@ func readCSV(path, enc string) (*table, error) {
 }
 
 func parseCSV(path, text string) (*table, error) {
-	first, _, _ := strings.Cut(text, "\n")
-	sep := ','
-	for _, c := range []rune{'\t', ';', ','} {
-		if strings.Count(first, string(c)) > strings.Count(first, string(sep)) {
-			sep = c
-		}
-	}
-	r := csv.NewReader(strings.NewReader(text))
-	r.Comma = sep
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
+	r := loader.TableCSV(text)
 	t := &table{file: path, typeOf: typeFromName(path)}
 	for {
 		rec, err := r.Read()
@@ -287,37 +253,34 @@ func parseCSV(path, text string) (*table, error) {
 	return t, nil
 }
 
+// Limits of a workbook, so a small file that expands to gigabytes (a "zip bomb", or a sheet of
+// millions of empty-looking cells) is refused by name instead of taking the memory: survey tables
+// are far below them. (Variables so that a test can show a limit at work on a small file.)
+var (
+	xlsxMaxUnzipped uint64 = 512 << 20  // bytes of all the workbook's parts, decompressed
+	xlsxMaxCells           = 20_000_000 // cells read over all sheets
+)
+
 // readXLSX reads every sheet of a workbook that has a point or segment header in one of its first
-// rows (title rows above the header are common).
-func readXLSX(path string) ([]*table, error) {
-	f, err := excelize.OpenFile(path)
+// rows (title rows above the header are common). headersOnly stops each sheet at its header (a
+// sniff). The rows are streamed, not loaded whole; ctx ends a long read.
+func readXLSX(ctx context.Context, path string, headersOnly bool) ([]*table, error) {
+	if err := checkZipSize(path, xlsxMaxUnzipped); err != nil {
+		return nil, err
+	}
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: int64(xlsxMaxUnzipped)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable XLSX workbook: %w", path, err)
 	}
 	defer f.Close()
 	var out []*table
+	cells := 0
 	for _, sheet := range f.GetSheetList() {
-		rows, err := f.GetRows(sheet)
+		t, err := readSheet(ctx, f, path, sheet, headersOnly, &cells)
 		if err != nil {
-			return nil, fmt.Errorf("%s [%s]: %w", path, sheet, err)
+			return nil, err
 		}
-		t := &table{file: path, sheet: sheet, typeOf: cmpOr(typeFromName(sheet), typeFromName(path))}
-		for i, rec := range rows {
-			if t.header == nil {
-				if i >= 5 {
-					break
-				}
-				if cols, kind := mapHeader(rec); kind != "" {
-					t.header, t.cols, t.kind = rec, cols, kind
-				}
-				continue
-			}
-			if slices.IndexFunc(rec, func(s string) bool { return strings.TrimSpace(s) != "" }) < 0 {
-				continue
-			}
-			t.rows = append(t.rows, row{record: i + 1, cells: rec})
-		}
-		if t.header != nil {
+		if t != nil {
 			out = append(out, t)
 		}
 	}
@@ -325,6 +288,70 @@ func readXLSX(path string) ([]*table, error) {
 		return nil, fmt.Errorf("%s: no sheet has a CJJ 61 point table (物探点号, X, Y, …) or segment table (起点点号, 终点点号, …) header", path)
 	}
 	return out, nil
+}
+
+// readSheet reads one sheet's table; nil when the sheet has no header in its first five rows.
+func readSheet(ctx context.Context, f *excelize.File, path, sheet string, headersOnly bool, cells *int) (*table, error) {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return nil, fmt.Errorf("%s [%s]: %w", path, sheet, err)
+	}
+	defer rows.Close()
+	t := &table{file: path, sheet: sheet, typeOf: cmpOr(typeFromName(sheet), typeFromName(path))}
+	for i := 0; rows.Next(); i++ {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		rec, err := rows.Columns()
+		if err != nil {
+			return nil, fmt.Errorf("%s [%s] row %d: %w", path, sheet, i+1, err)
+		}
+		if *cells += len(rec); *cells > xlsxMaxCells {
+			return nil, fmt.Errorf("%s [%s] row %d: the workbook holds more than %d cells; a pipeline survey table is far smaller (save each table as CSV, or split the workbook)",
+				path, sheet, i+1, xlsxMaxCells)
+		}
+		if t.header == nil {
+			if i >= 5 {
+				return nil, rows.Error()
+			}
+			if cols, kind := mapHeader(rec); kind != "" {
+				t.header, t.cols, t.kind = rec, cols, kind
+				if headersOnly {
+					return t, nil
+				}
+			}
+			continue
+		}
+		if slices.IndexFunc(rec, func(s string) bool { return strings.TrimSpace(s) != "" }) < 0 {
+			continue
+		}
+		t.rows = append(t.rows, row{record: i + 1, cells: rec})
+	}
+	if err := rows.Error(); err != nil {
+		return nil, fmt.Errorf("%s [%s]: %w", path, sheet, err)
+	}
+	if t.header == nil {
+		return nil, nil
+	}
+	return t, nil
+}
+
+// checkZipSize refuses an archive whose parts expand beyond max bytes (the sizes its directory
+// declares; the zip reader refuses a part that inflates beyond its declared size).
+func checkZipSize(path string, max uint64) error {
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		return fmt.Errorf("%s: not a readable XLSX workbook: %w", path, err)
+	}
+	defer z.Close()
+	var total uint64
+	for _, f := range z.File {
+		if total += f.UncompressedSize64; total > max || f.UncompressedSize64 > max {
+			return fmt.Errorf("%s: the workbook expands to more than %d MB (part %s): not a survey table; save the tables as CSV, or split the workbook",
+				path, max>>20, f.Name)
+		}
+	}
+	return nil
 }
 
 func cmpOr(a, b string) string {
@@ -419,7 +446,10 @@ func sniffXLSX(path string, head []byte) bool {
 	if !ok {
 		return false
 	}
-	_, err = readXLSX(path)
+	if checkZipSize(path, xlsxMaxUnzipped) != nil {
+		return true // a workbook too large to look into: the import refuses it, saying why
+	}
+	_, err = readXLSX(context.Background(), path, true)
 	return err == nil
 }
 

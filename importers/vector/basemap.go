@@ -38,49 +38,53 @@ func basemapClass(names ...string) string {
 }
 
 // basemapWriter writes features into basemap.<class> with the name in name and every other attribute
-// in props; a non-areal feature in a building layer goes to basemap.other.
+// in props. In a building layer, polygons are buildings (basemap.building, with height and floors) and
+// other features go to basemap.other; in a layer of another class, the polygons that are buildings by
+// their attributes (OSM's building tag, a height or floors attribute) go to basemap.building.
 type basemapWriter struct {
 	b      *loader.Batch
 	class  string
 	w      *loader.TableWriter
 	other  *loader.TableWriter
+	bw     *buildingWriter // nil: no feature of the layer can be a building
 	layer  string
 	moved  int
-	nameOf []string
+	routed int
 }
 
-func newBasemapWriter(b *loader.Batch, l Layer) *basemapWriter {
+func newBasemapWriter(b *loader.Batch, l Layer, attrs buildingAttrs) *basemapWriter {
 	class := basemapClass(l.Name, b.Options().Dataset)
 	cols := []string{"source_layer", "name", "props", "geom"}
-	w := &basemapWriter{b: b, class: class, layer: l.Name,
-		w:      b.Table(class, ident("basemap", class), cols),
-		nameOf: []string{"name", "名称", "NAME", "Name", "MC", "mc", "name_zh"}}
+	w := &basemapWriter{b: b, class: class, layer: l.Name}
+	if class == "building" || attrs.any() {
+		w.bw = newBuildingWriter(b, l.Name, attrs)
+	}
 	if class == "building" {
 		w.other = b.Table("other", ident("basemap", "other"), cols)
+	} else {
+		w.w = b.Table(class, ident("basemap", class), cols)
 	}
 	return w
 }
 
-func (w *basemapWriter) add(f Feature, ewkb []byte) (string, error) {
+func (w *basemapWriter) add(rec int, f Feature, ewkb []byte) (string, error) {
 	if ewkb == nil {
 		return "the base map keeps no feature without geometry", nil
 	}
-	var name any
-	for _, k := range w.nameOf {
-		if v, ok := f.Properties[k]; ok && v != nil {
-			name = fmt.Sprint(v)
-			delete(f.Properties, k)
-			break
-		}
-	}
-	props, _ := json.Marshal(f.Properties)
+	_, polygon := f.Geometry.(*geom.MultiPolygon)
 	tw := w.w
-	if w.class == "building" {
-		if _, ok := f.Geometry.(*geom.MultiPolygon); !ok {
-			tw = w.other
-			w.moved++
-		}
+	switch {
+	case w.class == "building" && polygon:
+		return w.bw.add(rec, f, ewkb)
+	case w.class == "building":
+		tw = w.other
+		w.moved++
+	case w.bw != nil && w.bw.attrs.isBuilding(f):
+		w.routed++
+		return w.bw.add(rec, f, ewkb)
 	}
+	name := popName(f)
+	props, _ := json.Marshal(f.Properties)
 	if err := tw.Add(w.layer, name, props, ewkb); err != nil {
 		if ge, ok := err.(*loader.GeometryError); ok {
 			return ge.Err.Error(), nil
@@ -91,6 +95,9 @@ func (w *basemapWriter) add(f Feature, ewkb []byte) (string, error) {
 }
 
 func (w *basemapWriter) finish(context.Context) error {
+	if w.bw != nil {
+		w.bw.finish()
+	}
 	if w.moved > 0 {
 		w.b.Warn(fmt.Sprintf("layer %s: %d features that are not polygons kept as basemap.other", w.layer, w.moved))
 	}

@@ -148,7 +148,7 @@ func (r *referenceWriter) create(ctx context.Context, tx pgx.Tx) error {
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-func (r *referenceWriter) add(f Feature, ewkb []byte) (string, error) {
+func (r *referenceWriter) add(_ int, f Feature, ewkb []byte) (string, error) {
 	for i, c := range r.cols {
 		v, ok := jsonValue(f.Properties[c.field], c.ogrType)
 		if !ok {

@@ -67,6 +67,38 @@ func sidecar(path, ext string) string {
 
 func (Shapefile) Kind(src loader.Source) string { return kindOf(src) }
 
+// BuildingHeights: the vector formats take --height-attr and --floors-attr.
+func (Shapefile) BuildingHeights()  {}
+func (GeoPackage) BuildingHeights() {}
+func (GeoJSON) BuildingHeights()    {}
+
+func (Shapefile) Takes(src loader.Source, kind string) error { return takes("a shapefile", src, kind) }
+func (GeoPackage) Takes(src loader.Source, kind string) error {
+	return takes("a GeoPackage", src, kind)
+}
+func (GeoJSON) Takes(src loader.Source, kind string) error { return takes("a GeoJSON file", src, kind) }
+
+// takes says why a vector source cannot be imported as kind: its features become reference layers
+// (reference, boundary) or base map classes (basemap), never pipelines, which are CJJ 61 tables.
+func takes(what string, src loader.Source, kind string) error {
+	switch kind {
+	case "reference", "boundary":
+		if src.HeightAttr != "" || src.FloorsAttr != "" {
+			return fmt.Errorf("--as %s keeps every feature of %s in a reference layer, where no building is extruded in 3D; "+
+				"--height-attr and --floors-attr are for buildings: drop --as (building polygons go to basemap.building, the rest to the reference layer) or use --as basemap", kind, what)
+		}
+		return nil
+	case "basemap":
+		return nil
+	case "pipeline":
+		return fmt.Errorf("--as pipeline: %s is not a pipeline table. Pipelines are CJJ 61 point and segment tables "+
+			"(物探点号, 起点点号/终点点号, 管径, 材质…) in CSV, XLSX or a shapefile's attributes, or an EPANET .inp; "+
+			"lines without them have no pipe type, diameter or wells to make pipeline.segment and pipeline.point of. "+
+			"Import it without --as (a reference layer), or as CJJ 61 tables", what)
+	}
+	return fmt.Errorf("--as %s: %s becomes a reference layer or, with --as basemap, base map classes", kind, what)
+}
+
 func kindOf(src loader.Source) string {
 	if src.As != "" {
 		return src.As
@@ -210,31 +242,68 @@ func importLayers(ctx context.Context, b *loader.Batch, src loader.Source, o *Op
 	for _, n := range o.Notes {
 		b.Warn(n)
 	}
+	var st importState
 	for _, l := range layers {
-		if err := importLayer(ctx, b, src, o, l, len(layers) > 1); err != nil {
+		if err := importLayer(ctx, b, src, o, l, len(layers) > 1, &st); err != nil {
 			return err
 		}
+	}
+	if src.As == "" && st.buildings && !st.reference {
+		b.SetKind("basemap") // every feature went to the base map's buildings
+	}
+	var fields []string
+	for _, l := range layers {
+		for _, f := range l.Fields {
+			fields = append(fields, f.Name)
+		}
+	}
+	if src.HeightAttr != "" && !st.heightAttr && !src.InFolder {
+		return fmt.Errorf("%s: --height-attr %q: no layer has that attribute (its attributes: %s)", o.Path, src.HeightAttr, strings.Join(fields, ", "))
+	}
+	if src.FloorsAttr != "" && !st.floorsAttr && !src.InFolder {
+		return fmt.Errorf("%s: --floors-attr %q: no layer has that attribute (its attributes: %s)", o.Path, src.FloorsAttr, strings.Join(fields, ", "))
 	}
 	return nil
 }
 
-func importLayer(ctx context.Context, b *loader.Batch, src loader.Source, o *Opened, l Layer, multi bool) error {
+// importState is what the layers of one import found.
+type importState struct {
+	buildings              bool // a layer's polygons may be buildings
+	reference              bool // a layer wrote a reference table
+	heightAttr, floorsAttr bool // a layer has the attribute --height-attr, --floors-attr names
+}
+
+func importLayer(ctx context.Context, b *loader.Batch, src loader.Source, o *Opened, l Layer, multi bool, st *importState) error {
 	c, err := LayerCRS(b, src, o, l, l.Extent)
 	if err != nil {
 		return err
 	}
 	b.SetSourceCRS(c.Code())
+	if l.Count != 0 {
+		if c, err = b.BindCRS(ctx, c, l.Extent); err != nil {
+			return fmt.Errorf("layer %s: %w", l.Name, err)
+		}
+	}
 	kind := kindOf(src)
+	attrs := layerBuildingAttrs(l, src)
 	var w writer
-	if kind == "basemap" {
-		w = newBasemapWriter(b, l)
-	} else {
+	switch {
+	case kind == "basemap":
+		w = newBasemapWriter(b, l, attrs)
+	case src.As == "" && attrs.any() && l.Geometry != "None":
+		w = &routeWriter{ctx: ctx, b: b, l: l, multi: multi, bw: newBuildingWriter(b, l.Name, attrs)}
+	default:
 		w, err = newReferenceWriter(ctx, b, l, multi)
 		if err != nil {
 			return err
 		}
 	}
-	is3D := strings.HasPrefix(l.Geometry, "3D ")
+	if _, ok := w.(*referenceWriter); !ok && attrs.any() {
+		st.buildings = true
+	}
+	st.heightAttr = st.heightAttr || attrs.height != "" && src.HeightAttr != ""
+	st.floorsAttr = st.floorsAttr || attrs.floors != "" && src.FloorsAttr != ""
+	is3D := strings.HasPrefix(l.Geometry, "3D ") && !attrs.any()
 	n := 0
 	var buf []byte
 	err = Read(ctx, o.Path, l.Name, o.OpenOptions, func(i int, f Feature) error {
@@ -255,7 +324,7 @@ func importLayer(ctx context.Context, b *loader.Batch, src loader.Source, o *Ope
 			}
 			ewkb = slices.Clone(buf)
 		}
-		reason, err := w.add(f, ewkb)
+		reason, err := w.add(rec, f, ewkb)
 		if err != nil {
 			return err
 		}
@@ -269,6 +338,11 @@ func importLayer(ctx context.Context, b *loader.Batch, src loader.Source, o *Ope
 	}
 	if n != l.Count && l.Count >= 0 {
 		return fmt.Errorf("%s layer %s: GDAL read %d features but counts %d; the file is damaged", o.Path, l.Name, n, l.Count)
+	}
+	if r, ok := w.(*routeWriter); ok && r.ref != nil {
+		st.reference = true
+	} else if _, ok := w.(*referenceWriter); ok {
+		st.reference = true
 	}
 	return w.finish(ctx)
 }
@@ -349,7 +423,7 @@ func flatten(g geom.T) geom.T {
 
 // writer writes one layer's features.
 type writer interface {
-	add(f Feature, ewkb []byte) (reject string, err error)
+	add(rec int, f Feature, ewkb []byte) (reject string, err error)
 	finish(ctx context.Context) error
 }
 
