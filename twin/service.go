@@ -34,12 +34,17 @@ type Service struct {
 	log    *slog.Logger
 	offset float64
 
-	mu     sync.Mutex
-	sets   map[string]*tileset // built tilesets by name
-	layers map[string][]string // what each requested tileset depends on (kept while it is rebuilt)
-	gen    map[string]uint64   // bumped when a tileset is purged; part of tile cache keys
-	sf     singleflight.Group
-	tiles  *lru.Cache[string, Content]
+	mu      sync.Mutex
+	sets    map[string]*tileset // built tilesets by name
+	stale   map[string]*tileset // purged ones, served while they are rebuilt (in the background)
+	busy    map[string]bool     // those being rebuilt
+	layers  map[string][]string // what each requested tileset depends on (kept while it is rebuilt)
+	gen     map[string]uint64   // bumped when a tileset is purged
+	seq     uint64              // numbers built tilesets: part of tile cache keys
+	bg      context.Context     // background rebuilds (Run's context)
+	rebuilt func(name string)   // told when a purged tileset was rebuilt (OnRebuilt)
+	sf      singleflight.Group
+	tiles   *lru.Cache[string, Content]
 }
 
 // Content is a tile's bytes with its media type and an ETag.
@@ -58,6 +63,7 @@ type tileset struct {
 	layers []string // changes to these purge it
 	json   []byte
 	built  time.Time
+	seq    uint64 // its build: tiles are cached under it, so a rebuilt tree never meets an old one's tiles
 }
 
 // New returns a service. It warns once when the height offset is not configured.
@@ -76,8 +82,8 @@ func New(pool *pgxpool.Pool, cfg Config, log *slog.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{pool: pool, cfg: cfg, log: log, offset: off, sets: map[string]*tileset{},
-		layers: map[string][]string{}, gen: map[string]uint64{}, tiles: cache}, nil
+	return &Service{pool: pool, cfg: cfg, log: log, offset: off, sets: map[string]*tileset{}, stale: map[string]*tileset{}, busy: map[string]bool{},
+		layers: map[string][]string{}, gen: map[string]uint64{}, tiles: cache, bg: context.Background()}, nil
 }
 
 // Info describes a tileset for the viewer's layer tree.
@@ -94,6 +100,7 @@ func (s *Service) List(ctx context.Context) ([]Info, error) {
 	out := []Info{
 		{Name: "buildings", TitleZh: "建筑", TitleEn: "Buildings", Kind: "buildings"},
 		{Name: "pipelines", TitleZh: "地下管线", TitleEn: "Underground pipelines", Kind: "pipelines"},
+		{Name: "geology", TitleZh: "三维地质模型", TitleEn: "Geological model", Kind: "geology"},
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT 'cim-' || name, name, name, 'cim' FROM catalog.dataset WHERE kind = 'cim'
@@ -129,6 +136,9 @@ func (s *Service) resolve(ctx context.Context, name string) (*tileset, error) {
 	case name == "pipelines":
 		src := pipesSource{}
 		return &tileset{name: name, src: src, layers: src.layers()}, nil
+	case name == "geology":
+		src := geologySource{}
+		return &tileset{name: name, src: src, layers: src.layers()}, nil
 	case strings.HasPrefix(name, "cim-"):
 		var id int64
 		err := queryRow(ctx, s.pool, `SELECT id FROM catalog.dataset WHERE kind = 'cim' AND name = $1`, []any{strings.TrimPrefix(name, "cim-")}, &id)
@@ -147,40 +157,100 @@ func (s *Service) resolve(ctx context.Context, name string) (*tileset, error) {
 		}
 		return &tileset{name: name, model: m, layers: []string{"twin.model", "model:" + m.name, "dataset:" + strconv.FormatInt(m.datasetID, 10)}}, nil
 	}
-	return nil, spatial.NotFound("tileset %q: known tilesets are buildings, pipelines, cim-<dataset> and model-<name>", name)
+	return nil, spatial.NotFound("tileset %q: known tilesets are buildings, pipelines, geology, cim-<dataset> and model-<name>", name)
 }
 
-// get returns the built tileset, building it once however many ask at the same time.
-func (s *Service) get(ctx context.Context, name string) (*tileset, uint64, error) {
+// get returns the built tileset, building it once however many ask at the same time. A tileset
+// purged by a change is served as it was while its rebuild (started by the purge) runs, so opening
+// the 3D view never waits for an index of the whole city (about a second for 100,000 buildings).
+func (s *Service) get(ctx context.Context, name string) (*tileset, error) {
 	s.mu.Lock()
 	ts, gen := s.sets[name], s.gen[name]
+	if ts == nil {
+		ts = s.stale[name]
+	}
 	s.mu.Unlock()
 	if ts != nil {
-		return ts, gen, nil
+		return ts, nil
 	}
 	return s.buildOnce(ctx, name, gen)
 }
 
+// ReasonRebuilt is the reason of the change announced when a tileset was rebuilt; its one layer is
+// EventLayer(name).
+const ReasonRebuilt = "3dtiles"
+
+// EventLayer names a tileset in an announced change: 3dtiles:<name>.
+func EventLayer(name string) string { return "3dtiles:" + name }
+
+// Built reports whether a tileset is built and current (not purged since).
+func (s *Service) Built(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sets[name] != nil
+}
+
+// OnRebuilt is told the name of every tileset rebuilt after a change (a viewer that reloaded it
+// when the change was announced got the previous one, served meanwhile: it reloads again). Set it
+// before Run.
+func (s *Service) OnRebuilt(f func(name string)) { s.rebuilt = f }
+
+// refresh rebuilds a purged tileset in the background until a build outlives the purges.
+func (s *Service) refresh(name string) {
+	defer func() {
+		s.mu.Lock()
+		delete(s.busy, name)
+		s.mu.Unlock()
+	}()
+	for {
+		s.mu.Lock()
+		gen, done, bg := s.gen[name], s.sets[name] != nil, s.bg
+		s.mu.Unlock()
+		if bg.Err() != nil {
+			return
+		}
+		if done {
+			if s.rebuilt != nil {
+				s.rebuilt(name)
+			}
+			return
+		}
+		if _, err := s.buildOnce(bg, name, gen); err != nil {
+			if !errors.Is(err, spatial.ErrNotFound) && bg.Err() == nil {
+				s.log.Warn("3D tiles: rebuilding a tileset after a change failed; the next request builds it", "tileset", name, "err", err)
+			}
+			s.mu.Lock()
+			delete(s.stale, name) // not served stale when it cannot be rebuilt
+			s.mu.Unlock()
+			return
+		}
+	}
+}
+
 // fresh is get for tileset.json: a stored model is checked against twin.model first (a re-import
 // replaces the model without a change notification naming a catalog layer).
-func (s *Service) fresh(ctx context.Context, name string) (*tileset, uint64, error) {
-	ts, gen, err := s.get(ctx, name)
+func (s *Service) fresh(ctx context.Context, name string) (*tileset, error) {
+	ts, err := s.get(ctx, name)
 	if err != nil || ts.model == nil {
-		return ts, gen, err
+		return ts, err
 	}
 	var id int64
 	err = queryRow(ctx, s.pool, `SELECT id FROM twin.model WHERE name = $1`, []any{ts.model.name}, &id)
 	if err == nil && id == ts.model.id {
-		return ts, gen, nil
+		return ts, nil
 	}
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, 0, err
+		return nil, err
 	}
 	s.Purge(spatial.Change{Layers: []string{"model:" + ts.model.name}})
-	return s.get(ctx, name)
+	s.mu.Lock()
+	delete(s.stale, name) // the model was replaced: the old one is not served
+	gen := s.gen[name]
+	s.mu.Unlock()
+	return s.buildOnce(ctx, name, gen)
 }
 
-func (s *Service) buildOnce(ctx context.Context, name string, gen uint64) (*tileset, uint64, error) {
+func (s *Service) buildOnce(ctx context.Context, name string, gen uint64) (*tileset, error) {
 	v, err, _ := s.sf.Do("set/"+name, func() (any, error) {
 		// Detached from the first caller: a client that goes away does not fail the others.
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
@@ -190,16 +260,22 @@ func (s *Service) buildOnce(ctx context.Context, name string, gen uint64) (*tile
 			return nil, err
 		}
 		s.mu.Lock()
+		s.seq++
+		ts.seq = s.seq
 		if s.gen[name] == gen { // not purged meanwhile
 			s.sets[name] = ts
+			delete(s.stale, name)
+		} else if s.sets[name] == nil { // purged while built: served until it is built again
+			s.stale[name] = ts
+			s.rebuildLocked(name)
 		}
 		s.mu.Unlock()
 		return ts, nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	return v.(*tileset), gen, nil
+	return v.(*tileset), nil
 }
 
 func (s *Service) build(ctx context.Context, name string) (*tileset, error) {
@@ -231,7 +307,7 @@ func (s *Service) build(ctx context.Context, name string) (*tileset, error) {
 
 // Tileset returns tileset.json of a tileset.
 func (s *Service) Tileset(ctx context.Context, name string) (Content, error) {
-	ts, _, err := s.fresh(ctx, name)
+	ts, err := s.fresh(ctx, name)
 	if err != nil {
 		return Content{}, err
 	}
@@ -240,11 +316,11 @@ func (s *Service) Tileset(ctx context.Context, name string) (Content, error) {
 
 // Tile returns the content at path (as tileset.json names it: 3/5/2.glb, n/17.b3dm).
 func (s *Service) Tile(ctx context.Context, name, path string) (Content, error) {
-	ts, gen, err := s.get(ctx, name)
+	ts, err := s.get(ctx, name)
 	if err != nil {
 		return Content{}, err
 	}
-	key := name + "\x00" + strconv.FormatUint(gen, 10) + "\x00" + path
+	key := name + "\x00" + strconv.FormatUint(ts.seq, 10) + "\x00" + path
 	if c, ok := s.tiles.Get(key); ok {
 		return c, nil
 	}
@@ -255,11 +331,7 @@ func (s *Service) Tile(ctx context.Context, name, path string) (Content, error) 
 		if err != nil {
 			return nil, err
 		}
-		s.mu.Lock()
-		if s.gen[name] == gen {
-			s.tiles.Add(key, c)
-		}
-		s.mu.Unlock()
+		s.tiles.Add(key, c)
 		return c, nil
 	})
 	if err != nil {
@@ -307,10 +379,29 @@ func (s *Service) Purge(ch spatial.Change) {
 	defer s.mu.Unlock()
 	for name, layers := range s.layers {
 		if touches(name, layers, ch) {
-			delete(s.sets, name)
-			s.gen[name]++
+			s.purgeLocked(name)
 			s.log.Debug("3D tileset purged", "tileset", name, "layers", ch.Layers, "reason", ch.Reason)
 		}
+	}
+}
+
+// purgeLocked marks a tileset stale and starts its rebuild when it was built; s.mu is held.
+func (s *Service) purgeLocked(name string) {
+	s.gen[name]++
+	if ts := s.sets[name]; ts != nil {
+		delete(s.sets, name)
+		s.stale[name] = ts
+	}
+	if s.stale[name] != nil {
+		s.rebuildLocked(name)
+	}
+}
+
+// rebuildLocked starts the background rebuild of a tileset unless it runs; s.mu is held.
+func (s *Service) rebuildLocked(name string) {
+	if !s.busy[name] {
+		s.busy[name] = true
+		go s.refresh(name)
 	}
 }
 
@@ -319,8 +410,7 @@ func (s *Service) PurgeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for name := range s.layers {
-		delete(s.sets, name)
-		s.gen[name]++
+		s.purgeLocked(name)
 	}
 	s.tiles.Purge()
 }
@@ -341,10 +431,25 @@ func touches(name string, layers []string, ch spatial.Change) bool {
 // Run listens for data changes (spatial.ChangeChannel) until ctx ends and purges what they touch.
 // A lost connection is re-established; everything is purged then, as changes may have been missed.
 func (s *Service) Run(ctx context.Context) {
+	s.mu.Lock()
+	s.bg = ctx
+	s.mu.Unlock()
+	warm := sync.OnceFunc(func() {
+		// The city's own tilesets are built now, once changes are heard, not when the first
+		// viewer opens the 3D view.
+		for _, name := range []string{"buildings", "pipelines"} {
+			go func() {
+				if _, err := s.get(ctx, name); err != nil && ctx.Err() == nil {
+					s.log.Warn("3D tiles: building a tileset at start failed; the first request builds it", "tileset", name, "err", err)
+				}
+			}()
+		}
+	})
 	spatial.Listener{
 		Channel: spatial.ChangeChannel,
 		Connected: func(context.Context) error {
 			s.PurgeAll()
+			warm()
 			return nil
 		},
 		Notify: func(_ context.Context, payloads []string) {
@@ -386,6 +491,8 @@ func Layers(name string) []string {
 		return (&buildingsSource{basemap: true}).layers()
 	case name == "pipelines":
 		return pipesSource{}.layers()
+	case name == "geology":
+		return geologySource{}.layers()
 	case strings.HasPrefix(name, "cim-"):
 		return (&buildingsSource{cityObjects: true}).layers()
 	}

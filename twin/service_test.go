@@ -336,6 +336,82 @@ func TestPurgeOnChange(t *testing.T) {
 	}
 }
 
+// TestStaleWhileRebuilt: the city's tilesets are built when the service starts; after a change,
+// tileset.json is answered at once with the tree as it was while the new one is built in the
+// background (here held back by a lock on the table), OnRebuilt is told when it is ready, and the
+// new tree's tiles are never confused with the old tree's cached ones.
+func TestStaleWhileRebuilt(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool := pgtest.New(t)
+	twintest.SeedBuildings(t, pool, 50)
+	s := newService(t, pool, nil)
+	rebuilt := make(chan string, 10)
+	s.OnRebuilt(func(name string) { rebuilt <- name })
+	go s.Run(ctx)
+	// Warmed at start: the pipelines tileset (never asked for) is built without a request.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if s.Built("buildings") && s.Built("pipelines") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the buildings and pipelines tilesets were not built at start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	first, err := s.Tileset(ctx, "buildings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := s.Tile(ctx, "buildings", "0/0/0.glb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new building far to the east; the table is locked so that the rebuild waits.
+	if _, err := pool.Exec(ctx, `INSERT INTO basemap.building (dataset_id, name, floors, geom)
+		SELECT dataset_id, '新楼', 12, ST_Multi(ST_MakeEnvelope(119.99, 37.2, 119.9902, 37.2002, 4490)) FROM basemap.building LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx)
+	if _, err := lock.Exec(ctx, `LOCK TABLE basemap.building IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	s.Purge(spatial.Change{Layers: []string{"basemap.building"}, Reason: "edit"})
+	if c, err := s.Tileset(ctx, "buildings"); err != nil || c.ETag != first.ETag {
+		t.Errorf("while rebuilt: %v, ETag %s, want the previous tileset.json (%s) at once", err, c.ETag, first.ETag)
+	}
+	select {
+	case n := <-rebuilt:
+		t.Fatalf("%s rebuilt while the buildings table was locked", n)
+	case <-time.After(200 * time.Millisecond):
+	}
+	lock.Rollback(ctx)
+	select {
+	case n := <-rebuilt:
+		if n != "buildings" {
+			t.Errorf("rebuilt %q, want buildings", n)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("OnRebuilt was not told within 30 s")
+	}
+	now, err := s.Tileset(ctx, "buildings")
+	if err != nil || now.ETag == first.ETag {
+		t.Fatalf("after the rebuild: %v, the same tileset.json", err)
+	}
+	newRoot, err := s.Tile(ctx, "buildings", "0/0/0.glb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newRoot.ETag == root.ETag {
+		t.Error("the new tree's root tile is the old tree's cached one")
+	}
+}
+
 func TestExport(t *testing.T) {
 	pool := pgtest.New(t)
 	twintest.SeedBuildings(t, pool, 120)

@@ -42,6 +42,13 @@ type tree struct {
 
 const maxLevel = 20
 
+// maxContentSpan is the widest cell (metres) that holds content. glb vertices are float32 metres in
+// the tile's frame: within 100 km of the centre their rounding stays below 5 mm, but a cell that
+// spans far-apart datasets (a tileset of Laizhou and a European CityJSON) would put them millions of
+// metres out, where float32 rounds to half a metre. Such cells split by location first; their
+// features go down to the children, whatever the cap.
+const maxContentSpan = 100_000
+
 // buildTree tiles items into a quadtree over their extent with at most cap features per tile
 // (except at maxLevel, where what remains stays together). heightOffset turns stored heights into
 // ellipsoidal ones. Geometric error starts at a fraction of the extent and halves with each level;
@@ -73,8 +80,11 @@ func (t *tree) split(idx []int, level, x, y int, w, s, size float64, cap int, ge
 	nd := &tnode{level: level, x: x, y: y}
 	t.nodes[nd.key()] = nd
 	keep := min(cap, len(idx))
-	if level >= maxLevel {
+	switch {
+	case level >= maxLevel:
 		keep = len(idx)
+	case size*111320 > maxContentSpan:
+		keep = 0
 	}
 	nd.items = idx[:keep:keep]
 	rest := idx[keep:]

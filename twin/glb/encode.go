@@ -39,7 +39,7 @@ func Marshal(m *Model) ([]byte, error) {
 // returns an error naming the mesh or table at fault rather than writing an invalid file.
 func Encode(w io.Writer, m *Model) error {
 	e := &encoder{
-		doc:       &gltf.Document{Asset: gltf.Asset{Version: "2.0", Generator: m.Generator, Copyright: m.Copyright}},
+		doc:       &gltf.Document{Asset: gltf.Asset{Version: "2.0", Generator: m.Generator, Copyright: m.Copyright, Extras: m.Extras}},
 		nodes:     map[*Node]int{},
 		meshes:    map[*Mesh]int{},
 		materials: map[*Material]int{},
@@ -227,19 +227,25 @@ func (e *encoder) primitive(p *Primitive) (*gltf.Primitive, error) {
 		}
 		ti := e.table(p.Table)
 		distinct := map[uint32]struct{}{}
+		var null *uint32 // nullFeatureId: the row count, outside the table
 		buf = buf[:0]
 		for _, id := range p.FeatureIDs {
-			if int(id) >= p.Table.Count {
+			if id == NoFeature {
+				nv := uint32(p.Table.Count)
+				null, id = &nv, nv
+			} else if int(id) >= p.Table.Count {
 				return nil, fmt.Errorf("feature id %d but table %q has %d rows", id, p.Table.Class, p.Table.Count)
+			} else {
+				distinct[id] = struct{}{}
 			}
-			distinct[id] = struct{}{}
 			// Float feature ids are exact up to 2^24 and keep every vertex attribute 4-byte aligned.
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(id)))
 		}
 		e.accessor(e.view(buf, gltf.TargetArrayBuffer, 0), gltf.ComponentFloat, gltf.AccessorScalar, n)
 		gp.Attributes[FeatureIDAttribute] = len(e.doc.Accessors) - 1
 		gp.Extensions = gltf.Extensions{ExtMeshFeatures: meshFeatures{FeatureIDs: []featureID{{
-			FeatureCount: len(distinct), Attribute: gltf.Index(0), PropertyTable: gltf.Index(ti),
+			// featureCount must be at least 1, even for a primitive whose vertices are all null.
+			FeatureCount: max(len(distinct), 1), Attribute: gltf.Index(0), PropertyTable: gltf.Index(ti), NullFeatureID: null,
 		}}}}
 		e.use(ExtMeshFeatures)
 	}
@@ -367,9 +373,10 @@ type meshFeatures struct {
 }
 
 type featureID struct {
-	FeatureCount  int  `json:"featureCount"`
-	Attribute     *int `json:"attribute,omitempty"`
-	PropertyTable *int `json:"propertyTable,omitempty"`
+	FeatureCount  int     `json:"featureCount"`
+	Attribute     *int    `json:"attribute,omitempty"`
+	PropertyTable *int    `json:"propertyTable,omitempty"`
+	NullFeatureID *uint32 `json:"nullFeatureId,omitempty"`
 }
 
 type structuralMetadata struct {

@@ -19,6 +19,7 @@ type Model struct {
 	Nodes     []*Node // the scene's root nodes
 	Copyright string  // asset.copyright (data attribution), optional
 	Generator string  // asset.generator; "Yitu" when empty
+	Extras    any     // asset.extras (JSON), optional: e.g. where a standalone model stands
 }
 
 // Node is a scene node: an optional mesh, an optional local transform and children.
@@ -41,8 +42,8 @@ type Primitive struct {
 	Normals   [][3]float32 // one per position, or nil; written normalised (a zero normal becomes +y)
 	UVs       [][2]float32 // texture coordinates (origin at the image's top left), or nil
 	Indices   []uint32     // triangles (three per face); nil: the positions are a triangle list
-	// FeatureIDs is one feature id per position: the row of Table describing that vertex's feature.
-	// nil: the primitive carries no features.
+	// FeatureIDs is one feature id per position: the row of Table describing that vertex's feature,
+	// or NoFeature (written as EXT_mesh_features' nullFeatureId). nil: the primitive carries no features.
 	FeatureIDs []uint32
 	Table      *PropertyTable // the property table the feature ids index; required with FeatureIDs
 	Material   *Material      // nil: a default light grey material
