@@ -7,18 +7,21 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/yitu-gis/yitu/spatial"
 )
 
 // preRead is how much of a request body fasthttp reads before the handlers run; the rest waits for
 // limitBody, which runs after authentication.
 const preRead = 64 << 10
 
-// bodyLimit is the largest body a request may send: feature edits and live pushes carry data (the
-// edit limit), every other route the small default.
+// bodyLimit is the largest body a request may send: feature edits, live pushes and a signed-in
+// caller's incident attachments carry data (the edit limit), every other route the small default.
 func (s *Server) bodyLimit(c *fiber.Ctx) int {
 	p := c.Path()
 	if strings.HasPrefix(p, "/collections/") && strings.Contains(p, "/items") ||
-		p == "/live/positions" || p == "/live/observations" {
+		p == "/live/positions" || p == "/live/observations" ||
+		strings.HasPrefix(p, "/command/incidents/") && strings.HasSuffix(p, "/attachments") && principal(c).Subject != spatial.Anonymous.Subject {
 		return s.cfg.EditBodyLimit
 	}
 	return s.cfg.BodyLimit

@@ -59,6 +59,7 @@ type LegendItem struct {
 var themeTitles = map[string][2]string{
 	"basemap":   {"基础底图", "Base map"},
 	"pipeline":  {"地下管线", "Underground pipelines"},
+	"geology":   {"地质", "Geology"},
 	"twin":      {"三维模型", "3D models"},
 	"reference": {"参考", "Reference"},
 	"live":      {"实时监测", "Live"},

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -107,6 +106,7 @@ func (s *Server) registerFeatures() {
 
 // addRoutes registers API routes; a 401 they answer carries the WWW-Authenticate challenge.
 func (s *Server) addRoutes(routes []apiRoute) {
+	s.apiRoutes = append(s.apiRoutes, routes...)
 	for _, r := range routes {
 		h := r.handler
 		handle := func(c *fiber.Ctx) error {
@@ -374,7 +374,7 @@ var itemsParams = []string{"limit", "offset", "bbox", "bbox-crs", "datetime", "f
 func parseItemsQuery(c *fiber.Ctx, l *spatial.Layer) (features.Query, error) {
 	q := features.Query{Layer: l, Limit: features.DefaultLimit, CRS: features.DefaultCRS()}
 	var err error
-	get := func(k string) string { return strings.Clone(c.Query(k)) }
+	get := func(k string) string { return c.Query(k) }
 	if v := get("limit"); v != "" {
 		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 || q.Limit > features.MaxLimit {
 			return q, spatial.Invalid("limit", "must be an integer between 1 and %d, got %q", features.MaxLimit, v)
@@ -470,7 +470,7 @@ func propertiesParam(c *fiber.Ctx) []string {
 	out := []string{}
 	for _, p := range strings.Split(c.Query("properties"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, strings.Clone(p))
+			out = append(out, p)
 		}
 	}
 	return out
@@ -505,6 +505,7 @@ func (s *Server) items(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	q.Fresh = l.CanWrite(principal(c)) // an editor reads the primary: its own edits, at once
 	cur, err := s.deps.Features.Items(c.UserContext(), q)
 	if err != nil {
 		return err
@@ -534,28 +535,38 @@ func (s *Server) items(c *fiber.Ctx) error {
 		defer cur.Close()
 		return renderItemsHTML(c, l, cur, links, next)
 	}
+	// The page is made in full (spooled) before it is sent: the query's connection goes back to the
+	// pool whatever the client does with the answer.
+	defer cur.Close()
+	w := newSpool(s.cfg.ResponseMemory)
+	w.WriteString(`{"type":"FeatureCollection","features":[`)
+	if err := cur.WriteFeatures(w); err != nil {
+		w.Close()
+		return err
+	}
+	page := cur.Page()
+	cur.Close()
+	if page.HasNext {
+		links = append(links, next)
+	}
+	links = append(links, collection)
+	lb, _ := json.Marshal(links)
+	fmt.Fprintf(w, `],"numberReturned":%d`, page.Returned)
+	if page.Matched >= 0 {
+		fmt.Fprintf(w, `,"numberMatched":%d`, page.Matched)
+	}
+	fmt.Fprintf(w, `,"timeStamp":%q,"links":%s}`, time.Now().UTC().Format(time.RFC3339), lb)
 	c.Set(fiber.HeaderContentType, mediaGeoJSON)
 	c.Set("Content-Crs", "<"+q.CRS.URI+">")
-	log := s.log
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer cur.Close()
-		w.WriteString(`{"type":"FeatureCollection","features":[`)
-		if err := cur.WriteFeatures(w); err != nil {
-			log.Warn("features: streaming stopped", "collection", l.ID, "err", err)
-			return
-		}
-		page := cur.Page()
-		if page.HasNext {
-			links = append(links, next)
-		}
-		links = append(links, collection)
-		lb, _ := json.Marshal(links)
-		fmt.Fprintf(w, `],"numberReturned":%d`, page.Returned)
-		if page.Matched >= 0 {
-			fmt.Fprintf(w, `,"numberMatched":%d`, page.Matched)
-		}
-		fmt.Fprintf(w, `,"timeStamp":%q,"links":%s}`, time.Now().UTC().Format(time.RFC3339), lb)
-	})
+	if b, ok := w.InMemory(); ok {
+		c.Response().SetBodyRaw(b) // no copy: the buffer is this response's
+		return nil
+	}
+	body, size, err := w.Reader()
+	if err != nil {
+		return err
+	}
+	c.Context().SetBodyStream(body, int(size)) // closed by fasthttp once sent
 	return nil
 }
 
@@ -620,7 +631,7 @@ func (s *Server) editRequest(c *fiber.Ctx, media ...string) (features.Edit, erro
 		if !slices.Contains(media, ct) {
 			return e, problemf(fiber.StatusUnsupportedMediaType, "Content-Type", fmt.Sprintf("send the feature as %s, not %q", strings.Join(media, " or "), ct))
 		}
-		e.Body = slices.Clone(c.Body())
+		e.Body = c.Body()
 	}
 	if v := c.Get("Content-Crs"); v != "" {
 		crs, err := features.ParseCRS("Content-Crs", v)

@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/yitu-gis/yitu/command"
 	"github.com/yitu-gis/yitu/live"
 	"github.com/yitu-gis/yitu/live/push"
 	"github.com/yitu-gis/yitu/live/watch"
@@ -26,21 +28,27 @@ import (
 // city is a running server over a small Laizhou-like fixture: buildings in a grid, named roads,
 // annotations, pipe points with heights and a layer of dated events.
 type city struct {
-	base      string
-	pool      *pgxpool.Pool
-	dbURL     string
-	surveyor  string // token with the surveyor role (may edit basemap.road)
-	planner   string // token with the planner role (may read pipeline.segment)
-	admin     string
-	device    string // token with the device role (may push live data)
-	hub       *live.Hub
-	watch     *watch.Engine
-	editor    string // token with the editor role (draws fences and rules)
-	operator  string // token with the operator role (acknowledges alarms)
-	push      *push.Broadcaster
-	metrics   *prometheus.Registry
-	catalog   *spatial.CatalogStore
-	buildings int
+	base       string
+	pool       *pgxpool.Pool
+	dbURL      string
+	surveyor   string // token with the surveyor role (may edit basemap.road)
+	planner    string // token with the planner role (may read pipeline.segment)
+	admin      string
+	device     string // token with the device role (may push live data)
+	hub        *live.Hub
+	watch      *watch.Engine
+	editor     string // token with the editor role (draws fences and rules)
+	operator   string // token with the operator role (acknowledges alarms)
+	push       *push.Broadcaster
+	metrics    *prometheus.Registry
+	catalog    *spatial.CatalogStore
+	server     *Server
+	incidents  *command.Store      // publishes every incident change on the hub, as yitu serve does
+	fires      *command.Fires      // the forest-fire command over the fixture's roads
+	fireSpread *command.FireSpread // the forest fires' spread estimates
+	buildings  int
+	// stop shuts the server down (as SIGTERM does) and returns what ServeListener returned.
+	stop func() error
 }
 
 // Fixture geometry: buildings form a 6 × 5 grid of 40 m squares from (119.940, 37.180).
@@ -148,22 +156,39 @@ func newCityWith(t testing.TB, opt cityOptions) *city {
 		t.Fatal(err)
 	}
 	go c.watch.Run(ctx)
+	c.fireSpread = command.NewFireSpread(pool, c.hub, store, command.Config{}, log)
+	go c.fireSpread.Run(ctx)
 	pcfg := push.DefaultConfig()
 	if opt.push != nil {
 		opt.push(&pcfg)
 	}
 	c.metrics = prometheus.NewRegistry()
 	c.push = push.New(pcfg, push.Deps{Hub: c.hub, History: c.hub, Alarms: c.watch.Store(), Log: log, Metrics: c.metrics})
-	go c.push.Run(ctx)
+	// As in yitu serve, the push outlives the server: its maps end when the server stops, not before.
+	pushCtx, pushCancel := context.WithCancel(context.Background())
+	t.Cleanup(pushCancel)
+	go c.push.Run(pushCtx)
+	c.incidents = command.NewStore(pool)
+	c.incidents.OnChange(command.Publisher(c.hub))
+	network := command.NewNetwork(pool, store, command.DefaultConfig(), log)
+	go network.Run(ctx)
+	c.fires = command.NewFires(pool, store, c.hub, network, command.DefaultConfig())
 	srv := New(Config{}, Deps{Log: log, Version: "test", Pool: pool, Catalog: store, Tokens: tokens, Features: features.New(pool, log),
-		Live: c.hub, Watch: c.watch, Push: c.push, Metrics: c.metrics})
+		Live: c.hub, Watch: c.watch, Push: c.push, Metrics: c.metrics, Command: c.incidents, Fires: c.fires, FireSpread: c.fireSpread})
+	c.server = srv
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeListener(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
+	var once sync.Once
+	var served error
+	c.stop = func() error {
+		once.Do(func() { cancel(); served = <-done })
+		return served
+	}
+	t.Cleanup(func() { c.stop() })
 	c.base = "http://" + ln.Addr().String()
 	return c
 }

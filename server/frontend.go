@@ -19,7 +19,7 @@ import (
 const viewerPrefix = "/map/"
 
 // registerViewer serves the built viewer (Deps.Viewer) under /map/ and sends browsers that open the
-// server's root there. Hashed assets and the versioned CesiumJS files are cached for a year; the
+// server's root there, and /cockpit to the cockpit page. Hashed assets and the versioned CesiumJS files are cached for a year; the
 // page itself is revalidated (ETag) on every load, so a new binary's viewer is picked up at once.
 func (s *Server) registerViewer() {
 	if s.deps.Viewer == nil {
@@ -34,6 +34,8 @@ func (s *Server) registerViewer() {
 		}
 		return c.Next()
 	})
+	// The cockpit (数字驾驶舱) is a view of the viewer, loaded on demand.
+	s.app.Get("/cockpit", func(c *fiber.Ctx) error { return c.Redirect(viewerPrefix+"?view=cockpit", fiber.StatusFound) })
 	s.app.Get(viewerPrefix+"*", v.serve)
 }
 

@@ -99,6 +99,13 @@ func TestViewerServing(t *testing.T) {
 	if code, h, _ := get("/map"); code != 301 || h["Location"] != "/map/" {
 		t.Errorf("GET /map = %d to %q", code, h["Location"])
 	}
+	// The cockpit is a view of the viewer's page.
+	if code, h, _ := get("/cockpit"); code != 302 || h["Location"] != "/map/?view=cockpit" {
+		t.Errorf("GET /cockpit = %d to %q", code, h["Location"])
+	}
+	if code, h, _ := get("/map/?view=cockpit"); code != 200 || !strings.Contains(h["Content-Security-Policy"], "default-src 'self'") {
+		t.Errorf("GET /map/?view=cockpit = %d %v", code, h)
+	}
 }
 
 func TestViewerNotBuilt(t *testing.T) {

@@ -36,7 +36,7 @@ func (s *Server) liveRoutes() []apiRoute {
 		{method: "GET", path: "/live/devices/:id", id: "getDevice", summary: "One registered device 设备", responses: map[int]string{200: mediaJSON, 404: ""}, handler: s.device},
 		{method: "POST", path: "/live/devices", id: "putDevice", summary: "Register or update a device (admin) 登记设备", body: mediaJSON, responses: map[int]string{201: mediaJSON, 400: "", 401: "", 403: ""}, handler: s.putDevice},
 		{method: "DELETE", path: "/live/devices/:id", id: "deleteDevice", summary: "Remove a device (admin) 注销设备", responses: map[int]string{204: "", 401: "", 403: "", 404: ""}, handler: s.deleteDevice},
-		{method: "GET", path: "/live/ws", id: "livePushWebSocket", summary: "Live changes pushed over WebSocket: send {\"subscribe\":{\"bbox\":[w,s,e,n],\"kinds\":[…],\"layers\":[…]}}, receive JSON arrays of messages 实时推送", params: []string{"access_token"}, responses: map[int]string{101: "", 401: "", 404: "", 426: ""}, handler: s.liveWS},
+		{method: "GET", path: "/live/ws", id: "livePushWebSocket", summary: "Live changes pushed over WebSocket: send {\"subscribe\":{\"bbox\":[w,s,e,n],\"kinds\":[…],\"layers\":[…]}}, receive one JSON object a message, each with its type 实时推送", params: []string{"access_token"}, responses: map[int]string{101: "", 401: "", 404: "", 426: ""}, handler: s.liveWS},
 		{method: "GET", path: "/live/sse", id: "livePushSSE", summary: "Live changes pushed as Server-Sent Events (the WebSocket's fallback) 实时推送(SSE)", params: []string{"bbox", "kinds", "layers", "last_event_id", "access_token"}, responses: map[int]string{200: mediaEventStream, 400: "", 401: "", 404: ""}, handler: s.liveSSE},
 	}
 }
@@ -62,6 +62,9 @@ func (s *Server) liveLayers(c *fiber.Ctx) func(string) bool {
 	}
 	cat := s.deps.Catalog.Current()
 	return func(layer string) bool {
+		if layer == live.IncidentLayer { // incidents are the operation centre's: any signed-in caller, as /command/incidents
+			return p.Subject != spatial.Anonymous.Subject
+		}
 		l, ok := cat.Layer(layer)
 		return ok && l.CanRead(p)
 	}

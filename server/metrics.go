@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"time"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -9,6 +12,7 @@ type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inflight prometheus.Gauge
+	limited  *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -27,7 +31,11 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Help: "HTTP requests being served.",
 		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.inflight)
+	m.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "yitu_http_client_limited_total",
+		Help: "Requests refused (429) because their client had server.client_concurrency requests in progress, by what was full: ip or token.",
+	}, []string{"per"})
+	reg.MustRegister(m.requests, m.duration, m.inflight, m.limited)
 	return m
 }
 
@@ -75,4 +83,42 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	n("canceled", float64(s.CanceledAcquireCount()))
 	n("new_conns", float64(s.NewConnsCount()))
 	n("destroyed_max", float64(s.MaxLifetimeDestroyCount()))
+}
+
+// replicaCollector exports how far the read replica is behind the primary, at scrape time: bytes of
+// WAL not yet replayed, and seconds since the primary wrote what the replica replays now (0 when it
+// has replayed everything).
+type replicaCollector struct {
+	primary, replica *pgxpool.Pool
+	bytes, seconds   *prometheus.Desc
+}
+
+func newReplicaCollector(primary, replica *pgxpool.Pool) *replicaCollector {
+	return &replicaCollector{primary: primary, replica: replica,
+		bytes:   prometheus.NewDesc("yitu_db_replica_lag_bytes", "WAL the read replica has not replayed yet (-1: unknown).", nil, nil),
+		seconds: prometheus.NewDesc("yitu_db_replica_lag_seconds", "Age of the newest transaction the read replica replayed, while it is behind (0: caught up; -1: unknown).", nil, nil)}
+}
+
+func (c *replicaCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.bytes; ch <- c.seconds }
+
+func (c *replicaCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	bytes, seconds := -1.0, -1.0
+	var replayed *string
+	var age *float64
+	if err := c.replica.QueryRow(ctx, `SELECT pg_last_wal_replay_lsn()::text,
+		extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8`).Scan(&replayed, &age); err == nil && replayed != nil {
+		if err := c.primary.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8", *replayed).Scan(&bytes); err != nil {
+			bytes = -1
+		}
+		switch {
+		case bytes == 0:
+			seconds = 0
+		case bytes > 0 && age != nil:
+			seconds = *age
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, bytes)
+	ch <- prometheus.MustNewConstMetric(c.seconds, prometheus.GaugeValue, seconds)
 }

@@ -31,34 +31,44 @@ func openAPIParameters() map[string]map[string]any {
 		"filter":   q("filter", "A CQL2 filter (text or JSON) over the queryables.", str),
 		"filter-lang": q("filter-lang", "Language of filter (cql-text, the draft's name, is read as cql2-text for GDAL before 3.7).",
 			map[string]any{"type": "string", "enum": []string{"cql2-text", "cql2-json", "cql-text"}, "default": "cql2-text"}),
-		"filter-crs":    q("filter-crs", "CRS of the geometry literals in filter.", crs),
-		"sortby":        q("sortby", "Comma-separated properties, each optionally prefixed + (ascending) or - (descending).", str),
-		"properties":    q("properties", "The properties to return (comma-separated); empty for none.", map[string]any{"type": "array", "items": str}),
-		"crs":           q("crs", "CRS of the returned geometries (Content-Crs says which).", crs),
-		"near":          q("near", "lon,lat (CRS84): features within radius metres, nearest first.", str),
-		"radius":        q("radius", "Metres around near (at most 100000).", map[string]any{"type": "number", "minimum": 0, "maximum": 100000}),
-		"f":             q("f", "Response format; by default the Accept header decides.", map[string]any{"type": "string", "enum": []string{"json", "html"}}),
-		"q":             q("q", "Search text: a name, an address or part of one (名称或地址).", str),
-		"lon":           q("lon", "Longitude (CRS84).", map[string]any{"type": "number"}),
-		"lat":           q("lat", "Latitude (CRS84).", map[string]any{"type": "number"}),
-		"z":             q("z", "Map zoom (512-pixel tiles): sets the pick tolerance and which layers are visible.", map[string]any{"type": "number", "minimum": 0, "maximum": 24}),
-		"layers":        q("layers", "Comma-separated collection ids to look in (default: every readable one).", str),
-		"kind":          q("kind", "Comma-separated live object kinds: vehicle, team, sensor, camera, hotspot.", str),
-		"at":            q("at", "An RFC 3339 time: the state of every live object then, from history (回放).", map[string]any{"type": "string", "format": "date-time"}),
-		"lookback":      q("lookback", "With at: how far before at an object's last report may be (Go duration, default 24h).", str),
-		"from":          q("from", "Start of the period, RFC 3339 (default: 24 hours before to).", map[string]any{"type": "string", "format": "date-time"}),
-		"to":            q("to", "End of the period, RFC 3339 (default: now).", map[string]any{"type": "string", "format": "date-time"}),
-		"points":        q("points", "At most this many points: raw readings, or means over equal time buckets with min, max and count.", map[string]any{"type": "integer", "minimum": 2, "maximum": 10000, "default": 500}),
-		"name":          q("name", "Which of a sensor's values (default: value, else the first).", str),
-		"f-track":       q("f", "Track format: GeoJSON (json) or GPX 1.1 (gpx).", map[string]any{"type": "string", "enum": []string{"json", "gpx"}, "default": "json"}),
-		"state":         q("state", "Comma-separated alarm states: raised, acknowledged, cleared, closed.", str),
-		"alarm-kind":    q("kind", "Comma-separated alarm kinds (enter, exit, speed, threshold, jt808_emergency, …).", str),
-		"level":         q("level", "Comma-separated levels: blue, yellow, orange, red.", str),
-		"object":        q("object", "The device (or group) the alarms are about.", str),
-		"alarm-limit":   q("limit", "At most this many alarms.", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000}),
-		"kinds":         q("kinds", "Comma-separated live object kinds: vehicle, team, sensor, camera, hotspot (default: every kind).", str),
-		"last_event_id": q("last_event_id", "The last event id received (unix nanoseconds), for a client that cannot send the Last-Event-ID header: what was missed since is replayed.", str),
-		"access_token":  q("access_token", "The bearer token, for browsers that cannot set Authorization on a WebSocket or EventSource (only /live/ws and /live/sse take it).", str),
+		"filter-crs": q("filter-crs", "CRS of the geometry literals in filter.", crs),
+		"sortby":     q("sortby", "Comma-separated properties, each optionally prefixed + (ascending) or - (descending).", str),
+		"properties": q("properties", "The properties to return (comma-separated); empty for none.", map[string]any{"type": "array", "items": str}),
+		"crs":        q("crs", "CRS of the returned geometries (Content-Crs says which).", crs),
+		"near":       q("near", "lon,lat (CRS84): features within radius metres, nearest first.", str),
+		"radius":     q("radius", "Metres around near (at most 100000).", map[string]any{"type": "number", "minimum": 0, "maximum": 100000}),
+		"f":          q("f", "Response format; by default the Accept header decides.", map[string]any{"type": "string", "enum": []string{"json", "html"}}),
+		"q":          q("q", "Search text: a name, an address or part of one (名称或地址).", str),
+		"lon":        q("lon", "Longitude (CRS84).", map[string]any{"type": "number"}),
+		"lat":        q("lat", "Latitude (CRS84).", map[string]any{"type": "number"}),
+		"line": q("line", "The section line lon,lat,lon,lat,… (CGCS2000 longitude/latitude, at least two points).", map[string]any{
+			"type": "array", "minItems": 4, "items": map[string]any{"type": "number"}}),
+		"buffer":          q("buffer", "Boreholes within this many metres of the line are drawn (default 50).", map[string]any{"type": "number", "minimum": 0}),
+		"f-section":       q("f", "json (GeoJSON in distance, elevation) or svg (the profile drawing).", map[string]any{"type": "string", "enum": []string{"json", "geojson", "svg"}}),
+		"z":               q("z", "Map zoom (512-pixel tiles): sets the pick tolerance and which layers are visible.", map[string]any{"type": "number", "minimum": 0, "maximum": 24}),
+		"layers":          q("layers", "Comma-separated collection ids to look in (default: every readable one).", str),
+		"kind":            q("kind", "Comma-separated live object kinds: vehicle, team, sensor, camera, hotspot.", str),
+		"at":              q("at", "An RFC 3339 time: the state of every live object then, from history (回放).", map[string]any{"type": "string", "format": "date-time"}),
+		"lookback":        q("lookback", "With at: how far before at an object's last report may be (Go duration, default 24h).", str),
+		"from":            q("from", "Start of the period, RFC 3339 (default: 24 hours before to).", map[string]any{"type": "string", "format": "date-time"}),
+		"to":              q("to", "End of the period, RFC 3339 (default: now).", map[string]any{"type": "string", "format": "date-time"}),
+		"points":          q("points", "At most this many points: raw readings, or means over equal time buckets with min, max and count.", map[string]any{"type": "integer", "minimum": 2, "maximum": 10000, "default": 500}),
+		"name":            q("name", "Which of a sensor's values (default: value, else the first).", str),
+		"f-track":         q("f", "Track format: GeoJSON (json) or GPX 1.1 (gpx).", map[string]any{"type": "string", "enum": []string{"json", "gpx"}, "default": "json"}),
+		"state":           q("state", "Comma-separated alarm states: raised, acknowledged, cleared, closed.", str),
+		"alarm-kind":      q("kind", "Comma-separated alarm kinds (enter, exit, speed, threshold, jt808_emergency, …).", str),
+		"incident-state":  q("state", "Comma-separated incident states: reported, accepted, rejected, merged, dispatched, handling, resolved, evaluated.", str),
+		"attachment-name": q("name", "The file name of an attachment sent as the raw body (a multipart upload carries its own).", str),
+		"incident-type":   q("type", "Comma-separated incident types (forest_fire, hazmat, mine, sensor, …).", str),
+		"live-layer":      q("layer", "Comma-separated live layers whose alarms and devices count (live.vehicle, live.hazmat, live.team, live.sensor, live.camera; default: all the caller may read).", str),
+		"overdue":         q("overdue", "Only dispatched or handling incidents past their deadline.", map[string]any{"type": "boolean"}),
+		"level":           q("level", "Comma-separated levels: blue, yellow, orange, red.", str),
+		"object":          q("object", "The device (or group) the alarms are about.", str),
+		"alarm-limit":     q("limit", "At most this many alarms.", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000}),
+		"kinds":           q("kinds", "Comma-separated live object kinds: vehicle, team, sensor, camera, hotspot (default: every kind).", str),
+		"last_event_id":   q("last_event_id", "The last event id received (unix nanoseconds), for a client that cannot send the Last-Event-ID header: what was missed since is replayed.", str),
+		"access_token":    q("access_token", "The bearer token, for browsers that cannot set Authorization on a WebSocket or EventSource (only /live/ws and /live/sse take it).", str),
+		"fire-radius":     q("radius", "Metres around the fire (default 10000, at most 50000).", map[string]any{"type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 50000, "default": 10000}),
 	}
 }
 
@@ -70,12 +80,9 @@ var pathParam = regexp.MustCompile(`:(\w+)`)
 func (s *Server) openAPIDocument(base string, layers []*spatial.Layer) map[string]any {
 	params := openAPIParameters()
 	paths := map[string]map[string]any{}
-	routes := s.featureRoutes()
-	if s.deps.Live != nil {
-		routes = append(routes, s.liveRoutes()...)
-	}
-	if s.deps.Watch != nil {
-		routes = append(routes, s.watchRoutes()...)
+	routes := s.apiRoutes // every route added with addRoutes: features, live, watch, command, fires
+	if s.deps.FireSpread != nil {
+		maps.Copy(params, fireParameters())
 	}
 	for _, r := range routes {
 		p := pathParam.ReplaceAllString(r.path, "{$1}")

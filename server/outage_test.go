@@ -15,7 +15,8 @@ import (
 )
 
 // TestDatabaseAwayIs503: while PostgreSQL is down, routes that need it answer 503 with Retry-After
-// (a passing condition), not 500; what the hub holds in memory is still served.
+// (a passing condition), not 500; what the hub holds in memory is still served; once it is back the
+// same server answers again.
 func TestDatabaseAwayIs503(t *testing.T) {
 	ctx := context.Background()
 	cluster := pgtest.NewCluster(t)
@@ -56,5 +57,22 @@ func TestDatabaseAwayIs503(t *testing.T) {
 	resp, err := srv.App().Test(httptest.NewRequest("GET", "/live/objects/013900000001", nil), 30_000)
 	if err != nil || resp.StatusCode != 200 {
 		t.Errorf("the hub's current state with the database down: %v, %v", resp.StatusCode, err)
+	}
+
+	// The database back: the same server answers again, without a restart.
+	cluster.Start(t)
+	for _, path := range []string{"/live/tracks/013900000001", "/collections/basemap.building/items"} {
+		var code int
+		for deadline := time.Now().Add(30 * time.Second); code != 200 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			resp, err := srv.App().Test(httptest.NewRequest("GET", path, nil), 30_000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			code = resp.StatusCode
+		}
+		if code != 200 {
+			t.Errorf("GET %s after the database came back: %d", path, code)
+		}
 	}
 }

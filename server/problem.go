@@ -17,13 +17,14 @@ import (
 
 // Problem is an RFC 7807 problem detail. Every error leaves the server as one, through errorHandler.
 type Problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail,omitempty"`
-	Instance  string `json:"instance,omitempty"`
-	Parameter string `json:"parameter,omitempty"` // the request parameter, field or element at fault
-	RequestID string `json:"request_id,omitempty"`
+	Type      string   `json:"type"`
+	Title     string   `json:"title"`
+	Status    int      `json:"status"`
+	Detail    string   `json:"detail,omitempty"`
+	Instance  string   `json:"instance,omitempty"`
+	Parameter string   `json:"parameter,omitempty"` // the request parameter, field or element at fault
+	RequestID string   `json:"request_id,omitempty"`
+	Legal     []string `json:"legal,omitempty"` // 409: what the resource's state allows now
 }
 
 func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
@@ -40,6 +41,7 @@ func toProblem(err error) *Problem {
 		fe      *fiber.Error
 		invalid *spatial.InvalidError
 		timeout *spatial.TimeoutError
+		clash   *spatial.ConflictError
 	)
 	switch {
 	case errors.As(err, &p):
@@ -54,6 +56,10 @@ func toProblem(err error) *Problem {
 		return problemf(http.StatusUnauthorized, "", err.Error())
 	case errors.Is(err, spatial.ErrForbidden):
 		return problemf(http.StatusForbidden, "", err.Error())
+	case errors.As(err, &clash):
+		p := problemf(http.StatusConflict, "", err.Error())
+		p.Legal = clash.Legal
+		return p
 	case errors.Is(err, spatial.ErrConflict):
 		return problemf(http.StatusConflict, "", err.Error())
 	case errors.Is(err, spatial.ErrPrecondition):

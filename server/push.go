@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -131,8 +130,14 @@ func (s *Server) serveWS(conn *websocket.Conn) {
 	// The writer (this goroutine): one text message per message, a ping when due.
 	nextPing := time.Now().Add(cfg.Ping)
 	for {
-		batch, err := cl.Next(context.Background(), time.Until(nextPing))
+		batch, err := cl.Next(s.stopping, time.Until(nextPing))
 		if err != nil {
+			if s.stopping.Err() != nil {
+				select { // unless the reader refused the client first
+				case refused <- wsClose{websocket.CloseGoingAway, "the server is shutting down: reconnect"}:
+				default:
+				}
+			}
 			break
 		}
 		if len(batch) > 0 {
@@ -304,9 +309,13 @@ func (s *Server) liveSSE(c *fiber.Ctx) error {
 				writeFailed(cl, err)
 				return
 			}
-			batch, err := cl.Next(context.Background(), cfg.Ping)
+			batch, err := cl.Next(s.stopping, cfg.Ping)
 			if err != nil {
-				if r := cl.Reason(); r != "" && r != push.ReasonWriteTimeout {
+				r := cl.Reason()
+				if s.stopping.Err() != nil {
+					r = "the server is shutting down: reconnect"
+				}
+				if r != "" && r != push.ReasonWriteTimeout {
 					_, _ = w.WriteString("event: close\ndata: " + strconv.Quote(r) + "\n\n")
 					_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
 					_ = w.Flush()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -550,5 +551,44 @@ func TestAccessTokenOnlyOnPushRoutes(t *testing.T) {
 	s := c.openSSE(t, "/live/sse?access_token="+c.planner)
 	if e := s.next(t); e.typ != "snapshot" {
 		t.Errorf("first event %+v", e)
+	}
+}
+
+// TestShutdownEndsPushStreams: SIGTERM with maps connected over WebSocket and SSE ends both at once,
+// each told to reconnect (a close frame "going away", an SSE close event), and the server stops
+// without waiting on them.
+func TestShutdownEndsPushStreams(t *testing.T) {
+	c := newCity(t)
+	ws := c.dialWS(t, "", "")
+	subscribe(t, ws, `{"kinds":["vehicle"]}`)
+	readWS(t, ws, until("snapshot", ""))
+	resp, err := http.Get(c.base + "/live/sse?kinds=vehicle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sse := bufio.NewReader(resp.Body)
+	if line, err := sse.ReadString('\n'); err != nil || !strings.HasPrefix(line, "retry:") {
+		t.Fatalf("the SSE stream's first line: %q %v", line, err)
+	}
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- c.stop() }()
+	_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	var ce *fws.CloseError
+	for {
+		if _, _, err = ws.ReadMessage(); err != nil {
+			break
+		}
+	}
+	if !errors.As(err, &ce) || ce.Code != fws.CloseGoingAway || !strings.Contains(ce.Text, "shutting down") {
+		t.Errorf("the WebSocket at shutdown: %v", err)
+	}
+	rest, _ := io.ReadAll(sse) // ends when the server closes the stream
+	if !strings.Contains(string(rest), "event: close\ndata: \"the server is shutting down: reconnect\"") {
+		t.Errorf("the SSE stream at shutdown ended with %q", rest)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("serve: %v", err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/yitu-gis/yitu/command"
 	"github.com/yitu-gis/yitu/live"
 	"github.com/yitu-gis/yitu/live/push"
 	"github.com/yitu-gis/yitu/live/watch"
@@ -31,6 +32,7 @@ import (
 	"github.com/yitu-gis/yitu/spatial/features"
 	"github.com/yitu-gis/yitu/tiles"
 	"github.com/yitu-gis/yitu/twin"
+	"github.com/yitu-gis/yitu/twin/terrain"
 )
 
 // Config is the HTTP server's part of the configuration.
@@ -39,6 +41,20 @@ type Config struct {
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"` // how long in-flight requests may finish after SIGTERM
 	ReadTimeout   time.Duration `yaml:"read_timeout"`
 	IdleTimeout   time.Duration `yaml:"idle_timeout"`
+	// WriteTimeout bounds the sending of an answer (event streams and WebSockets bound each write
+	// instead): a client that does not read is disconnected then.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// ResponseMemory is how much of a feature page is held in memory while it is made before it is
+	// sent (the rest goes to a temporary file): pages are made in full, so no database connection
+	// waits on a client.
+	ResponseMemory int `yaml:"response_memory"`
+	// ClientConcurrency is how many requests one client (an IP address, and a token) may have in
+	// progress at once; more answer 429. 0: no limit. Event streams and WebSockets do not count.
+	ClientConcurrency int `yaml:"client_concurrency"`
+	// ProxyHeader is the header a reverse proxy in front sets to the client's address (X-Real-IP,
+	// X-Forwarded-For); empty: the connection's address is the client's. Set it only behind a proxy
+	// that overwrites it, or any client can name itself anything.
+	ProxyHeader string `yaml:"proxy_header"`
 	// BodyLimit is the largest request body a route takes (bytes); EditBodyLimit that of the routes
 	// that take data: feature edits and live pushes. A body is read only after the caller is
 	// authenticated and only up to its route's limit (larger ones: 413 before they are read).
@@ -59,8 +75,11 @@ type Deps struct {
 	Log     *slog.Logger
 	Version string
 	Pool    *pgxpool.Pool
-	Catalog *spatial.CatalogStore
-	Tiles   *tiles.Service // vector tiles, styles, glyphs, sprites, /events; nil: not served
+	// ReadPool is a streaming replica of Pool that tiles and feature pages are read from (nil:
+	// none); its replication lag is in /metrics.
+	ReadPool *pgxpool.Pool
+	Catalog  *spatial.CatalogStore
+	Tiles    *tiles.Service // vector tiles, styles, glyphs, sprites, /events; nil: not served
 	// Ready reports whether the server can serve: database reachable, schema current.
 	Ready func(context.Context) error
 	// Tokens authenticate "Authorization: Bearer" requests (nil: everyone is anonymous).
@@ -69,11 +88,20 @@ type Deps struct {
 	Features *features.Store
 	// Twin serves 3D Tiles (/3dtiles); nil: no 3D routes.
 	Twin *twin.Service
+	// Terrain serves heights and terrain tiles (/terrain); nil: no terrain routes.
+	Terrain *terrain.Service
 	// Live is the hub of live objects (/live/…); nil: no live routes.
 	Live *live.Hub
 	// Watch matches the live stream against fences and rules and keeps the alarms (/live/fences,
 	// /live/rules, /live/alarms); nil: none of those routes.
 	Watch *watch.Engine
+	// Command keeps the incidents of the closed loop (/command/incidents; nil: not served).
+	Command *command.Store
+	// Fires answers the forest-fire command's questions: resources around a fire with ETAs, and
+	// evacuation (/command/fires/…; nil: not served).
+	Fires *command.Fires
+	// FireSpread estimates forest fires' spread (/command/fires/{id}/spread; nil: not served).
+	FireSpread *command.FireSpread
 	// Push fans the hub's changes out to open maps (/live/ws, /live/sse); nil: those answer 404.
 	Push *push.Broadcaster
 	// DeviceCredentials sets sensors' MQTT credentials when devices are registered (nil: no broker).
@@ -92,12 +120,17 @@ type Server struct {
 	log     *slog.Logger
 	app     *fiber.App
 	metrics *httpMetrics
-	// closing is closed when shutdown begins: long-lived responses (event streams) end then.
-	closing chan struct{}
+	// stopping ends when shutdown begins (stop): long-lived responses (event streams, WebSockets)
+	// end then, telling their clients to reconnect; closing is its Done channel.
+	stopping context.Context
+	stop     context.CancelFunc
+	closing  <-chan struct{}
 	// metricsHandler serves the Prometheus registry (on Addr or on MetricsAddr).
 	metricsHandler fiber.Handler
 	// wsUpgrade upgrades /live/ws (built once).
 	wsUpgrade fiber.Handler
+	// apiRoutes are the routes added with addRoutes, in order: the OpenAPI document lists them.
+	apiRoutes []apiRoute
 }
 
 // New builds the server and its routes.
@@ -108,7 +141,12 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.EditBodyLimit <= 0 {
 		cfg.EditBodyLimit = 32 << 20
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Log, closing: make(chan struct{})}
+	if cfg.ResponseMemory <= 0 {
+		cfg.ResponseMemory = 4 << 20
+	}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Log}
+	s.stopping, s.stop = context.WithCancel(context.Background())
+	s.closing = s.stopping.Done()
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -118,11 +156,18 @@ func New(cfg Config, deps Deps) *Server {
 		ErrorHandler:          s.errorHandler,
 		ReadTimeout:           cfg.ReadTimeout,
 		IdleTimeout:           cfg.IdleTimeout,
+		WriteTimeout:          cfg.WriteTimeout,
+		ProxyHeader:           cfg.ProxyHeader,
 		// Bodies are streamed: fasthttp reads ahead at most preRead bytes before a handler runs,
 		// and limitBody reads the rest, up to the route's limit, after authentication.
 		StreamRequestBody:            true,
 		BodyLimit:                    preRead,
 		DisablePreParseMultipartForm: true,
+		// Strings and bodies a handler reads (params, queries, headers) are copies, not views of
+		// fasthttp's buffers that the connection's next request overwrites: a tile cache key made of
+		// a path parameter changed under the cache's map (the same tile then had two entries and the
+		// stale one outlived its purge), and a metric label of the method read "GETT".
+		Immutable: true,
 	})
 	reg := deps.Metrics
 	if reg == nil {
@@ -131,6 +176,9 @@ func New(cfg Config, deps Deps) *Server {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if deps.Pool != nil {
 		reg.MustRegister(newPoolCollector(deps.Pool))
+		if deps.ReadPool != nil {
+			reg.MustRegister(newReplicaCollector(deps.Pool, deps.ReadPool))
+		}
 	}
 	s.metrics = newHTTPMetrics(reg)
 
@@ -147,6 +195,9 @@ func New(cfg Config, deps Deps) *Server {
 		}))
 	}
 	s.app.Use(s.authenticate)
+	if cfg.ClientConcurrency > 0 {
+		s.app.Use(newClientLimit(cfg.ClientConcurrency, func(per string) { s.metrics.limited.WithLabelValues(per).Inc() }).handler())
+	}
 	s.app.Use(s.limitBody)
 
 	s.app.Get("/healthz", s.healthz)
@@ -170,7 +221,13 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s.registerFeatures()
 	s.registerTwin()
+	s.registerTerrain()
+	s.registerGeology()
 	s.registerLive()
+	s.registerCommand()
+	s.registerCommandStats()
+	s.registerFires()
+	s.registerFire()
 	return s
 }
 
@@ -210,7 +267,7 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace)
-	close(s.closing) // event streams end at once, telling their clients to reconnect (elsewhere)
+	s.stop() // event streams and WebSockets end at once, telling their clients to reconnect (elsewhere)
 	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownGrace); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -252,9 +309,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		route = "unmatched"
 	}
 	elapsed := time.Since(start)
-	// A label value is kept by the metric it creates: not fasthttp's buffer, which the next request
-	// on the connection overwrites (a POST's child later read "GETT").
-	method := strings.Clone(c.Method())
+	method := c.Method()
 	s.metrics.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 	s.log.LogAttrs(c.UserContext(), slog.LevelInfo, "http",

@@ -22,7 +22,7 @@ import (
 // glyphs and sprites, and the stream of tile changes.
 func (s *Server) tileRoutes() {
 	t := s.deps.Tiles
-	h := &tileHandlers{svc: t, closing: s.closing}
+	h := &tileHandlers{svc: t, closing: s.closing, writeTimeout: s.cfg.WriteTimeout}
 	s.app.Get("/tiles/:layers/:z/:x/:y.mvt", h.tile)
 	s.app.Get("/tiles/:layers/:z/:x/:y.pbf", h.tile)
 	s.app.Get("/tiles/:layers.json", h.tileJSON)
@@ -40,6 +40,8 @@ func (s *Server) tileRoutes() {
 type tileHandlers struct {
 	svc     *tiles.Service
 	closing <-chan struct{} // the server is shutting down
+	// writeTimeout bounds each write of an event stream (server.write_timeout)
+	writeTimeout time.Duration
 }
 
 const maxLayersPerTile = 64
@@ -347,13 +349,18 @@ func (h *tileHandlers) events(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("X-Accel-Buffering", "no")
+	conn := c.Context().Conn()
+	flush := func(w *bufio.Writer) error {
+		writeDeadline(conn, h.writeTimeout)
+		return w.Flush()
+	}
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer sub.Close()
 		fmt.Fprintf(w, "retry: 2000\n\n")
 		if !replayed {
 			writeEvent(w, tiles.Event{ID: last, Change: spatial.Change{Reason: "reset"}})
 		}
-		if w.Flush() != nil {
+		if flush(w) != nil {
 			return
 		}
 		keepalive := time.NewTicker(15 * time.Second)
@@ -372,10 +379,10 @@ func (h *tileHandlers) events(c *fiber.Ctx) error {
 				fmt.Fprintf(w, ": keepalive\n\n")
 			case <-h.closing: // the server stops: the viewer reconnects (to another replica) with its last id
 				fmt.Fprintf(w, "event: close\ndata: {\"reason\":\"shutdown\"}\n\n")
-				w.Flush()
+				flush(w)
 				return
 			}
-			if w.Flush() != nil {
+			if flush(w) != nil {
 				return
 			}
 		}

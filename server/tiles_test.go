@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,12 +13,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/yitu-gis/yitu/live/watch"
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
@@ -409,5 +412,117 @@ func TestRestrictedTilesArePrivate(t *testing.T) {
 	r = get(t, s, "/tiles/basemap.road/3/0/0.mvt")
 	if cc := r.Header.Get("Cache-Control"); strings.Contains(cc, "private") {
 		t.Errorf("a public tile: Cache-Control %q", cc)
+	}
+}
+
+// TestFenceEditPurgesTiles: a fence stored through the watch store (what /live/fences does) purges the
+// cached live.fence tiles over it and is announced on /events, on insert, update and delete alike: the
+// map shows the fence as drawn, not the tile cached before it.
+func TestFenceEditPurgesTiles(t *testing.T) {
+	s, svc, pool := tileServer(t, tiles.Config{CacheMB: 16})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go svc.Run(ctx)
+	events, _ := svc.Events().Subscribe(0)
+	defer events.Close()
+	b := tilestest.BBox()
+	tl := fixtureTile(tiles.WebMercatorQuad, 16)
+	path := fmt.Sprintf("/tiles/live.fence/%d/%d/%d.mvt", tl.Z, tl.X, tl.Y)
+	fences := func() int {
+		if l := tilestest.Decode(t, body(t, get(t, s, path)))["live.fence"]; l != nil {
+			return len(l.Features)
+		}
+		return 0
+	}
+	if n := fences(); n != 0 { // cached empty
+		t.Fatalf("%d fences before any was drawn", n)
+	}
+	cx, cy, d := (b[0]+b[2])/2, (b[1]+b[3])/2, 0.0002
+	ring := func(d float64) string {
+		return fmt.Sprintf(`{"type":"Polygon","coordinates":[[[%[1]f,%[2]f],[%[3]f,%[2]f],[%[3]f,%[4]f],[%[1]f,%[4]f],[%[1]f,%[2]f]]]}`, cx-d, cy-d, cx+d, cy+d)
+	}
+	st := watch.NewStore(pool)
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 20 s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	heard := func(reason string, d float64) {
+		t.Helper()
+		waitFor("a live.fence "+reason+" event", func() bool {
+			select {
+			case e := <-events.C:
+				ch := e.Change
+				return slices.Contains(ch.Layers, "live.fence") && ch.Reason == reason && ch.BBox != nil &&
+					ch.BBox[0] <= cx-d+1e-6 && ch.BBox[2] >= cx+d-1e-6
+			default:
+				return false
+			}
+		})
+	}
+	fence := func(name string, d float64) *watch.FenceFeature {
+		ff, err := watch.ParseFenceFeature([]byte(`{"type":"Feature","geometry":` + ring(d) + `,"properties":{"name":"` + name + `"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ff
+	}
+	// The service listens once its connection is up: probe until it hears.
+	waitFor("the tile service listening", func() bool {
+		if _, err := pool.Exec(ctx, `SELECT pg_notify('yitu_change', '{"layers":["probe"],"reason":"probe"}')`); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		for {
+			select {
+			case e := <-events.C:
+				if e.Change.Reason == "probe" {
+					return true
+				}
+			default:
+				return false
+			}
+		}
+	})
+	f, err := st.PutFence(ctx, 0, fence("学校", d), "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heard("edit", d)
+	waitFor("the new fence in its tile", func() bool { return fences() == 1 })
+	if _, err := st.PutFence(ctx, f.ID, fence("学校（缩）", d/2), "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	heard("edit", d) // the old extent, larger than the new, is in the box
+	if err := st.DeleteFence(ctx, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	heard("delete", d/2)
+	waitFor("the deleted fence gone from its tile", func() bool { return fences() == 0 })
+}
+
+// TestTileCacheKeysOutliveTheRequest: a cached tile is found again after other requests. The cache
+// key is made of the request's path; were it a view of the server's request buffer, which the server
+// reuses, a shorter path would rewrite the cached key and a longer one would move the buffer away,
+// leaving the key garbled for good: the tile would be missed, rendered again and cached twice.
+func TestTileCacheKeysOutliveTheRequest(t *testing.T) {
+	s, svc, _ := tileServer(t, tiles.Config{CacheMB: 16})
+	tl := fixtureTile(tiles.WebMercatorQuad, 16)
+	tilePath := fmt.Sprintf("/tiles/basemap.building/%d/%d/%d.mvt", tl.Z, tl.X, tl.Y)
+	first := body(t, get(t, s, tilePath))
+	for round := 1; round <= 3; round++ {
+		body(t, get(t, s, "/collections"))
+		body(t, get(t, s, "/collections/"+strings.Repeat("x", 100*round)))
+		if b := body(t, get(t, s, tilePath)); !bytes.Equal(b, first) {
+			t.Errorf("round %d: the tile differs from the first", round)
+		}
+	}
+	if st := svc.Stats(); st.Misses != 1 || st.Hits != 3 || st.Tiles != 1 {
+		t.Errorf("cache: %d misses, %d hits, %d tiles; want 1, 3 and 1 (the tile rendered once)", st.Misses, st.Hits, st.Tiles)
 	}
 }

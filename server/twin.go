@@ -1,8 +1,10 @@
 package server
 
 import (
+	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,6 +22,29 @@ func (s *Server) registerTwin() {
 	g.Get("/", s.tilesetList)
 	g.Get("/:tileset/tileset.json", s.tilesetJSON)
 	g.Get("/:tileset/*", s.tileContent)
+	s.addRoutes([]apiRoute{
+		{method: "GET", path: "/twin/models/:model/buildings/:id.glb", id: "getModelBuilding",
+			summary:   "One building of a split oblique model (yitu twin split) as glb 单体化建筑模型",
+			responses: map[int]string{200: "model/gltf-binary", 304: "", 400: "", 404: ""}, handler: s.modelBuilding},
+	})
+}
+
+// modelBuilding answers one building of a split model, for whoever may read the model's tileset.
+func (s *Server) modelBuilding(c *fiber.Ctx) error {
+	model := c.Params("model")
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return spatial.Invalid("id", "%q is not a building id (basemap.building)", c.Params("id"))
+	}
+	if err := s.canReadTileset(c, "model-"+model); err != nil {
+		return err
+	}
+	content, err := s.deps.Twin.Building(c.UserContext(), model, id)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`inline; filename="%s-building-%d.glb"`, model, id))
+	return sendContent(c, content)
 }
 
 func (s *Server) tilesetList(c *fiber.Ctx) error {

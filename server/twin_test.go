@@ -3,15 +3,22 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/auth"
+	"github.com/yitu-gis/yitu/spatial/features"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 	"github.com/yitu-gis/yitu/twin"
+	"github.com/yitu-gis/yitu/twin/glb/glbtest"
 	"github.com/yitu-gis/yitu/twin/twintest"
 )
 
@@ -77,22 +84,8 @@ func TestTwinRoutes(t *testing.T) {
 // layer tree offers what it lists).
 func TestTilesetListReadable(t *testing.T) {
 	pool := pgtest.New(t)
-	ctx := context.Background()
 	mustExec(t, pool, `UPDATE catalog.layer SET read_roles = '{planner}' WHERE id = 'pipeline.segment'`)
-	store, err := spatial.NewCatalogStore(ctx, pool, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw, err := twin.New(pool, twin.DefaultConfig(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens := auth.New(pool)
-	planner, err := tokens.Create(ctx, "li", []string{"planner"}, "test", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{}, Deps{Pool: pool, Catalog: store, Tokens: tokens, Twin: tw})
+	s, planner := newTwinServer(t, pool)
 	names := func(token string) []string {
 		req := httptest.NewRequest("GET", "/3dtiles/", nil)
 		if token != "" {
@@ -120,11 +113,11 @@ func TestTilesetListReadable(t *testing.T) {
 		FROM catalog.dataset WHERE name = 'secret'`)
 	mustExec(t, pool, `INSERT INTO twin.model_node (model_id, name, bounding_volume, geometric_error)
 		SELECT id, 'root', '{"sphere": [0, 0, 0, 10]}', 1 FROM twin.model WHERE name = 'secret'`)
-	if got := names(""); !slices.Equal(got, []string{"buildings"}) {
-		t.Errorf("anonymous: %v, want [buildings]", got)
+	if got := names(""); !slices.Equal(got, []string{"buildings", "geology"}) {
+		t.Errorf("anonymous: %v, want [buildings geology]", got)
 	}
-	if got := names(planner); !slices.Equal(got, []string{"buildings", "pipelines", "model-secret"}) {
-		t.Errorf("planner: %v, want [buildings pipelines model-secret]", got)
+	if got := names(planner); !slices.Equal(got, []string{"buildings", "pipelines", "geology", "model-secret"}) {
+		t.Errorf("planner: %v, want [buildings pipelines geology model-secret]", got)
 	}
 	for _, tc := range []struct {
 		token, path string
@@ -139,4 +132,91 @@ func TestTilesetListReadable(t *testing.T) {
 			t.Errorf("GET %s (signed in: %v): %v, want %d (%v)", tc.path, tc.token != "", resp.StatusCode, tc.status, err)
 		}
 	}
+}
+
+// TestModelBuildingRoute: GET /twin/models/{model}/buildings/{id}.glb answers one building of a split
+// model as glb for whoever may read the model (404 as if absent otherwise), 404 before the split
+// and for a building the model does not show, and /api lists the route.
+func TestModelBuildingRoute(t *testing.T) {
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	_, idB, far := twintest.SceneFootprints(t, pool)
+	twintest.ImportScene(t, pool, "route", 8)
+	s, planner := newTwinServer(t, pool)
+	get := func(path, token string) (int, []byte, string) {
+		req := httptest.NewRequest("GET", path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := s.App().Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, resp.Header.Get("Content-Type")
+	}
+	path := fmt.Sprintf("/twin/models/route/buildings/%d.glb", idB)
+	if code, _, _ := get(path, ""); code != 404 {
+		t.Errorf("before the split: %d, want 404", code)
+	}
+	if _, err := twin.Split(ctx, pool, "route", twin.DefaultSplitOptions()); err != nil {
+		t.Fatal(err)
+	}
+	code, body, ct := get(path, "")
+	if code != 200 || ct != "model/gltf-binary" || len(body) < 4 || string(body[:4]) != "glTF" {
+		t.Fatalf("GET %s = %d %s", path, code, ct)
+	}
+	glbtest.CheckBytes(t, map[string][]byte{"b.glb": body})
+	feats, err := twintest.Features(body)
+	if err != nil || len(feats) != 1 || feats[0].Props["id"] != strconv.FormatInt(idB, 10) || feats[0].Props["name"] != "乙楼" {
+		t.Errorf("features of the building: %+v %v", feats, err)
+	}
+	for p, want := range map[string]int{
+		fmt.Sprintf("/twin/models/route/buildings/%d.glb", far): 404,
+		"/twin/models/route/buildings/x.glb":                    400,
+		"/twin/models/nothing/buildings/1.glb":                  404,
+	} {
+		if code, _, _ := get(p, ""); code != want {
+			t.Errorf("GET %s = %d, want %d", p, code, want)
+		}
+	}
+	// Read rights are the model's: planners only.
+	mustExec(t, pool, `UPDATE twin.model SET read_roles = '{planner}' WHERE name = 'route'`)
+	if code, _, _ := get(path, ""); code != 404 {
+		t.Errorf("anonymous on a planners' model: %d, want 404", code)
+	}
+	if code, _, _ := get(path, planner); code != 200 {
+		t.Errorf("planner: %d, want 200", code)
+	}
+	_, api, _ := get("/api", "")
+	doc, err := openapi3.NewLoader().LoadFromData(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(ctx); err != nil {
+		t.Fatalf("/api with the building route is not valid OpenAPI: %v", err)
+	}
+	if op := doc.Paths.Find("/twin/models/{model}/buildings/{id}.glb"); op == nil || op.Get == nil || op.Get.Parameters.GetByInAndName("path", "id") == nil {
+		t.Error("/api does not list the building route with its id")
+	}
+}
+
+// newTwinServer is a server with the catalog, features and 3D routes, and a planner's token.
+func newTwinServer(t *testing.T, pool *pgxpool.Pool) (*Server, string) {
+	t.Helper()
+	ctx := context.Background()
+	store, err := spatial.NewCatalogStore(ctx, pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw, err := twin.New(pool, twin.DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := auth.New(pool)
+	planner, err := tokens.Create(ctx, "li", []string{"planner"}, "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(Config{}, Deps{Version: "test", Pool: pool, Catalog: store, Features: features.New(pool, nil), Tokens: tokens, Twin: tw}), planner
 }

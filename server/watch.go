@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -183,6 +184,30 @@ func (s *Server) deleteRule(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// placeAndPeriod reads the optional bbox, from and to of a list's filter.
+func placeAndPeriod(c *fiber.Ctx) (bbox *[4]float64, from, to *time.Time, err error) {
+	if v := c.Query("bbox"); v != "" {
+		b, err := parseNumbers("bbox", v, 4, 4)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		bbox = &[4]float64{b[0], b[1], b[2], b[3]}
+	}
+	for _, t := range []struct {
+		param string
+		dst   **time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if c.Query(t.param) != "" {
+			v, err := parseTime(c, t.param, time.Time{})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			*t.dst = &v
+		}
+	}
+	return bbox, from, to, nil
+}
+
 func splitList(v string) []string {
 	var out []string
 	for _, p := range strings.Split(v, ",") {
@@ -197,33 +222,18 @@ func (s *Server) alarms(c *fiber.Ctx) error {
 	f := watch.AlarmFilter{States: splitList(c.Query("state")), Kinds: splitList(c.Query("kind")), Levels: splitList(c.Query("level")),
 		Object: c.Query("object"), Layer: s.liveLayers(c)}
 	for _, st := range f.States {
-		if !strings.Contains("raised acknowledged cleared closed", st) {
+		if !slices.Contains([]string{"raised", "acknowledged", "cleared", "closed"}, st) {
 			return spatial.Invalid("state", "%q: use raised, acknowledged, cleared or closed", st)
 		}
 	}
 	for _, l := range f.Levels {
-		if !strings.Contains("blue yellow orange red", l) {
+		if !slices.Contains([]string{"blue", "yellow", "orange", "red"}, l) {
 			return spatial.Invalid("level", "%q: use blue, yellow, orange or red", l)
 		}
 	}
-	if v := c.Query("bbox"); v != "" {
-		b, err := parseNumbers("bbox", v, 4, 4)
-		if err != nil {
-			return err
-		}
-		f.BBox = &[4]float64{b[0], b[1], b[2], b[3]}
-	}
-	for _, t := range []struct {
-		param string
-		dst   **time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if c.Query(t.param) != "" {
-			v, err := parseTime(c, t.param, time.Time{})
-			if err != nil {
-				return err
-			}
-			*t.dst = &v
-		}
+	var err error
+	if f.BBox, f.From, f.To, err = placeAndPeriod(c); err != nil {
+		return err
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -39,6 +39,9 @@ func TestWatchRoutes(t *testing.T) {
 		t.Fatalf("POST /live/fences: %d %s", r.status, r.body)
 	}
 	id := r.json(t)["id"]
+	if g := r.json(t)["geometry"].(map[string]any); g["crs"] != nil || g["type"] != "Polygon" {
+		t.Errorf("a fence's geometry is plain GeoJSON (no crs member): %v", g)
+	}
 	circle := c.do(t, "POST", "/live/fences", c.editor, `{"type":"Feature","geometry":{"type":"Point","coordinates":[119.95,37.19]},
 		"properties":{"name":"加油站","radius_m":200,"rules":[{"kind":"dwell","seconds":600}]}}`)
 	if circle.status != 201 {
@@ -87,6 +90,8 @@ func TestWatchRoutes(t *testing.T) {
 		t.Errorf("its timeline: %v", tl)
 	}
 	c.get(t, "/live/alarms?state=burning").problem(t, 400)
+	c.get(t, "/live/alarms?state=ack").problem(t, 400) // a part of a state's name is none
+	c.get(t, "/live/alarms?level=e").problem(t, 400)
 
 	// Acknowledge: an operator may, others may not; twice is a conflict naming the state.
 	c.do(t, "POST", "/live/alarms/"+alarmID+"/ack", c.planner, `{"note":"x"}`).problem(t, 403)
