@@ -25,6 +25,7 @@ type Stats struct {
 	PipeSegments    int `json:"pipe_segments"`
 	ObliqueTiles    int `json:"oblique_tiles"`     // tiles of the oblique set (two levels each)
 	ObliqueBuilding int `json:"oblique_buildings"` // buildings the oblique set models
+	DEMCells        int `json:"dem_cells"`         // cells of the DEM (demCell metres)
 }
 
 // Features is the number of base-map features in the DXF.

@@ -23,7 +23,13 @@ type Files struct {
 	// (nil: not configured, and the import report says so). The caller sets it before Load.
 	HeightOffset *float64
 	CityJSON     string // the core blocks' LoD2 buildings, CityJSON 2.0, EPSG:4528
-	Stats        Stats
+	// Forest are the fire command's layers around the hill: roads into the hills (base map), villages,
+	// shelters, water sources, depots, firebreaks (reference layers); GeoJSON, lon/lat.
+	Forest    []ForestFile
+	DEM       string // the ground: a GeoTIFF DEM, EPSG:4528, 5 m cells, normal heights
+	Boreholes string // folder of the borehole tables (钻孔表, 分层表), CSV, GBK, EPSG:4528
+	Strata    string // the site's stratum legend, a --map YAML
+	Stats     Stats
 }
 
 // File names in the demo folder.
@@ -69,12 +75,22 @@ func Generate(dir string, o Options) (*Files, error) {
 	if f.Stats.ObliqueTiles, f.Stats.ObliqueBuilding, err = c.writeOblique(f.Oblique); err != nil {
 		return nil, err
 	}
+	f.DEM = filepath.Join(dir, DEMFile)
+	if f.Stats.DEMCells, err = c.writeDEM(f.DEM); err != nil {
+		return nil, err
+	}
 	f.CityJSON = filepath.Join(dir, CityJSONFile)
 	if err := writeFile(f.CityJSON, func(w *bufio.Writer) error {
 		n, err := c.writeCityJSON(w)
 		f.Stats.CIMBuildings = n
 		return err
 	}); err != nil {
+		return nil, err
+	}
+	if f.Forest, err = c.writeForest(dir); err != nil {
+		return nil, err
+	}
+	if f.Boreholes, f.Strata, err = c.writeBoreholes(dir); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,9 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/yitu-gis/yitu/importers/loader"
+	"github.com/yitu-gis/yitu/spatial/crs"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
+	"github.com/yitu-gis/yitu/twin/terrain"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -168,8 +171,27 @@ func TestDemoCity(t *testing.T) {
 	if r := byName[PipelineDataset]; r == nil || r.Counts["segment"]+r.Counts["pipeline.segment"] < 5000 {
 		t.Errorf("pipelines: %+v (%v)", r, err)
 	}
+	if r := byName[BoreholeDataset]; r == nil || r.Counts["borehole"] != BoreholeCount || r.Counts["surface"] != 5 {
+		t.Errorf("boreholes: %+v (%v)", r, err)
+	}
 	// the oblique set: a grouping root and two levels of each block's tile
 	if r := byName[ObliqueDataset]; r == nil || r.Format != "osgb" || r.Counts["model_node"] != 1+2*s.ObliqueTiles || s.ObliqueTiles == 0 {
 		t.Errorf("oblique set: %+v (%v)", r, err)
+	}
+	// the DEM: the ground the base map's contours come from, the top of the hill park where it is
+	r := byName[DEMDataset]
+	if r == nil || r.Format != "dem" || r.Counts["dem blocks"] == 0 || s.DEMCells == 0 {
+		t.Fatalf("DEM: %+v (%v)", r, err)
+	}
+	c := newCity(Options{Seed: 1})
+	hl := c.hills[0]
+	lon, lat = crs.EPSG(4528).ToLonLat(hl.x, hl.y)
+	ter, terr := terrain.New(pool, terrain.DefaultConfig(), nil, nil)
+	if terr != nil {
+		t.Fatal(terr)
+	}
+	h, ok, herr := ter.HeightAt(ctx, lon, lat)
+	if want := c.ground(hl.x, hl.y); herr != nil || !ok || math.Abs(h-want) > 0.05 {
+		t.Errorf("the DEM at the hill top: %.3f m (%v %v), the ground is %.3f m", h, ok, herr, want)
 	}
 }

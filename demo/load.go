@@ -20,11 +20,12 @@ const (
 	PipelineDataset = "莱州演示城区 地下管线"
 	DistrictDataset = "莱州演示城区 文昌路街道界"
 	ObliqueDataset  = "莱州演示城区 倾斜摄影"
+	DEMDataset      = "莱州演示城区 数字高程模型"
 )
 
 // Load imports the generated files through the importers, as `yitu import` would: the base map with
 // --srs EPSG:4528 (CASS drawings carry no CRS), the pipe tables as one pipeline dataset, the boundary
-// as a boundary. It returns the reports of the imports that succeeded and the errors of the others.
+// as a boundary, the DEM into the terrain. It returns the reports of the imports that succeeded and the errors of the others.
 func Load(ctx context.Context, l *loader.Loader, f *Files, progress io.Writer, log *slog.Logger) ([]*loader.Report, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -47,6 +48,11 @@ func Load(ctx context.Context, l *loader.Loader, f *Files, progress io.Writer, l
 		{Path: f.Boundary, As: "boundary", Dataset: DistrictDataset},
 		{Path: f.Oblique, Dataset: ObliqueDataset, HeightOffset: f.HeightOffset}, // georeferenced by its metadata.xml
 		{Path: f.CityJSON, Dataset: CIMDataset},                                  // CRS from the file (EPSG:4528)
+		{Path: f.DEM, As: "dem", Dataset: DEMDataset},                            // the ground, CRS from the GeoTIFF
+		{Path: f.Boreholes, As: "boreholes", SRS: SourceCRS, Encoding: "gbk", Dataset: BoreholeDataset, Map: f.Strata},
+	}
+	for _, ff := range f.Forest { // lon/lat, taken as CGCS2000
+		reqs = append(reqs, importers.Request{Path: ff.Path, As: ff.As, Dataset: ff.Dataset})
 	}
 	var reports []*loader.Report
 	var errs []error
