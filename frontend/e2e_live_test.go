@@ -51,6 +51,8 @@ func feedLive(t testing.TB, pool *pgxpool.Pool, base string, e expectations) liv
 	x.Truck.Lon, x.Truck.Lat = at(0, 0)
 	x.Truck.Next.Lon, x.Truck.Next.Lat = at(60, 0)
 	x.Truck.Next.Heading, x.Truck.Next.Speed = heading, 55
+	x.Truck.Fence.Lon, x.Truck.Fence.Lat = at(200, 0)
+	x.Truck.FenceSize = 40 / mLat
 	x.Team = liveThing{ID: "013955550002", Name: "森林消防一中队"}
 	x.Team.Lon, x.Team.Lat = at(-20, 110)
 	x.Sensor = liveThing{ID: "wl-test-01", Name: "三山岛水库水位"}
@@ -97,6 +99,9 @@ func feedLive(t testing.TB, pool *pgxpool.Pool, base string, e expectations) liv
 			"lon": lon, "lat": lat, "speed": 4, "heading": 0})
 	}
 	post(t, base+"/live/positions", x.DeviceToken, fixes, http.StatusAccepted)
+	// Where the truck was half an hour ago (the fix of i = 6), for the replay.
+	x.Truck.Past.Lon, x.Truck.Past.Lat = at(-6*50, 0)
+	x.Truck.Past.Time = now.Add(-30*time.Minute - 5*time.Second).Format(time.RFC3339Nano)
 	var readings []map[string]any
 	for i := 59; i >= 0; i-- { // the water level: a minute apart, rising and swinging
 		v := 2.1 + 0.004*float64(59-i) + 0.05*math.Sin(float64(i)/6)

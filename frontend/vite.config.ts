@@ -97,6 +97,9 @@ export default defineConfig({
       output: {
         manualChunks(id) {
           if (id.includes('node_modules/maplibre-gl')) return 'maplibre';
+          // The cockpit's charts (the cockpit is loaded on demand, never by the map's first view).
+          if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'echarts';
+          if (id.includes('/src/cockpit/')) return 'cockpit';
           return undefined;
         },
       },
@@ -106,7 +109,7 @@ export default defineConfig({
   server: {
     // `npm run dev` against a running `yitu serve` (make run): the API comes from there.
     proxy: Object.fromEntries(
-      ['/catalog', '/tiles', '/styles', '/fonts', '/sprites', '/collections', '/search', '/identify', '/events', '/3dtiles', '/live']
+      ['/catalog', '/tiles', '/styles', '/fonts', '/sprites', '/collections', '/search', '/identify', '/events', '/3dtiles', '/live', '/command', '/auth']
         .map((p) => [p, { target: process.env.YITU_URL ?? 'http://127.0.0.1:8080', changeOrigin: false }]),
     ),
   },

@@ -40,6 +40,9 @@ it('reloads the tilesets a change touches', () => {
   expect(tilesetsTouched(['basemap.road'], sets)).toEqual([]);
   expect(tilesetsTouched(['twin.model'], sets)).toEqual(['model-m4']);
   expect(tilesetsTouched(undefined, sets)).toEqual(sets.map((s) => s.name));
+  // The server rebuilt one tileset after a change: that one alone.
+  expect(tilesetsTouched(['3dtiles:buildings'], sets)).toEqual(['buildings']);
+  expect(tilesetsTouched(['3dtiles:model-m4'], sets)).toEqual(['model-m4']);
 });
 
 it('lists the 3D tilesets under 三维模型, creating the group where the catalog has none', () => {

@@ -1,4 +1,5 @@
 // Yitu's HTTP API as the viewer uses it. Every error is an RFC 7807 problem+json; its detail is shown.
+import { authHeaders } from './auth';
 import type { LiveProps } from './live';
 
 export interface Property {
@@ -54,9 +55,14 @@ export class ApiError extends Error {
 }
 
 export async function getJSON<T>(url: string, signal?: AbortSignal, lang?: 'zh' | 'en'): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = authHeaders({ Accept: 'application/json' });
   if (lang) headers['Accept-Language'] = lang === 'en' ? 'en' : 'zh-CN';
   const resp = await fetch(url, { signal, headers });
+  return answer<T>(resp);
+}
+
+/** The JSON of an answer, or an ApiError with its problem+json detail. */
+async function answer<T>(resp: Response): Promise<T> {
   if (!resp.ok) {
     let detail = `${resp.status} ${resp.statusText}`;
     try {
@@ -67,7 +73,15 @@ export async function getJSON<T>(url: string, signal?: AbortSignal, lang?: 'zh' 
     }
     throw new ApiError(resp.status, detail);
   }
+  if (resp.status === 204) return undefined as T;
   return resp.json() as Promise<T>;
+}
+
+/** A write with the signed-in token: POST, PUT or DELETE with a JSON body. */
+export async function sendJSON<T>(method: 'POST' | 'PUT' | 'DELETE', url: string, body?: string, contentType = 'application/json'): Promise<T> {
+  const headers = authHeaders({ Accept: 'application/json' });
+  if (body !== undefined) headers['Content-Type'] = contentType;
+  return answer<T>(await fetch(url, { method, headers, body }));
 }
 
 export const fetchCatalog = (signal?: AbortSignal) => getJSON<LayerTree>('/catalog/layers', signal);
@@ -89,6 +103,8 @@ export interface Identified {
   geometry?: GeoJSON.Geometry;
   /** a live object: shown as its card, refreshed with every poll (at: when its properties arrived, ms) */
   live?: { props: LiveProps; at: number };
+  /** a base-map building picked inside an oblique model: the model, and the building's height range measured on its mesh (logical 单体化) */
+  inModel?: { title?: { title_zh: string; title_en: string }; name: string; min?: number; max?: number };
 }
 
 export interface SearchFeature {
@@ -179,6 +195,7 @@ export function tilesetsTouched(layers: string[] | undefined, tilesets: TilesetI
     .filter((ts) => {
       if (!layers?.length) return true;
       return layers.some((l) => {
+        if (l.startsWith('3dtiles:')) return l === '3dtiles:' + ts.name; // the server rebuilt that tileset
         switch (ts.kind) {
           case 'buildings':
             return l === 'basemap.building' || l === 'basemap.elevation_point' || l.startsWith('cim.');

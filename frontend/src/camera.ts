@@ -38,3 +38,29 @@ export interface View2D {
 /** MapLibre pitch (0 = straight down) to Cesium's camera pitch (−90° = straight down), in radians. */
 export const pitchTo3D = (pitch: number) => ((pitch - 90) * Math.PI) / 180;
 export const pitchTo2D = (pitch: number) => (pitch * 180) / Math.PI + 90;
+
+/**
+ * The tilt (degrees from looking straight down) the 3D view opens with when the 2D map looks straight
+ * down or nearly so: seen at 50°, the ground shows its relief and the horizon, and pipes under the roads
+ * show their depth (Cesium pitch −40°).
+ */
+export const openTilt = 50;
+/** A 2D pitch below this is "looking down": the 3D view opens at openTilt instead. */
+export const flatPitch = 10;
+
+/** The view the 3D camera takes for a 2D view: the same centre, zoom and bearing, tilted to openTilt
+ * when the map looks down, else at the map's own pitch. */
+export function to3D(v: View2D): View2D {
+  return { ...v, pitch: v.pitch < flatPitch ? openTilt : Math.min(v.pitch, 85) };
+}
+
+/**
+ * The 2D view for a 3D camera (its centre, zoom, bearing and pitch as View3D.view reads them). opened
+ * is the hand-over that opened the 3D view (the 2D view and what to3D made of it): while the camera
+ * keeps the tilt it was given (within 1°), the map gets back its own pitch, so 2D → 3D → 2D returns
+ * the map as it was; a tilt changed in 3D is kept.
+ */
+export function to2D(v: View2D, opened?: { from: View2D; to: View2D }): View2D {
+  if (opened && Math.abs(v.pitch - opened.to.pitch) < 1) return { ...v, pitch: opened.from.pitch };
+  return v;
+}

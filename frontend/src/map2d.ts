@@ -29,6 +29,9 @@ type PaintValue = Parameters<MLMap["setPaintProperty"]>[2];
 export const cjkFonts = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif';
 
 const highlightSource = 'yitu-highlight';
+/** The DEMs' heights (Terrarium raster-dem tiles from /terrain/terrarium) and their hillshade layer. */
+export const terrainSource = 'yitu-terrain';
+export const hillshadeLayer = 'yitu-hillshade';
 
 export interface Change {
   layers: string[];
@@ -46,6 +49,8 @@ export class Map2D {
   /** the live objects drawn now, by id */
   private live = new Map<string, LiveFeature>();
   private liveLayerIds: string[] = [];
+  /** while a tool (the fence editor) takes the map's clicks, a click identifies nothing */
+  captureClicks = false;
 
   constructor(container: HTMLElement, style: StyleSpecification, view?: Partial<View2D>) {
     this.map = new MLMap({
@@ -100,6 +105,32 @@ export class Map2D {
       const l = style.layers.find((x) => x.id === sid) as LayerSpecification & { layout?: { visibility?: string } };
       return l?.layout?.visibility !== 'none';
     });
+  }
+
+  /**
+   * Shades the relief of the imported DEMs (the server's Terrarium tiles, described by the TileJSON at
+   * url) under the lines, extrusions and labels of the one-map style.
+   */
+  addHillshade(url: string) {
+    const map = this.map;
+    if (map.getSource(terrainSource)) return;
+    map.addSource(terrainSource, { type: 'raster-dem', url, encoding: 'terrarium', tileSize: 256 });
+    const before = map.getStyle().layers.find((l) => l.type === 'line' || l.type === 'symbol' || l.type === 'fill-extrusion')?.id;
+    map.addLayer(
+      {
+        id: hillshadeLayer,
+        type: 'hillshade',
+        source: terrainSource,
+        paint: { 'hillshade-exaggeration': 0.6, 'hillshade-shadow-color': '#4a4f55', 'hillshade-highlight-color': '#ffffff' },
+      },
+      before,
+    );
+  }
+
+  /** Removes the hillshade (the DEMs changed: it is added again from the new TileJSON). */
+  removeHillshade() {
+    if (this.map.getLayer(hillshadeLayer)) this.map.removeLayer(hillshadeLayer);
+    if (this.map.getSource(terrainSource)) this.map.removeSource(terrainSource);
   }
 
   setVisible(id: string, visible: boolean) {

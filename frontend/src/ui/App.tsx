@@ -1,4 +1,5 @@
 import type { StyleSpecification } from 'maplibre-gl';
+import type { ComponentType } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
   fetchCatalog,
@@ -12,21 +13,26 @@ import {
   type TilesetInfo,
 } from '../api';
 import { subscribeChanges } from '../events';
-import { metresPerPixel, scaleDenominator, type View2D } from '../camera';
+import { metresPerPixel, scaleDenominator, to2D, to3D, type View2D } from '../camera';
 import { loadGK } from '../coords';
 import { composePrint, download, roundScaleBar, type PrintLegend } from '../exportpng';
 import { formatArea, formatLength } from '../geodesy';
 import { I18nContext, initialLang, translator, type I18n, type Lang } from '../i18n';
-import { isLiveLayer, liveLayerKinds, subscribe, type LiveFeed, type LiveKind, type LiveSnapshot } from '../live';
+import { getToken } from '../auth';
+import { isLiveLayer, liveLayerKinds, subscribe, type Alarm, type LiveFeature, type LiveFeed, type LiveKind, type LiveSnapshot } from '../live';
+import { Tweens } from '../tween';
+import { parseHash, replaceState } from '../urlstate';
 import { withoutTiledLive } from '../live2d';
 import { liveLegend } from '../livesymbols';
 import { cjkFonts, Map2D } from '../map2d';
 import { Measure, type MeasureMode, type Measurement } from '../measure';
 import type { View3D } from '../view3d';
 import { Attributes } from './Attributes';
+import { SectionPanel } from './Section';
 import { LayerTree, treeGroups, withLiveLegends, type LayerState, type TilesetState } from './LayerTree';
 import { SearchBox, type SearchHit } from './SearchBox';
 import { StatusBar } from './StatusBar';
+import type { WatchProps } from './Watch';
 
 type Mode = '2d' | '3d';
 
@@ -35,6 +41,9 @@ type Mode = '2d' | '3d';
  * "buildings" tileset already shows (a CIM dataset on its own adds its other city objects).
  */
 const shownAtFirst = (ts: TilesetInfo) => ts.kind !== 'cim';
+
+/** The view the page was opened with (a copied link): place, mode, visible layers. */
+const opened = parseHash(typeof location !== 'undefined' ? location.hash : '');
 
 export function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
@@ -54,7 +63,9 @@ export function App() {
   const [view, setView] = useState<{ zoom: number; lat: number }>({ zoom: 0, lat: 0 });
   const [identified, setIdentified] = useState<{ features: Identified[]; index: number } | null>(null);
   const [measurement, setMeasurement] = useState<Measurement | null>(null);
-  const [tool, setTool] = useState<MeasureMode | null>(null);
+  // The section tool draws its line with the distance tool; the finished line opens the section panel.
+  const [tool, setTool] = useState<MeasureMode | 'section' | null>(null);
+  const [sectionLine, setSectionLine] = useState<[number, number][] | null>(null);
   const [sidebar, setSidebar] = useState(true);
 
   const mapEl = useRef<HTMLDivElement>(null);
@@ -69,6 +80,17 @@ export function App() {
   const liveFeed = useRef<LiveFeed | null>(null);
   /** the live objects as last delivered */
   const liveNow = useRef<LiveSnapshot>({ features: [], at: 0 });
+  /** the live objects' glides between fixes, and the animation frame that draws them */
+  const tweens = useRef(new Tweens(1000));
+  const raf = useRef(0);
+  /** while the replay shows a past time, pushed objects are kept but not drawn */
+  const replaying = useRef(false);
+  const alarmListeners = useRef(new Set<(a: Alarm) => void>());
+  const incidentListeners = useRef(new Set<() => void>());
+  const [Watch, setWatch] = useState<ComponentType<WatchProps> | null>(null);
+  const switchModeRef = useRef<(to: Mode) => void>(() => {});
+  /** The 2D view the 3D view was last opened from, and the camera it was given (to2D gives the map back its pitch). */
+  const handover = useRef<{ from: View2D; to: View2D } | undefined>(undefined);
 
   useEffect(() => {
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
@@ -102,8 +124,20 @@ export function App() {
       for (const id of m.drawnLayers()) if (known.has(id)) state[id] = { visible: m.initiallyVisible(id, style), opacity: 1 };
       // The live layers, which the viewer draws itself: shown at first.
       for (const id of known) if (isLiveLayer(id)) state[id] = { visible: true, opacity: 1 };
+      // A link with its layers: those visible, the others hidden.
+      if (opened.layers) {
+        const on = new Set(opened.layers);
+        for (const id of Object.keys(state)) state[id] = { ...state[id], visible: on.has(id) };
+      }
+      current.current.layerState = state;
       setLayerState(state);
-      m.map.once('load', () => startLive(m, state));
+      m.map.once('load', () => {
+        // The DEMs' hillshade, when the server has any.
+        void applyTerrain(m, null, ac.signal);
+        if (opened.layers) for (const id of Object.keys(state)) m.setVisible(id, state[id].visible);
+        startLive(m, state);
+        if (opened.mode === '3d') switchModeRef.current('3d');
+      });
       m.map.on('moveend', () => {
         if (current.current.mode === '2d') liveFeed.current?.setBBox(m.bbox());
       });
@@ -114,7 +148,7 @@ export function App() {
       m.map.on('mouseout', () => setPointer(null));
       let pending: AbortController | undefined;
       m.map.on('click', async (e) => {
-        if (measure.current?.active) return;
+        if (measure.current?.active || m.captureClicks) return;
         pending?.abort();
         pending = new AbortController();
         // A live object under the pointer: its card (the database's copy of it may lag behind).
@@ -140,6 +174,11 @@ export function App() {
       m.map.once('idle', () => {
         performance.mark('yitu:idle');
         loadGK().catch(() => {}); // the Gauss-Krüger readout and search, off the first view's path
+        // The watch dock (alarms, fences, replay, sign-in), off the first view's path too.
+        import('./Watch').then(
+          (mod) => setWatch(() => mod.default),
+          (e: Error) => setErrors((es) => [...es, e.message]),
+        );
       });
       // data-state: "idle" while the map stands drawn, "busy" while it moves or reloads tiles (for
       // scripts that drive the viewer, like the browser test).
@@ -165,7 +204,24 @@ export function App() {
   ];
   const liveVisible = (layer: string) => current.current.layerState[layer]?.visible ?? false;
 
-  /** Follows the live objects in the view (when the caller may read a live layer). */
+  /** Draws the live objects as they are at this frame, and asks for the next while some glide. */
+  const drawLive = () => {
+    raf.current = 0;
+    const m = map2d.current;
+    const now = performance.now();
+    const fs = tweens.current.frame(now);
+    const { layers: idx } = current.current;
+    m?.setLive(fs, (id) => idx.get(id)?.min_zoom ?? 0);
+    view3d.current?.setLive(fs, liveNow.current.at, liveVisible);
+    if (tweens.current.moving(now)) raf.current = requestAnimationFrame(drawLive);
+  };
+  const showLive = (features: LiveFeature[], jump: boolean) => {
+    if (jump) tweens.current.settle(features, performance.now());
+    else tweens.current.update(features, performance.now());
+    if (!raf.current) drawLive();
+  };
+
+  /** Follows the live objects in the view (when the caller may read a live layer), pushed. */
   const startLive = (m: Map2D, ls: Record<string, LayerState>) => {
     if (!Object.keys(ls).some(isLiveLayer)) return;
     liveFeed.current = subscribe(
@@ -173,10 +229,9 @@ export function App() {
       liveKinds(ls),
       (snap) => {
         liveNow.current = snap;
-        const { layers: idx } = current.current;
-        m.setLive(snap.features, (id) => idx.get(id)?.min_zoom ?? 0);
-        view3d.current?.setLive(snap.features, snap.at, liveVisible);
         mapEl.current?.setAttribute('data-live', String(snap.features.length));
+        if (replaying.current) return;
+        showLive(snap.features, false);
         // An open card follows its object.
         const shown = current.current.identified;
         if (shown?.features.some((f) => f.live)) {
@@ -190,12 +245,16 @@ export function App() {
         }
       },
       {
-        // Told once when polling starts failing (and again after it has worked in between).
+        token: getToken,
+        onAlarm: (a) => alarmListeners.current.forEach((fn) => fn(a)),
+        onIncident: () => incidentListeners.current.forEach((fn) => fn()),
+        // Told once when the push starts failing (and again after it has worked in between).
         onStatus: (err) => {
           if (err) setErrors((es) => [...es, translator(current.current.lang)('liveFailed', { e: err.message })]);
         },
       },
     );
+    mapEl.current?.setAttribute('data-push', liveFeed.current.transport());
   };
   useEffect(() => () => liveFeed.current?.close(), []);
 
@@ -235,19 +294,38 @@ export function App() {
   useEffect(
     () =>
       subscribeChanges(async (change) => {
+        // A DEM imported or removed: the hillshade and the 3D terrain again, from the new DEMs.
+        if (!change.layers?.length || change.layers.includes('terrain')) void applyTerrain(map2d.current, view3d.current, undefined, true);
         const n = map2d.current?.refresh(change) ?? 0;
         if (n > 0) setMapState('busy');
         const datasets = !change.layers?.length || change.reason === 'import' || change.reason === 'delete';
         const list = datasets ? await loadTilesets() : current.current.tilesets;
         const names = tilesetsTouched(change.layers, list);
         view3d.current?.reload(names);
-        if (n + names.length > 0 && change.reason !== 'reset') {
+        if (n + names.length > 0 && change.reason !== 'reset' && change.reason !== '3dtiles') {
           setNotice(translator(current.current.lang)('tilesChanged', { n: change.layers?.length ?? n }));
           setTimeout(() => setNotice(null), 4000);
         }
       }),
     [],
   );
+
+  // The DEMs on the server: the 2D hillshade and the 3D terrain when there are any (again after a
+  // change: again: the tiles' URLs carry the DEMs' version).
+  const applyTerrain = async (m: Map2D | null, v3: View3D | null, signal?: AbortSignal, again = false) => {
+    try {
+      const tr = await getJSON<{ dems: unknown[] }>('/terrain/', signal);
+      const has = tr.dems.length > 0;
+      if (m && (has || again)) {
+        if (again) m.removeHillshade();
+        if (has) m.addHillshade(new URL('/terrain/terrarium.json', location.href).href);
+      }
+      if (v3 && has) await v3.useTerrain();
+      else if (v3 && again) v3.flatTerrain();
+    } catch (e) {
+      if (!signal?.aborted) setErrors((es) => [...es, `terrain: ${(e as Error).message}`]);
+    }
+  };
 
   // Adds a tileset to the 3D view, recording its progress in the layer tree (and, for scripts, the
   // tilesets in the scene in data-tilesets; the view's data-state says when their tiles are in).
@@ -287,7 +365,7 @@ export function App() {
     setLayerState(next);
     if (isLiveLayer(id)) {
       liveFeed.current?.setKinds(liveKinds(next));
-      view3d.current?.setLive(liveNow.current.features, liveNow.current.at, liveVisible);
+      view3d.current?.setLive(tweens.current.frame(performance.now()), liveNow.current.at, liveVisible);
     }
     const m = map2d.current;
     if (!m) return;
@@ -295,14 +373,14 @@ export function App() {
     m.setOpacity(id, s.opacity);
   };
 
-  const startTool = (mt: MeasureMode) => {
+  const startTool = (mt: MeasureMode | 'section') => {
     if (!measure.current) return;
     if (tool === mt) {
       measure.current.stop();
       setTool(null);
       return;
     }
-    measure.current.start(mt);
+    measure.current.start(mt === 'section' ? 'distance' : mt);
     setTool(mt);
   };
 
@@ -313,6 +391,11 @@ export function App() {
 
   useEffect(() => {
     if (measurement === null && tool !== null && !measure.current?.active) setTool(null);
+  }, [measurement, tool]);
+
+  // A section line, once finished, is cut at once.
+  useEffect(() => {
+    if (tool === 'section' && measurement?.done && measurement.points.length >= 2) setSectionLine(measurement.points);
   }, [measurement, tool]);
 
   const pickSearch = (h: SearchHit) => {
@@ -332,7 +415,10 @@ export function App() {
     const m = map2d.current;
     if (to === '3d') {
       stopTool();
-      const v: View2D | undefined = m?.view();
+      // The same place, tilted toward what the map showed (camera.ts to3D).
+      const from = m?.view();
+      const v: View2D | undefined = from && to3D(from);
+      handover.current = from && v && { from, to: v };
       setMode('3d');
       if (!view3d.current) {
         setBusy(t('loading3d'));
@@ -342,10 +428,14 @@ export function App() {
           const v3 = new View3D(C, globeEl.current!, (found) => setIdentified({ features: found, index: 0 }), setPointer);
           v3.onCamera = (cv) => setView({ zoom: cv.zoom, lat: cv.lat });
           v3.onMoveEnd = () => {
-            if (current.current.mode === '3d') liveFeed.current?.setBBox(v3.bbox());
+            if (current.current.mode !== '3d') return;
+            liveFeed.current?.setBBox(v3.bbox());
+            replaceState({ map: v3.view() });
           };
-          v3.setLive(liveNow.current.features, liveNow.current.at, liveVisible);
+          v3.setLive(tweens.current.frame(performance.now()), liveNow.current.at, liveVisible);
           view3d.current = v3;
+          // The DEMs as the globe's terrain, when the server has any (tilesets load meanwhile).
+          void applyTerrain(null, v3);
           if (v) v3.setView(v);
           const { tilesets: list, tilesetState: ts } = current.current;
           await Promise.all(list.filter((x) => ts[x.name]?.visible).map((x) => showTileset(v3, x)));
@@ -361,7 +451,8 @@ export function App() {
       view3d.current.setUnderground(underground);
       liveFeed.current?.setBBox(view3d.current.bbox());
     } else {
-      const v = view3d.current?.view();
+      const seen = view3d.current?.view();
+      const v = seen && to2D(seen, handover.current);
       setMode('2d');
       if (m && v) {
         m.map.resize();
@@ -369,6 +460,38 @@ export function App() {
         liveFeed.current?.setBBox(m.bbox());
       }
     }
+  };
+
+  switchModeRef.current = (to) => void switchMode(to);
+
+  // The mode and the visible layers in the URL (the place is MapLibre's #map, or the 3D camera's).
+  useEffect(() => {
+    if (!tree || !Object.keys(layerState).length) return;
+    replaceState({ mode, layers: Object.keys(layerState).filter((id) => layerState[id].visible) });
+  }, [mode, layerState, tree]);
+
+  const flyTo = (lon: number, lat: number) => {
+    if (current.current.mode === '3d' && view3d.current) {
+      const v = view3d.current.view();
+      view3d.current.setView({ ...v, lon, lat, zoom: Math.max(v.zoom, 17) });
+    } else map2d.current?.flyTo(lon, lat);
+  };
+
+  const replayHooks: WatchProps['replay'] = {
+    start: () => {
+      replaying.current = true;
+    },
+    show: (features, t) => {
+      mapEl.current?.setAttribute('data-replay', new Date(t).toISOString());
+      showLive(features, true);
+    },
+    stop: () => {
+      replaying.current = false;
+      mapEl.current?.removeAttribute('data-replay');
+      showLive(liveNow.current.features, true);
+    },
+    bbox: () => (current.current.mode === '3d' && view3d.current ? view3d.current.bbox() : map2d.current!.bbox()),
+    kinds: () => liveKinds(current.current.layerState),
   };
 
   const toggleUnderground = () => {
@@ -446,6 +569,9 @@ export function App() {
                 <button class={tool === 'area' ? 'on' : ''} onClick={() => startTool('area')} data-tool="area">
                   {t('measureArea')}
                 </button>
+                <button class={tool === 'section' ? 'on' : ''} onClick={() => startTool('section')} data-tool="section">
+                  {t('sectionTool')}
+                </button>
               </>
             )}
             {mode === '3d' && (
@@ -464,6 +590,9 @@ export function App() {
                 {t('view3d')}
               </button>
             </span>
+            <a class="tool-link" href="/map/?view=cockpit" target="_blank" rel="noopener" data-tool="cockpit">
+              {t('cockpit')}
+            </a>
             <button class="lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')} data-tool="lang">
               {t('language')}
             </button>
@@ -497,10 +626,20 @@ export function App() {
             {busy && <div class="busy">{busy}</div>}
             {measurement && (
               <div class="panel measure-panel" data-testid="measure">
-                <p class="hint">{measurement.mode === 'distance' ? t('measureHintDistance') : t('measureHintArea')}</p>
+                <p class="hint">
+                  {tool === 'section' ? t('sectionHint') : measurement.mode === 'distance' ? t('measureHintDistance') : t('measureHintArea')}
+                </p>
                 {measurement.mode === 'distance' ? (
                   <p>
                     {t('total')}：<strong data-value="length">{formatLength(measurement.length, lang)}</strong>
+                    {measurement.done && measurement.points.length >= 2 && tool !== 'section' && (
+                      <>
+                        {' '}
+                        <button class="link" onClick={() => setSectionLine(measurement.points)} data-testid="section-link">
+                          {t('section')}
+                        </button>
+                      </>
+                    )}
                   </p>
                 ) : (
                   <>
@@ -515,8 +654,30 @@ export function App() {
                 <button onClick={stopTool}>{t('clear')}</button>
               </div>
             )}
+            {sectionLine && <SectionPanel points={sectionLine} onClose={() => setSectionLine(null)} />}
             {identified && (
               <Attributes features={identified.features} index={identified.index} layers={layers} onIndex={selectIdentified} onClose={closeIdentify} />
+            )}
+            {Watch && map2d.current && (
+              <Watch
+                map={map2d.current}
+                onAlarms={(fn) => {
+                  alarmListeners.current.add(fn);
+                  return () => alarmListeners.current.delete(fn);
+                }}
+                onIncidents={(fn) => {
+                  incidentListeners.current.add(fn);
+                  return () => incidentListeners.current.delete(fn);
+                }}
+                flyTo={flyTo}
+                onError={(e) => setErrors((es) => [...es, e])}
+                onNotice={(n) => {
+                  setNotice(n);
+                  setTimeout(() => setNotice(null), 4000);
+                }}
+                replay={replayHooks}
+                onToken={() => liveFeed.current?.refresh()}
+              />
             )}
             {(errors.length > 0 || notice) && (
               <div class="toasts" role="status">

@@ -94,6 +94,22 @@ export function Attributes({ features, index, layers, onIndex, onClose }: Props)
               <th>{t('featureId')}</th>
               <td data-field="id">{f.id === undefined ? '—' : String(f.id)}</td>
             </tr>
+            {f.inModel && (
+              <>
+                <tr>
+                  <th>{t('inModel')}</th>
+                  <td data-field="model">{f.inModel.title ? title(f.inModel.title) : f.inModel.name}</td>
+                </tr>
+                {f.inModel.min !== undefined && f.inModel.max !== undefined && (
+                  <tr>
+                    <th>{t('meshHeight')}</th>
+                    <td data-field="mesh-height" data-min={f.inModel.min.toFixed(2)} data-max={f.inModel.max.toFixed(2)}>
+                      {(f.inModel.max - f.inModel.min).toFixed(1)} m（{f.inModel.min.toFixed(1)}–{f.inModel.max.toFixed(1)} m）
+                    </td>
+                  </tr>
+                )}
+              </>
+            )}
             {rows.map(([k, v]) => (
               <tr key={k}>
                 <th>{k}</th>
