@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -214,4 +216,71 @@ func waitReady(t *testing.T, url string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("%s did not answer within 15 s", url)
+}
+
+// A binary built with plain `go build` (no -ldflags stamp) from a git checkout names the commit it
+// was built from. The test commits a copy of this tree in a fresh repository (Go records no VCS stamp
+// in a linked worktree, whose .git is a file) and builds it there.
+func TestVersionFromVCS(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	run := func(dir string, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return string(out)
+	}
+	root := strings.TrimSpace(run(".", "git", "rev-parse", "--show-toplevel"))
+	for _, f := range strings.Split(strings.TrimSpace(run(root, "git", "ls-files", "-co", "--exclude-standard")), "\n") {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			continue // deleted in the work tree
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(src, "git", "init", "-q")
+	run(src, "git", "add", ".")
+	run(src, "git", "commit", "-qm", "snapshot")
+	rev := strings.TrimSpace(run(src, "git", "rev-parse", "HEAD"))
+	bin := filepath.Join(t.TempDir(), "yitu")
+	run(src, "go", "build", "-buildvcs=true", "-o", bin, "./cmd/yitu") // -buildvcs=true: GOFLAGS may turn it off
+	out := run(src, bin, "--version")
+	// Go 1.24 and later make a pseudo-version of the stamp (v0.0.0-<time>-<revision>); versionOf
+	// builds dev-<revision>-<time> itself from older toolchains' vcs.* settings.
+	if !strings.HasPrefix(out, "yitu ") || !strings.Contains(out, rev[:12]) || strings.Contains(out, "dirty") || strings.Contains(out, "modified") {
+		t.Errorf("plain go build: --version printed %q; want the revision %s of a clean tree", out, rev[:12])
+	}
+}
+
+func TestVersionOf(t *testing.T) {
+	vcs := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "01f325b1a2c3d4e5f60718293a4b5c6d7e8f9a0b"},
+		{Key: "vcs.time", Value: "2026-12-05T04:00:00Z"},
+		{Key: "vcs.modified", Value: "true"},
+	}}
+	for _, c := range []struct {
+		stamp string
+		info  *debug.BuildInfo
+		want  string
+	}{
+		{"1.4.0", vcs, "1.4.0"},
+		{"dev", vcs, "dev-01f325b1a2c3-20261205040000-modified"},
+		{"dev", &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}, "v1.2.3"},
+		{"dev", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
+		{"dev", nil, "dev"},
+	} {
+		if got := versionOf(c.stamp, c.info); got != c.want {
+			t.Errorf("versionOf(%q, %v) = %q, want %q", c.stamp, c.info, got, c.want)
+		}
+	}
 }

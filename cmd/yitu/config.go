@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	commandstore "github.com/yitu-gis/yitu/command"
 	"github.com/yitu-gis/yitu/live"
 	"github.com/yitu-gis/yitu/live/firms"
 	"github.com/yitu-gis/yitu/live/push"
@@ -21,6 +22,7 @@ import (
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/tiles"
 	"github.com/yitu-gis/yitu/twin"
+	"github.com/yitu-gis/yitu/twin/terrain"
 )
 
 // Config is Yitu's whole configuration, loaded once: defaults, then the YAML file (yitu.yaml in the
@@ -28,16 +30,18 @@ import (
 // then command-line flags. Every YAML key has an environment variable: YITU_ + the key path in upper
 // case joined by _ (server.shutdown_grace → YITU_SERVER_SHUTDOWN_GRACE).
 type Config struct {
-	Database spatial.DBConfig `yaml:"database"`
-	Server   server.Config    `yaml:"server"`
-	Tiles    tiles.Config     `yaml:"tiles"`
-	Log      LogConfig        `yaml:"log"`
-	Twin     twin.Config      `yaml:"twin"`
-	Live     live.Config      `yaml:"live"`
-	Push     push.Config      `yaml:"push"`
-	FIRMS    FIRMSConfig      `yaml:"firms"`
-	MQTT     MQTTConfig       `yaml:"mqtt"`
-	JT808    JT808Config      `yaml:"jt808"`
+	Database spatial.DBConfig    `yaml:"database"`
+	Server   server.Config       `yaml:"server"`
+	Tiles    tiles.Config        `yaml:"tiles"`
+	Log      LogConfig           `yaml:"log"`
+	Twin     twin.Config         `yaml:"twin"`
+	Terrain  terrain.Config      `yaml:"terrain"`
+	Live     live.Config         `yaml:"live"`
+	Push     push.Config         `yaml:"push"`
+	FIRMS    FIRMSConfig         `yaml:"firms"`
+	MQTT     MQTTConfig          `yaml:"mqtt"`
+	JT808    JT808Config         `yaml:"jt808"`
+	Command  commandstore.Config `yaml:"command"`
 }
 
 // JT808Config is the JT/T 808 gateway that vehicle and team terminals connect to.
@@ -88,17 +92,23 @@ func defaultConfig() Config {
 			ShutdownGrace: 15 * time.Second,
 			ReadTimeout:   30 * time.Second,
 			IdleTimeout:   120 * time.Second,
+			WriteTimeout:  60 * time.Second,
 			BodyLimit:     1 << 20,
 			EditBodyLimit: 32 << 20,
+
+			ResponseMemory:    4 << 20,
+			ClientConcurrency: 16,
 		},
-		Tiles: tiles.DefaultConfig(),
-		Log:   LogConfig{Level: "info", Format: "text"},
-		Twin:  twin.DefaultConfig(),
-		Live:  live.DefaultConfig(),
-		Push:  push.DefaultConfig(),
-		FIRMS: FIRMSConfig{Every: 15 * time.Minute},
-		MQTT:  MQTTConfig{URL: "mqtt://yitu:yitu@127.0.0.1:18830"}, // scripts/mqtt's private broker
-		JT808: JT808Config{Addr: ":6808", IdleTimeout: 3 * time.Minute, AuthTimeout: time.Minute},
+		Tiles:   tiles.DefaultConfig(),
+		Log:     LogConfig{Level: "info", Format: "text"},
+		Twin:    twin.DefaultConfig(),
+		Terrain: terrain.DefaultConfig(),
+		Live:    live.DefaultConfig(),
+		Push:    push.DefaultConfig(),
+		FIRMS:   FIRMSConfig{Every: 15 * time.Minute},
+		MQTT:    MQTTConfig{URL: "mqtt://yitu:yitu@127.0.0.1:18830"}, // scripts/mqtt's private broker
+		JT808:   JT808Config{Addr: ":6808", IdleTimeout: 3 * time.Minute, AuthTimeout: time.Minute},
+		Command: commandstore.DefaultConfig(),
 	}
 }
 
@@ -180,6 +190,12 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.Push.Validate(); err != nil {
+		return err
+	}
+	if err := c.Command.Validate(); err != nil {
+		return err
+	}
+	if err := c.Terrain.Validate(); err != nil {
 		return err
 	}
 	return c.Twin.Validate()
@@ -286,15 +302,20 @@ func envMap(environ []string) map[string]string {
 	return m
 }
 
+// scriptEnv are variables of the project's scripts that fall under a config section's prefix:
+// scripts/mqtt's port and folder of the private broker (the server's broker is mqtt.url).
+var scriptEnv = map[string]bool{"YITU_MQTT_PORT": true, "YITU_MQTT_DIR": true}
+
 // applyEnv sets fields from YITU_* variables. A variable under a known section with an unknown name
 // (YITU_SERVER_ADR) is an error; variables outside the config's sections (YITU_PG_PORT, used by
-// scripts/pg) are not the config's business.
+// scripts/pg) are not the config's business, nor are the scripts' own variables inside a config
+// section (YITU_MQTT_PORT and YITU_MQTT_DIR of scripts/mqtt).
 func applyEnv(cfg *Config, env map[string]string) error {
 	fields := map[string]reflect.Value{}
 	sections := map[string]bool{}
 	collectEnv(reflect.ValueOf(cfg).Elem(), "YITU", fields, sections)
 	for _, name := range sortedKeys(env) {
-		if !strings.HasPrefix(name, "YITU_") || name == "YITU_CONFIG" {
+		if !strings.HasPrefix(name, "YITU_") || name == "YITU_CONFIG" || scriptEnv[name] {
 			continue
 		}
 		v, ok := fields[name]

@@ -33,7 +33,9 @@ log:
 		"DATABASE_URL=postgres://env@db/yitu",
 		"YITU_SERVER_SHUTDOWN_GRACE=7s",
 		"YITU_DATABASE_MAX_CONNS=5",
-		"YITU_PG_PORT=1234", // scripts/pg's, not the config's
+		"YITU_PG_PORT=1234",    // scripts/pg's, not the config's
+		"YITU_MQTT_PORT=18844", // scripts/mqtt's, although under the mqtt section
+		"YITU_MQTT_DIR=/tmp/mqtt",
 		"HOME=/root",
 	})
 	if err != nil {
@@ -77,7 +79,7 @@ func TestConfigErrors(t *testing.T) {
 		environ    []string
 		want       []string // substrings of the one-line message
 	}{
-		{"unknown top-level key", "databse:\n  url: x\n", nil, []string{`unknown key "databse"`, "line 1", "known keys: database, ", "jt808, live, log, mqtt", "server"}},
+		{"unknown top-level key", "databse:\n  url: x\n", nil, []string{`unknown key "databse"`, "line 1", "known keys: command, database, ", "jt808, live, log, mqtt", "server"}},
 		{"unknown nested key", "server:\n  addr: ':1'\n  shutdown_grase: 1s\n", nil, []string{`unknown key "server.shutdown_grase"`, "line 3", "shutdown_grace"}},
 		{"malformed YAML", "server: [1\n", nil, []string{"not valid YAML", "line"}},
 		{"wrong type", "server:\n  shutdown_grace: soon\n", nil, []string{"line 2", "time.Duration"}},
@@ -158,5 +160,15 @@ func TestConfigExpandsEnv(t *testing.T) {
 	}
 	if _, err := loadConfig(p, nil); err == nil || !strings.Contains(err.Error(), "${PGPASS}") {
 		t.Errorf("an unset variable must be an error naming it: %v", err)
+	}
+}
+
+// scripts/mqtt's variables are not the config's, though they start like the mqtt section's.
+func TestConfigIgnoresScriptEnv(t *testing.T) {
+	if _, err := loadConfig("", []string{"YITU_MQTT_PORT=18845", "YITU_MQTT_DIR=/tmp/x", "YITU_PG_PORT=54345"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadConfig("", []string{"YITU_MQTT_PROT=1"}); err == nil {
+		t.Fatal("a misspelt mqtt variable accepted")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/yitu-gis/yitu/importers"
+	"github.com/yitu-gis/yitu/importers/dem"
 	"github.com/yitu-gis/yitu/importers/loader"
 	"github.com/yitu-gis/yitu/importers/oblique"
 	"github.com/yitu-gis/yitu/migrations"
@@ -24,16 +25,27 @@ const homeLon = 119.94
 func cmdImport(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "import")
 	as := f.String("as", "", "what the data is when its content cannot say: "+strings.Join(importers.Kinds, ", "))
-	srs := f.String("srs", "", "source CRS: EPSG:4528, EPSG:4549, 4490, 4326, 3857, gcj02, local:<grid.yaml>; for 3D models also ENU:lat,lon (default: from the file, metadata.xml)")
+	srs := f.String("srs", "", "source CRS: EPSG:4528, EPSG:4549, 4490, 4326, 3857, any EPSG code PostGIS knows (converted by PROJ: through WGS 84 where the datum differs; refused where PROJ knows no datum shift), gcj02, local:<grid.yaml>; for 3D models also ENU:lat,lon (default: from the file, metadata.xml)")
+	crsFlag := f.String("crs", "", "the same as --srs")
 	origin := f.String("origin", "", "3D models (OBJ, OSGB) without metadata.xml: the point their coordinates are relative to, x,y[,z] in --srs")
 	encoding := f.String("encoding", "", "text encoding of the source: gbk or utf-8 (default: from the file, else detected)")
 	dataset := f.String("dataset", "", "dataset name; importing the same name again replaces it (default: the file name)")
 	report := f.String("report", "", "write the import report (counts, rejections with reasons) to this JSON file")
 	dryRun := f.Bool("dry-run", false, "parse and validate, write nothing")
+	heightAttr := f.String("height-attr", "", "vector building polygons: the attribute holding the height in metres (default: height, building:height, 高度, 建筑高度…)")
+	floorsAttr := f.String("floors-attr", "", "vector building polygons: the attribute holding the number of storeys (default: building:levels, levels, floors, 层数, 楼层数…)")
+	mapping := f.String("map", "", "borehole tables (--as boreholes): column mapping as key=Header pairs (hole=Name,east=X,north=Y,collar=Altitude,top=md,base=) or a YAML file with columns, the strata legend and model parameters (see README, Geology)")
+	cell := f.Float64("cell", 0, fmt.Sprintf("--as dem of a DXF: the cell size in metres of the DEM interpolated from its contours and spot heights (default %g, for a 1:500 base map)", dem.DefaultCell))
 	maxRejects := f.Int("max-rejects", 0, "rejected features tolerated before the import is refused (0: all or nothing)")
 	cfg, err := f.load(e, args, nil)
 	if err != nil {
 		return err
+	}
+	if *crsFlag != "" {
+		if *srs != "" && *srs != *crsFlag {
+			return usageError{fmt.Sprintf("--crs %s and --srs %s disagree; give one", *crsFlag, *srs)}
+		}
+		*srs = *crsFlag
 	}
 	if f.NArg() != 1 {
 		return usageError{"import takes one file or folder: yitu import <file-or-folder> [flags]"}
@@ -50,10 +62,13 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if isFIRMS(f.Arg(0)) {
+		if *as != "" || *heightAttr != "" || *floorsAttr != "" {
+			return exitError{1, fmt.Errorf("%s: a NASA FIRMS hotspot file goes to the live fire hotspots (live.hotspot); --as, --height-attr and --floors-attr do not apply to it", f.Arg(0))}
+		}
 		return importHotspots(ctx, e, pool, f.Arg(0), *dryRun)
 	}
 	req := importers.Request{Path: f.Arg(0), As: *as, SRS: *srs, Encoding: *encoding, Dataset: *dataset,
-		DryRun: *dryRun, MaxRejects: *maxRejects, Progress: e.stderr, HomeLon: homeLon}
+		DryRun: *dryRun, MaxRejects: *maxRejects, Progress: e.stderr, HomeLon: homeLon, HeightAttr: *heightAttr, FloorsAttr: *floorsAttr, Map: *mapping, Cell: *cell}
 	if off, ok := cfg.Twin.Offset(); ok {
 		req.HeightOffset = &off
 	}
@@ -75,6 +90,10 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	var reports []*loader.Report
 	var failed []error
 	for _, r := range results {
+		if r.Skipped != "" {
+			fmt.Fprintf(e.stdout, "跳过 skipped %s: %s\n", r.Path, r.Skipped)
+			continue
+		}
 		if r.Report != nil {
 			printReport(e.stdout, r.Report)
 			reports = append(reports, r.Report)
@@ -120,6 +139,9 @@ func printReport(w io.Writer, r *loader.Report) {
 	sort.Strings(classes)
 	for _, c := range classes {
 		fmt.Fprintf(w, "  %-24s %d\n", c, r.Counts[c])
+	}
+	for _, t := range r.Transformations {
+		fmt.Fprintf(w, "  transformation: %s\n", t)
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "  note: %s\n", warn)

@@ -11,12 +11,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
 )
 
 // version is stamped at build time: go build -ldflags "-X main.version=…" (the Makefile does it).
+// Without the stamp (plain go build or go install) the version comes from the build info: see
+// versionOf.
 var version = "dev"
 
 func main() {
@@ -42,6 +45,7 @@ func commands() []command {
 		{"config", "", "print the effective configuration (passwords redacted)", cmdConfig},
 		{"token", "create|revoke --subject S", "create an API token (printed once) or revoke a subject's tokens", cmdToken},
 		{"export", "3dtiles TILESET DIR | pmtiles OUT", "write a 3D tileset to a folder, or vector tiles to a PMTiles archive", cmdExport},
+		{"twin", "split MODEL | building MODEL ID OUT", "divide an oblique model into the base-map buildings under it; write one building as glb", cmdTwin},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
@@ -109,7 +113,7 @@ func run(args []string, stdout, stderr io.Writer, environ []string) int {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "yitu %s — the one-map GIS and digital-twin server\n\nusage: yitu <command> [flags]\n\n", version)
+	fmt.Fprintf(w, "yitu %s — the one-map GIS and digital-twin server\n\nusage: yitu <command> [flags]\n\n", currentVersion())
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %-20s %s\n", c.name, c.args, c.summary)
 	}
@@ -212,6 +216,53 @@ func cmdVersion(_ context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError{"version takes no arguments"}
 	}
-	fmt.Fprintf(e.stdout, "yitu %s\n", version)
+	fmt.Fprintf(e.stdout, "yitu %s\n", currentVersion())
 	return nil
+}
+
+func currentVersion() string {
+	info, _ := debug.ReadBuildInfo()
+	return versionOf(version, info)
+}
+
+// versionOf is the version to print: the -ldflags stamp; else the module version of a `go install
+// module@version`; else the VCS stamp Go records in a build from a checkout (revision, with the commit
+// time and "modified" when the tree had uncommitted changes; Go 1.24 and later turn it into a
+// pseudo-version, v0.0.0-<time>-<revision>[+dirty], the module version); else "dev".
+func versionOf(stamp string, info *debug.BuildInfo) string {
+	if stamp != "" && stamp != "dev" {
+		return stamp
+	}
+	if info == nil {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, at string
+	var modified bool
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	v := "dev-" + rev
+	if at != "" {
+		v += "-" + strings.NewReplacer("-", "", ":", "", "T", "", "Z", "").Replace(at)
+	}
+	if modified {
+		v += "-modified"
+	}
+	return v
 }

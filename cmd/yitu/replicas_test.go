@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
+	"github.com/yitu-gis/yitu/tiles"
+	"github.com/yitu-gis/yitu/tiles/tilestest"
 )
 
 // TestTwoReplicas: two `yitu serve` processes on one database with live.outbox on. A position pushed
@@ -29,23 +32,8 @@ func TestTwoReplicas(t *testing.T) {
 	a, b := startReplica(t, dbURL), startReplica(t, dbURL)
 
 	call := func(base, method, path, token, body string) (int, string) {
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var sb strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := resp.Body.Read(buf)
-			sb.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		return resp.StatusCode, sb.String()
+		code, out := request(t, base, method, path, token, "", body)
+		return code, string(out)
 	}
 	if code, body := call(a, "POST", "/live/devices", admin, `{"id":"013912345678","kind":"vehicle","plate":"鲁F12345","vehicle_kind":"patrol"}`); code != 201 {
 		t.Fatalf("register: %d %s", code, body)
@@ -139,4 +127,89 @@ func startReplica(t *testing.T, dbURL string) string {
 			t.Fatal("a replica did not get ready in 30 s")
 		}
 	}
+}
+
+// TestTwoReplicasInStep: what each `yitu serve` caches stays in step with the database and the other
+// replica — a feature added through one is in the other's (cached) tile, a layer restricted in the
+// catalog is hidden by both, and a token revoked through one stops working on the other.
+func TestTwoReplicasInStep(t *testing.T) {
+	pool, dbURL := pgtest.NewWithURL(t)
+	ctx := context.Background()
+	tokens := auth.New(pool)
+	admin, _ := tokens.Create(ctx, "root", []string{"admin"}, "", 0)
+	planner, _ := tokens.Create(ctx, "li", []string{"planner"}, "", 0)
+	a, b := startReplica(t, dbURL), startReplica(t, dbURL)
+	call := func(base, method, path, token, body string) (int, []byte) {
+		return request(t, base, method, path, token, "application/geo+json", body)
+	}
+	eventually := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !ok(); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 30 s", what)
+			}
+		}
+	}
+
+	// A tile cached on b, then a building added through a.
+	tl := tiles.WebMercatorQuad.At(16, 119.9405, 37.1805)
+	path := fmt.Sprintf("/tiles/basemap.building/%d/%d/%d.mvt", tl.Z, tl.X, tl.Y)
+	buildings := func() int {
+		_, body := call(b, "GET", path, "", "")
+		if l := tilestest.Decode(t, body)["basemap.building"]; l != nil {
+			return len(l.Features)
+		}
+		return 0
+	}
+	if n := buildings(); n != 0 {
+		t.Fatalf("%d buildings before any", n)
+	}
+	if code, body := call(a, "POST", "/collections/basemap.building/items", admin, `{"type":"Feature","properties":{"name":"一号楼"},
+		"geometry":{"type":"Polygon","coordinates":[[[119.9400,37.1800],[119.9410,37.1800],[119.9410,37.1810],[119.9400,37.1810],[119.9400,37.1800]]]}}`); code != 201 {
+		t.Fatalf("POST a building through a: %d %s", code, body)
+	}
+	eventually("the building in b's tile", func() bool { return buildings() == 1 })
+
+	// The catalog: basemap.building restricted to planners, by SQL (as an administrator would).
+	if _, err := pool.Exec(ctx, `UPDATE catalog.layer SET read_roles = '{planner}' WHERE id = 'basemap.building'`); err != nil {
+		t.Fatal(err)
+	}
+	for _, base := range []string{a, b} {
+		eventually("the layer hidden on "+base, func() bool {
+			code, _ := call(base, "GET", "/collections/basemap.building/items", "", "")
+			return code == 404
+		})
+	}
+	if code, _ := call(b, "GET", "/collections/basemap.building/items", planner, ""); code != 200 {
+		t.Errorf("the planner on b: %d", code)
+	}
+
+	// Revocation: the planner's token revoked (through a's database, as `yitu token revoke` does).
+	if _, err := tokens.Revoke(ctx, "li"); err != nil {
+		t.Fatal(err)
+	}
+	eventually("the revoked token refused on b", func() bool {
+		code, _ := call(b, "GET", "/collections/basemap.building/items", planner, "")
+		return code == 401
+	})
+}
+
+// request sends a request to a replica with the token (if any) and, with a body, its content type
+// (if any), and returns the status and the body.
+func request(t *testing.T, base, method, path, token, contentType, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" && contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
 }

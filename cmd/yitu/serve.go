@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
 
+	commandstore "github.com/yitu-gis/yitu/command"
 	"github.com/yitu-gis/yitu/frontend"
 	"github.com/yitu-gis/yitu/migrations"
 	"github.com/yitu-gis/yitu/server"
@@ -17,6 +20,7 @@ import (
 	"github.com/yitu-gis/yitu/spatial/features"
 	"github.com/yitu-gis/yitu/tiles"
 	"github.com/yitu-gis/yitu/twin"
+	"github.com/yitu-gis/yitu/twin/terrain"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -50,6 +54,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
+	var readPool *pgxpool.Pool
+	if cfg.Database.ReadURL != "" {
+		rc := cfg.Database
+		rc.URL = cfg.Database.ReadURL
+		if readPool, err = spatial.Open(ctx, rc); err != nil {
+			return fmt.Errorf("database.read_url: %w", err)
+		}
+		defer readPool.Close()
+		e.log.Info("reading tiles and feature pages from a replica", "url", spatial.Redact(rc.URL))
+	}
 	catalog, err := spatial.NewCatalogStore(ctx, pool, e.log)
 	if err != nil {
 		return err
@@ -58,13 +72,32 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	feats := features.New(pool, e.log)
+	if readPool != nil {
+		tileSvc.UseReplica(readPool)
+		feats.UseReplica(readPool)
+	}
 	go catalog.Run(ctx)
 	go tileSvc.Run(ctx)
 	tw, err := twin.New(pool, cfg.Twin, e.log)
 	if err != nil {
 		return err
 	}
+	// A tileset rebuilt after a change is announced on /events, for the viewers that reloaded the
+	// previous one, served while it was rebuilt.
+	tw.OnRebuilt(func(name string) {
+		tileSvc.Events().Publish(spatial.Change{Layers: []string{twin.EventLayer(name)}, Reason: twin.ReasonRebuilt})
+	})
 	go tw.Run(ctx)
+	var offset *float64
+	if off, ok := cfg.Twin.Offset(); ok {
+		offset = &off
+	}
+	ter, err := terrain.New(pool, cfg.Terrain, offset, e.log)
+	if err != nil {
+		return err
+	}
+	go ter.Run(ctx)
 	tokens := auth.New(pool)
 	go tokens.Run(ctx, e.log) // revocations reach this replica's cache at once
 	metrics := prometheus.NewRegistry()
@@ -73,35 +106,81 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer lv.stop(cfg.Server.ShutdownGrace)
+	incidents := commandstore.NewStore(pool)
+	incidents.OnChange(commandstore.Publisher(lv.hub))
+	intake := commandstore.NewIntake(incidents, cfg.Command, e.log)
+	intake.UseAlarms(lv.watch)
+	if err := intake.Check(ctx); err != nil {
+		return err
+	}
+	go intake.Run(ctx, lv.hub.Stream())
+	network := commandstore.NewNetwork(pool, catalog, cfg.Command, e.log)
+	go network.Run(ctx) // rebuilt when a road layer changes
+	var objects commandstore.LiveObjects
+	if lv.hub != nil {
+		objects = lv.hub
+	}
+	fires := commandstore.NewFireSpread(pool, lv.hub, catalog, cfg.Command, e.log)
+	go fires.Run(ctx)
+	ready, closeReady := readiness(pool)
+	defer closeReady()
 	srv := server.New(cfg.Server, server.Deps{
 		Log:      e.log,
 		Version:  version,
 		Pool:     pool,
+		ReadPool: readPool,
 		Catalog:  catalog,
 		Tiles:    tileSvc,
 		Twin:     tw,
-		Ready:    readiness(pool),
+		Terrain:  ter,
+		Ready:    ready,
 		Tokens:   tokens,
-		Features: features.New(pool, e.log),
+		Features: feats,
 		Viewer:   frontend.Files(),
 		Live:     lv.hub,
 		Watch:    lv.watch,
 		Push:     lv.push,
-		Metrics:  metrics,
+		Command:  incidents,
+		Fires:    commandstore.NewFires(pool, catalog, objects, network, cfg.Command),
+
+		FireSpread: fires,
+		Metrics:    metrics,
 
 		DeviceCredentials: lv.creds,
 	})
 	return srv.Serve(ctx)
 }
 
-// readiness reports the database reachable and its schema current.
-func readiness(pool *pgxpool.Pool) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if err := pool.Ping(ctx); err != nil {
+// readiness reports the database reachable and its schema current, over a connection of its own:
+// a pool busy with heavy but healthy load must not make a load balancer pull the instance.
+func readiness(pool *pgxpool.Pool) (check func(context.Context) error, closeConn func()) {
+	var mu sync.Mutex
+	var conn *pgx.Conn
+	check = func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if conn == nil || conn.IsClosed() {
+			c, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+			if err != nil {
+				return fmt.Errorf("database unreachable: %w", err)
+			}
+			conn = c
+		}
+		if err := conn.Ping(ctx); err != nil {
+			conn.Close(context.WithoutCancel(ctx))
+			conn = nil
 			return fmt.Errorf("database unreachable: %w", err)
 		}
-		return migrations.Check(ctx, pool)
+		return migrations.Check(ctx, conn)
 	}
+	closeConn = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}
+	return check, closeConn
 }
 
 func cmdMigrate(ctx context.Context, e *env, args []string) error {
