@@ -113,6 +113,34 @@ export async function session({ base, artifacts, initScript }) {
     return k;
   }
 
+  /** The page point at the middle of the pixels of a colour (within tol per channel) in a region, or null. */
+  async function inkCentre(clip, rgb, tol = 28) {
+    const png = await page.screenshot({ clip });
+    const c = await page.evaluate(
+      async ({ b64, rgb, tol }) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${b64}`;
+        await img.decode();
+        const cv = document.createElement('canvas');
+        cv.width = img.width;
+        cv.height = img.height;
+        const g = cv.getContext('2d');
+        g.drawImage(img, 0, 0);
+        const d = g.getImageData(0, 0, cv.width, cv.height).data;
+        let n = 0, sx = 0, sy = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          if (Math.abs(d[i] - rgb[0]) <= tol && Math.abs(d[i + 1] - rgb[1]) <= tol && Math.abs(d[i + 2] - rgb[2]) <= tol) {
+            const p = i / 4;
+            n++, (sx += p % cv.width), (sy += Math.floor(p / cv.width));
+          }
+        }
+        return n ? { n, x: sx / n, y: sy / n } : null;
+      },
+      { b64: png.toString('base64'), rgb, tol },
+    );
+    return c && { n: c.n, x: clip.x + (c.x * clip.width) / (png.readUInt32BE(16) || clip.width), y: clip.y + (c.y * clip.height) / (png.readUInt32BE(20) || clip.height) };
+  }
+
   /** Where a lon/lat is drawn on the page, the 2D map being centred on centre at zoom z, north up. */
   async function pagePoint(centre, p, z) {
     const box = await page.locator('[data-testid=map2d] canvas').boundingBox();
@@ -145,7 +173,7 @@ export async function session({ base, artifacts, initScript }) {
     process.exit(failed.length ? 1 : 0);
   }
 
-  return { page, ctx, check, shot, inkOf, coloursOf, inkNear, pagePoint, openAt, finish, problems };
+  return { page, ctx, check, shot, inkOf, coloursOf, inkNear, inkCentre, pagePoint, openAt, finish, problems };
 }
 
 /** Polls fn until it returns {ok: true, …} (which it returns) or throws what it last said after ms. */

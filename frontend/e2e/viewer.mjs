@@ -9,7 +9,7 @@ const base = process.env.YITU_URL;
 const artifacts = process.env.YITU_ARTIFACTS;
 const expect = JSON.parse(process.env.YITU_EXPECT ?? '{}');
 if (!base || !artifacts) throw new Error('YITU_URL and YITU_ARTIFACTS must be set');
-const { page, check, inkOf, coloursOf, inkNear, pagePoint, openAt, finish } = await session({ base, artifacts });
+const { page, check, inkOf, coloursOf, inkNear, inkCentre, pagePoint, openAt, finish } = await session({ base, artifacts });
 const wants = (c) => !expect.checks || expect.checks.includes(c);
 
 function hashView() {
@@ -193,8 +193,13 @@ if (wants('live') && wants('3d') && live) await check('live: 3D shows the live o
   await page.locator('[data-mode="3d"]').click();
   await page.locator('[data-testid=map3d][data-live="3"]').waitFor();
   await page.locator('[data-testid=map3d][data-state=idle]').waitFor();
+  // The camera looks at the truck's place; over terrain its icon stands a little off the centre, so
+  // click the icon itself (its orange pixels near the centre).
   const box = await page.locator('[data-testid=map3d] canvas').first().boundingBox();
-  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  const around = { x: box.x + box.width / 2 - 80, y: box.y + box.height / 2 - 80, width: 160, height: 160 };
+  const icon = await inkCentre(around, hazmatOrange);
+  if (!icon || icon.n < 20) throw new Error(`no truck drawn near the centre of the 3D view (${icon?.n ?? 0} orange pixels)`);
+  await page.mouse.click(icon.x, icon.y);
   const card = page.locator(`.attributes .live-card[data-live-id="${live.truck.id}"]`);
   await card.waitFor();
   return `picked ${await card.locator('[data-field=title]').innerText()}`;

@@ -422,7 +422,13 @@ export class View3D {
     this.clearHighlight();
     const hit = this.viewer.scene.pick(position);
     this.viewer.scene.requestRender();
-    const live = this.live.picked(hit);
+    let live = this.live.picked(hit);
+    if (!live && this.live.size) {
+      // A live icon is small: a click just beside it (within 8 px) still takes it.
+      for (const near of this.viewer.scene.drillPick(position, 8, 17, 17)) {
+        if ((live = this.live.picked(near))) break;
+      }
+    }
     if (live) {
       const p = live.properties;
       this.onPick([{ layer: p.layer, id: p.id, properties: {}, geometry: live.geometry ?? undefined, live: { props: p, at: this.liveAt } }]);
