@@ -87,27 +87,29 @@ func (s *Server) tileContent(c *fiber.Ctx) error {
 }
 
 // canReadTileset refuses a tileset built from a catalog layer the caller may not read, and a stored
-// model whose read roles the caller holds none of (a model whose roles cannot be found is refused).
+// model whose read roles the caller holds none of (a model whose roles cannot be found is refused),
+// or that carries the rows of a layer the caller may not read (a split model: basemap.building).
 func (s *Server) canReadTileset(c *fiber.Ctx, name string) error {
+	p := principal(c)
+	layers := twin.Layers(name)
 	if strings.HasPrefix(name, "model-") {
-		roles, err := s.deps.Twin.ModelReadRoles(c.UserContext(), name)
+		roles, carried, err := s.deps.Twin.ModelAccess(c.UserContext(), name)
 		if err != nil {
 			if isNotFound(err) {
 				return spatial.NotFound("tileset %q", name)
 			}
 			return err
 		}
-		if !principal(c).Any(roles) {
+		if !p.Any(roles) {
 			return spatial.NotFound("tileset %q", name) // as if absent: do not reveal what exists
 		}
-		return nil
+		layers = carried
 	}
 	if s.deps.Catalog == nil {
 		return nil
 	}
 	cat := s.deps.Catalog.Current()
-	p := principal(c)
-	for _, id := range twin.Layers(name) {
+	for _, id := range layers {
 		if l, ok := cat.Layer(id); ok && !l.CanRead(p) {
 			return spatial.NotFound("tileset %q", name) // as if absent: do not reveal what exists
 		}

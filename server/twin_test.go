@@ -220,3 +220,40 @@ func newTwinServer(t *testing.T, pool *pgxpool.Pool) (*Server, string) {
 	}
 	return New(Config{}, Deps{Version: "test", Pool: pool, Catalog: store, Features: features.New(pool, nil), Tokens: tokens, Twin: tw}), planner
 }
+
+// TestSplitModelCarriesBuildingRights: a split model's glb holds each building's base-map row, so a
+// caller who may read the model but not basemap.building gets neither the model's tiles nor a
+// building of it (404 as if absent); one who may read both gets them.
+func TestSplitModelCarriesBuildingRights(t *testing.T) {
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	_, idB, _ := twintest.SceneFootprints(t, pool)
+	twintest.ImportScene(t, pool, "rights", 8)
+	if _, err := twin.Split(ctx, pool, "rights", twin.DefaultSplitOptions()); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, pool, `UPDATE catalog.layer SET read_roles = '{planner}' WHERE id = 'basemap.building'`)
+	s, planner := newTwinServer(t, pool)
+	get := func(path, token string) int {
+		req := httptest.NewRequest("GET", path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := s.App().Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode
+	}
+	for _, path := range []string{
+		"/3dtiles/model-rights/tileset.json",
+		fmt.Sprintf("/twin/models/rights/buildings/%d.glb", idB),
+	} {
+		if code := get(path, ""); code != 404 {
+			t.Errorf("anonymous GET %s = %d, want 404 (the buildings' rows are planners' only)", path, code)
+		}
+		if code := get(path, planner); code != 200 {
+			t.Errorf("planner GET %s = %d, want 200", path, code)
+		}
+	}
+}

@@ -472,15 +472,21 @@ func etag(b []byte) string {
 	return `"` + strconv.FormatUint(h.Sum64(), 36) + `"`
 }
 
-// ModelReadRoles returns the roles that may read a stored model's tileset (model-<name>); a model
-// that does not exist is ErrNotFound.
-func (s *Service) ModelReadRoles(ctx context.Context, name string) ([]string, error) {
-	var roles []string
-	err := queryRow(ctx, s.pool, `SELECT read_roles FROM twin.model WHERE name = $1`, []any{strings.TrimPrefix(name, "model-")}, &roles)
+// ModelAccess returns the roles that may read a stored model's tileset (model-<name>) and the
+// catalog layers whose rows its content carries: a split model's glb holds each building's base-map
+// row (EXT_structural_metadata), so it is read under basemap.building's rules as well. A model that
+// does not exist is NotFound.
+func (s *Service) ModelAccess(ctx context.Context, name string) (roles, layers []string, err error) {
+	var split bool
+	err = queryRow(ctx, s.pool, `SELECT read_roles, asset ? 'split' FROM twin.model WHERE name = $1`,
+		[]any{strings.TrimPrefix(name, "model-")}, &roles, &split)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, spatial.NotFound("tileset %q", name)
+		return nil, nil, spatial.NotFound("tileset %q", name)
 	}
-	return roles, err
+	if split {
+		layers = []string{"basemap.building"}
+	}
+	return roles, layers, err
 }
 
 // Layers names the catalog layers a tileset is built from (for access checks at the edge); stored
