@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
@@ -144,14 +145,7 @@ func TestModelBuildingRoute(t *testing.T) {
 	twintest.ImportScene(t, pool, "route", 8)
 	s, planner := newTwinServer(t, pool)
 	get := func(path, token string) (int, []byte, string) {
-		req := httptest.NewRequest("GET", path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := s.App().Test(req, -1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := getAs(t, s, path, token)
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, b, resp.Header.Get("Content-Type")
 	}
@@ -234,17 +228,7 @@ func TestSplitModelCarriesBuildingRights(t *testing.T) {
 	}
 	mustExec(t, pool, `UPDATE catalog.layer SET read_roles = '{planner}' WHERE id = 'basemap.building'`)
 	s, planner := newTwinServer(t, pool)
-	get := func(path, token string) int {
-		req := httptest.NewRequest("GET", path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := s.App().Test(req, -1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode
-	}
+	get := func(path, token string) int { return getAs(t, s, path, token).StatusCode }
 	for _, path := range []string{
 		"/3dtiles/model-rights/tileset.json",
 		fmt.Sprintf("/twin/models/rights/buildings/%d.glb", idB),
@@ -256,4 +240,18 @@ func TestSplitModelCarriesBuildingRights(t *testing.T) {
 			t.Errorf("planner GET %s = %d, want 200", path, code)
 		}
 	}
+}
+
+// getAs answers a GET, signed in with token when it is not empty.
+func getAs(t *testing.T, s *Server, path, token string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := s.App().Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
