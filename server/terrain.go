@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,7 +40,36 @@ func (s *Server) registerTerrain() {
 			apiRoute{method: "GET", path: "/terrain" + p + "/:z/:x/:y.terrain", id: "getTerrainTile" + id, summary: "A quantized-mesh terrain tile (TMS y, as Cesium asks)",
 				responses: map[int]string{200: "application/vnd.quantized-mesh", 400: "", 404: ""}, handler: s.terrainMesh})
 	}
+	for i := range routes {
+		if routes[i].path != "/terrain" { // the list answers, without DEMs, to those who may not read them
+			routes[i].handler = s.terrainReadable(routes[i].handler)
+		}
+	}
 	s.addRoutes(routes)
+}
+
+// mayReadTerrain reports whether the caller holds one of terrain.read_roles (public: everyone).
+func (s *Server) mayReadTerrain(c *fiber.Ctx) bool {
+	return principal(c).Any(s.deps.Terrain.ReadRoles())
+}
+
+// terrainReadable lets through only callers who may read the terrain; others get 404, as if there
+// were no terrain (do not reveal what exists). Answers of a restricted terrain are private.
+func (s *Server) terrainReadable(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if slices.Contains(s.deps.Terrain.ReadRoles(), spatial.RolePublic) {
+			return h(c)
+		}
+		if !s.mayReadTerrain(c) {
+			return spatial.NotFound("no terrain here")
+		}
+		if err := h(c); err != nil {
+			return err
+		}
+		c.Vary(fiber.HeaderAuthorization)
+		c.Set(fiber.HeaderCacheControl, "private, no-cache")
+		return nil
+	}
 }
 
 func (s *Server) terrainIndex(c *fiber.Ctx) error {
@@ -48,6 +78,12 @@ func (s *Server) terrainIndex(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-cache")
+	if !slices.Contains(s.deps.Terrain.ReadRoles(), spatial.RolePublic) {
+		c.Vary(fiber.HeaderAuthorization)
+		if !s.mayReadTerrain(c) {
+			dems = []terrain.DEM{} // a caller who may not read the terrain sees none (the viewer stays flat)
+		}
+	}
 	return c.JSON(fiber.Map{
 		"dems":           dems,
 		"height_offset":  s.deps.Terrain.HeightOffset(),

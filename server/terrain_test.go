@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 	"github.com/yitu-gis/yitu/twin/terrain"
 	"github.com/yitu-gis/yitu/twin/terrain/terraintest"
@@ -125,5 +126,53 @@ func TestTerrainRoutes(t *testing.T) {
 			t.Fatal("the tile was not purged after the DEM was re-imported")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestTerrainReadRoles: with terrain.read_roles naming planners, an anonymous caller sees no DEM in
+// /terrain and gets 404 for the layer, the tiles and heights, as if there were no terrain; a planner
+// gets them, marked private and varying by Authorization.
+func TestTerrainReadRoles(t *testing.T) {
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	p := terraintest.Laizhou()
+	terraintest.MustImport(t, pool, p.Write(t, t.TempDir(), "hills"), "hills")
+	cfg := terrain.DefaultConfig()
+	cfg.ReadRoles = []string{"planner"}
+	off := 9.0
+	ter, err := terrain.New(pool, cfg, &off, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := auth.New(pool)
+	planner, err := tokens.Create(ctx, "li", []string{"planner"}, "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{}, Deps{Pool: pool, Terrain: ter, Tokens: tokens})
+	dems, err := ter.DEMs(ctx)
+	if err != nil || len(dems) != 1 {
+		t.Fatalf("DEMs: %v %v", dems, err)
+	}
+	b := dems[0].BBox
+	height := fmt.Sprintf("/terrain/height?lon=%f&lat=%f", (b[0]+b[2])/2, (b[1]+b[3])/2)
+	for _, path := range []string{"/terrain/layer.json", "/terrain/terrarium.json", "/terrain/0/0/0.terrain", "/terrain/terrarium/0/0/0.png", height} {
+		if resp := getAs(t, s, path, ""); resp.StatusCode != 404 {
+			t.Errorf("anonymous GET %s = %d, want 404", path, resp.StatusCode)
+		}
+		resp := getAs(t, s, path, planner)
+		if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "private, no-cache" || !strings.Contains(resp.Header.Get("Vary"), "Authorization") {
+			t.Errorf("planner GET %s = %d, Cache-Control %q, Vary %q", path, resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("Vary"))
+		}
+	}
+	count := func(token string) int {
+		var idx struct{ DEMs []terrain.DEM }
+		if err := json.NewDecoder(getAs(t, s, "/terrain", token).Body).Decode(&idx); err != nil {
+			t.Fatal(err)
+		}
+		return len(idx.DEMs)
+	}
+	if n, m := count(""), count(planner); n != 0 || m != 1 {
+		t.Errorf("/terrain lists %d DEMs to anonymous (want 0), %d to a planner (want 1)", n, m)
 	}
 }

@@ -148,8 +148,63 @@ func (s *Service) transform(ctx context.Context, from, to int, xs, ys []float64)
 }
 
 // sampleDEM fills hs (NaN where still without a height) with the DEM's heights at the grid's
-// points; any reports whether one was found.
+// points; any reports whether one was found. Only the grid's window over the DEM's extent (and a
+// sample around it) is sampled: a grid far larger than the DEM (a world tile at zoom 0) has points
+// outside the DEM's projection's domain, which PostGIS refuses to transform.
 func (s *Service) sampleDEM(ctx context.Context, d DEM, g Grid, hs []float64) (bool, error) {
+	i0, j0, w, h, ok := window(g, d.BBox)
+	if !ok {
+		return false, nil
+	}
+	if w == g.W && h == g.H {
+		return s.sampleGrid(ctx, d, g, hs)
+	}
+	sub := g
+	sub.X0, sub.Y0, sub.W, sub.H = g.X0+float64(i0)*g.DX, g.Y0-float64(j0)*g.DY, w, h
+	part := make([]float64, w*h)
+	for j := range h {
+		copy(part[j*w:(j+1)*w], hs[(j0+j)*g.W+i0:])
+	}
+	any, err := s.sampleGrid(ctx, d, sub, part)
+	if err != nil || !any {
+		return false, err
+	}
+	for j := range h {
+		copy(hs[(j0+j)*g.W+i0:(j0+j)*g.W+i0+w], part[j*w:(j+1)*w])
+	}
+	return true, nil
+}
+
+// window is the part of a grid (first column and row, width and height in samples) over a lon/lat
+// box, with one sample more on each side; ok is false when none of the grid is. Grids in a CRS other
+// than lon/lat or Web Mercator are taken whole.
+func window(g Grid, bbox [4]float64) (i0, j0, w, h int, ok bool) {
+	minx, miny, maxx, maxy := bbox[0], bbox[1], bbox[2], bbox[3]
+	switch g.SRID {
+	case 4326, 4490:
+	case 3857:
+		const r = 6378137.0
+		merc := func(lat float64) float64 {
+			lat = max(-85.06, min(85.06, lat)) * math.Pi / 180
+			return r * math.Log(math.Tan(math.Pi/4+lat/2))
+		}
+		minx, maxx = r*minx*math.Pi/180, r*maxx*math.Pi/180
+		miny, maxy = merc(miny), merc(maxy)
+	default:
+		return 0, 0, g.W, g.H, true
+	}
+	i0 = max(0, int(math.Floor((minx-g.X0)/g.DX))-1)
+	i1 := min(g.W-1, int(math.Ceil((maxx-g.X0)/g.DX))+1)
+	j0 = max(0, int(math.Floor((g.Y0-maxy)/g.DY))-1)
+	j1 := min(g.H-1, int(math.Ceil((g.Y0-miny)/g.DY))+1)
+	if i1 < i0 || j1 < j0 {
+		return 0, 0, 0, 0, false
+	}
+	return i0, j0, i1 - i0 + 1, j1 - j0 + 1, true
+}
+
+// sampleGrid is sampleDEM over a grid whose points all transform into the DEM's CRS.
+func (s *Service) sampleGrid(ctx context.Context, d DEM, g Grid, hs []float64) (bool, error) {
 	// Control points: every controlStep samples and the last of each row and column.
 	ci := controls(g.W)
 	cj := controls(g.H)

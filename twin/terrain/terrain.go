@@ -43,14 +43,22 @@ type Config struct {
 	// MaxZoom caps the deepest tile level served (0: from the finest DEM's resolution, at most 17
 	// for Terrarium and 18 for quantized-mesh).
 	MaxZoom int `yaml:"max_zoom"`
+	// ReadRoles are the roles that may read the terrain routes (the DEM list, heights and tiles);
+	// public (the default) is everyone. A county whose DEM is not for the public names its roles
+	// here; the server's own uses (fire slope, heights of buildings and pipes) are not affected.
+	ReadRoles []string `yaml:"read_roles"`
 }
 
 // DefaultConfig is the configuration without a yitu.yaml.
-func DefaultConfig() Config { return Config{CacheTiles: 4096, CacheBlocks: 256, MeshSize: 65} }
+func DefaultConfig() Config {
+	return Config{CacheTiles: 4096, CacheBlocks: 256, MeshSize: 65, ReadRoles: []string{"public"}}
+}
 
 // Validate checks the values no type check catches.
 func (c Config) Validate() error {
 	switch {
+	case len(c.ReadRoles) == 0:
+		return fmt.Errorf("terrain.read_roles must name at least one role (public: everyone)")
 	case c.CacheTiles < 1:
 		return fmt.Errorf("terrain.cache_tiles %d must be at least 1", c.CacheTiles)
 	case c.CacheBlocks < 1:
@@ -127,6 +135,9 @@ func New(pool *pgxpool.Pool, cfg Config, heightOffset *float64, log *slog.Logger
 // HeightOffset is what is added to the stored normal heights to give the ellipsoidal heights of
 // quantized-mesh tiles.
 func (s *Service) HeightOffset() float64 { return s.offset }
+
+// ReadRoles are the roles that may read the terrain routes (terrain.read_roles).
+func (s *Service) ReadRoles() []string { return s.cfg.ReadRoles }
 
 // DEMs lists the imported DEMs, oldest first (a later one covers an earlier one where both have
 // heights).

@@ -197,6 +197,26 @@ func TestTerrariumRoundTrip(t *testing.T) {
 	if c2, err := s.Terrarium(ctx, z, x, y); err != nil || c2.ETag != c.ETag {
 		t.Errorf("cached tile: %v %v", c2.ETag, err)
 	}
+	// The tiles over the DEM at every zoom build, the world tiles too (their grids reach far outside
+	// the Gauss-Krüger zone's domain, which PostGIS refuses to transform into), and from zoom 8 (a
+	// pixel of 611 m, the DEM 6 × 3 km) the pixel at the DEM's centre has one of its heights.
+	for z := range 11 {
+		n := math.Exp2(float64(z))
+		fx := (lon + 180) / 360 * n
+		fy := (1 - math.Log(math.Tan(lat*math.Pi/180)+1/math.Cos(lat*math.Pi/180))/math.Pi) / 2 * n
+		c, err := s.Terrarium(ctx, z, int(fx), int(fy))
+		if err != nil {
+			t.Fatalf("zoom %d: %v", z, err)
+		}
+		img, err := png.Decode(bytes.NewReader(c.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, g, b, _ := img.At(int((fx-math.Floor(fx))*256), int((fy-math.Floor(fy))*256)).RGBA()
+		if h := terrain.DecodeTerrarium(uint8(r>>8), uint8(g>>8), uint8(b>>8)); z >= 8 && (h < 100 || h > 220) {
+			t.Errorf("zoom %d: %.2f m at the DEM's centre, want 100–220", z, h)
+		}
+	}
 	// Outside any DEM: 0 m.
 	c, err = s.Terrarium(ctx, 3, 0, 0)
 	if err != nil {
