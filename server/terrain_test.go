@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yitu-gis/yitu/spatial/auth"
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 	"github.com/yitu-gis/yitu/twin/terrain"
 	"github.com/yitu-gis/yitu/twin/terrain/terraintest"
@@ -144,11 +143,7 @@ func TestTerrainReadRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := auth.New(pool)
-	planner, err := tokens.Create(ctx, "li", []string{"planner"}, "test", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tokens, planner := plannerToken(t, pool)
 	s := New(Config{}, Deps{Pool: pool, Terrain: ter, Tokens: tokens})
 	dems, err := ter.DEMs(ctx)
 	if err != nil || len(dems) != 1 {

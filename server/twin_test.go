@@ -207,12 +207,19 @@ func newTwinServer(t *testing.T, pool *pgxpool.Pool) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tokens, planner := plannerToken(t, pool)
+	return New(Config{}, Deps{Version: "test", Pool: pool, Catalog: store, Features: features.New(pool, nil), Tokens: tokens, Twin: tw}), planner
+}
+
+// plannerToken is a token store with one token, for a planner, which it returns.
+func plannerToken(t *testing.T, pool *pgxpool.Pool) (*auth.Tokens, string) {
+	t.Helper()
 	tokens := auth.New(pool)
-	planner, err := tokens.Create(ctx, "li", []string{"planner"}, "test", 0)
+	planner, err := tokens.Create(context.Background(), "li", []string{"planner"}, "test", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Config{}, Deps{Version: "test", Pool: pool, Catalog: store, Features: features.New(pool, nil), Tokens: tokens, Twin: tw}), planner
+	return tokens, planner
 }
 
 // TestSplitModelCarriesBuildingRights: a split model's glb holds each building's base-map row, so a
