@@ -320,14 +320,21 @@ func (s *Service) Tile(ctx context.Context, name, path string) (Content, error) 
 	if err != nil {
 		return Content{}, err
 	}
-	key := name + "\x00" + strconv.FormatUint(ts.seq, 10) + "\x00" + path
+	return s.cached(ctx, ts, path, func(bctx context.Context) (Content, error) { return s.buildTile(bctx, ts, path) })
+}
+
+// cached answers a content of a built tileset from the tile cache, building it once (however many
+// ask at the same time) when it is not there. It is cached under the tileset's build, so a purge
+// (a new build) never meets it again.
+func (s *Service) cached(ctx context.Context, ts *tileset, path string, build func(context.Context) (Content, error)) (Content, error) {
+	key := ts.name + "\x00" + strconv.FormatUint(ts.seq, 10) + "\x00" + path
 	if c, ok := s.tiles.Get(key); ok {
 		return c, nil
 	}
 	v, err, _ := s.sf.Do("tile/"+key, func() (any, error) {
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
-		c, err := s.buildTile(bctx, ts, path)
+		c, err := build(bctx)
 		if err != nil {
 			return nil, err
 		}

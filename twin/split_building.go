@@ -184,11 +184,18 @@ func SplitBuilding(ctx context.Context, db spatial.Querier, name string, buildin
 		Extras: map[string]any{"georeference": map[string]any{"lon": lon, "lat": lat, "height": low, "ecef_transform": fr.Matrix()}}})
 }
 
-// Building is SplitBuilding of a stored model (its name without model-) as served content.
+// Building is SplitBuilding of a stored model (its name without model-) as served content, cached
+// with the model's tiles: like them it changes when the model is split again (which purges it).
 func (s *Service) Building(ctx context.Context, model string, id int64) (Content, error) {
-	b, err := SplitBuilding(ctx, s.pool, model, id)
+	ts, err := s.get(ctx, "model-"+model)
 	if err != nil {
 		return Content{}, err
 	}
-	return Content{Data: b, Type: "model/gltf-binary", ETag: etag(b)}, nil
+	return s.cached(ctx, ts, "buildings/"+strconv.FormatInt(id, 10)+".glb", func(bctx context.Context) (Content, error) {
+		b, err := SplitBuilding(bctx, s.pool, model, id)
+		if err != nil {
+			return Content{}, err
+		}
+		return Content{Data: b, Type: "model/gltf-binary", ETag: etag(b)}, nil
+	})
 }

@@ -326,11 +326,12 @@ func TestSplitAllOrNothing(t *testing.T) {
 
 // TestSplitAnnounced: a serving replica hears the split, rebuilds model-<name> (OnRebuilt, which
 // the server announces as 3dtiles:model-<name>) and serves the split content, not its cached tile.
+// A building's glb is cached with the model's tiles, and a new split replaces it too.
 func TestSplitAnnounced(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pool := pgtest.New(t)
-	twintest.SceneFootprints(t, pool)
+	_, idB, _ := twintest.SceneFootprints(t, pool)
 	twintest.ImportScene(t, pool, "announced", 4)
 	s, err := New(pool, DefaultConfig(), nil)
 	if err != nil {
@@ -379,5 +380,38 @@ func TestSplitAnnounced(t *testing.T) {
 	m, err := glb.Decode(now.Data)
 	if err != nil || m.Nodes[0].Mesh.Primitives[0].Table == nil || m.Nodes[0].Mesh.Primitives[0].Table.Class != "building" {
 		t.Errorf("served content after the split: %v", err)
+	}
+
+	nameOf := func() string {
+		t.Helper()
+		c, err := s.Building(ctx, "announced", idB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := glb.Decode(c.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Nodes[0].Mesh.Primitives[0].Table.Value("name", 0)
+	}
+	if n := nameOf(); n != "乙楼" {
+		t.Fatalf("building B is %q", n)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE basemap.building SET name = '丙楼' WHERE id = $1`, idB); err != nil {
+		t.Fatal(err)
+	}
+	if n := nameOf(); n != "乙楼" {
+		t.Errorf("before the model is split again its building is %q, want the cached 乙楼 (as in its tiles)", n)
+	}
+	if _, err := Split(ctx, pool, "announced", DefaultSplitOptions()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-rebuilt:
+	case <-time.After(30 * time.Second):
+		t.Fatal("OnRebuilt was not told of the second split within 30 s")
+	}
+	if n := nameOf(); n != "丙楼" {
+		t.Errorf("after the second split building B is %q, want 丙楼", n)
 	}
 }
