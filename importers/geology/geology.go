@@ -263,6 +263,9 @@ func importTables(ctx context.Context, b *loader.Batch, src loader.Source, m *Ma
 	for _, s := range m.Strata {
 		im.legend[s.Code] = s
 	}
+	if _, ok := im.legend[m.Gaps]; len(im.legend) > 0 && m.Gaps != "" && !ok {
+		return fmt.Errorf("--map gaps=%s: %q is not in the legend (%s)", m.Gaps, m.Gaps, legendList(m.Strata))
+	}
 	for _, t := range holeTs {
 		if !t.has(cCollar) {
 			return fmt.Errorf("%s: the hole table has no 孔口高程 (collar elevation) column; give --map collar=<column>", t.where())
@@ -572,6 +575,9 @@ func (im *importer) checkHoles() {
 			h.bad = true
 			continue
 		}
+		if im.m.Gaps != "" {
+			ls = im.fillGaps(h, ls)
+		}
 		for i, l := range ls {
 			if l.base <= l.top {
 				what := "层底深度 (bottom depth)"
@@ -615,6 +621,30 @@ func (im *importer) checkHoles() {
 			h.bad = true
 		}
 	}
+}
+
+// fillGaps puts a layer of the --map gaps code into each interval between a hole's sorted layers
+// that the log leaves out (beyond the tolerance), and notes how many; overlaps and depths out of
+// order are left to the checks.
+func (im *importer) fillGaps(h *hole, ls []*layer) []*layer {
+	out := make([]*layer, 0, len(ls))
+	filled, metres := 0, 0.0
+	for i, l := range ls {
+		if i > 0 {
+			p := ls[i-1]
+			if d := l.top - p.base; d > im.tol && p.base > p.top {
+				out = append(out, &layer{t: l.t, r: l.r, top: p.base, base: l.top, hasTop: true, hasBase: true, code: im.m.Gaps, name: im.m.Gaps, order: l.order})
+				filled++
+				metres += d
+			}
+		}
+		out = append(out, l)
+	}
+	if filled > 0 {
+		im.b.Warn(fmt.Sprintf("hole %s: %d gaps between logged layers (%.2f m in all) taken as %s (--map gaps)", h.no, filled, metres, im.m.Gaps))
+	}
+	h.layers = out
+	return out
 }
 
 // place converts the holes' coordinates to longitude/latitude (CGCS2000): --srs, else

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -255,6 +256,19 @@ func TestSharedFiles(t *testing.T) {
 	if err == nil || len(rep.Rejected) == 0 || !strings.Contains(rep.Rejected[0].String(), "[geology] record 4 (NC-02): hole NC-02: gap of 29.20 m") {
 		t.Errorf("wells-database-small.xlsx with --srs: %v %v", err, rep)
 	}
+	// With gaps=unlogged the intervals between its logged ones are a stratum of their own: it imports,
+	// each hole a contiguous column from its first logged top to its last bottom.
+	rep, err = run(t, pool, importers.Request{Path: filepath.Join(dir, "wells-database-small.xlsx"), SRS: "EPSG:32633", Dataset: "wells", Map: "gaps=unlogged"})
+	if err != nil || rep.Counts["borehole"] == 0 || !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "taken as unlogged (--map gaps)") }) {
+		t.Fatalf("wells-database-small.xlsx with gaps=unlogged: %v %+v", err, rep)
+	}
+	t.Logf("wells-database-small.xlsx with gaps=unlogged: %v", rep.Counts)
+	if n := count(t, pool, `SELECT count(*) FROM geology.layer WHERE code = 'unlogged'`); n == 0 {
+		t.Error("no unlogged layers stored")
+	}
+	if n := count(t, pool, `SELECT count(*) FROM (SELECT top_depth, lag(bottom_depth) OVER (PARTITION BY dataset_id, hole_no ORDER BY seq) AS above FROM geology.layer) l WHERE abs(top_depth - above) > 0.05`); n != 0 {
+		t.Errorf("%d layers do not start at the bottom of the layer above", n)
+	}
 	// The Kern County picks: the interval below the last pick has no formation, and picks overlap.
 	rep, err = run(t, pool, importers.Request{Path: filepath.Join(dir, "kim_ready.csv"), SRS: "EPSG:32611", Map: "east=x,north=y"})
 	if err == nil || len(rep.Rejected) == 0 || !strings.Contains(rep.Rejected[0].String(), "kim_ready.csv line 10 (KCL12): hole KCL12: 地层编号 (stratum code) is empty") {
@@ -266,14 +280,14 @@ func TestSharedFiles(t *testing.T) {
 	if err != nil || rep.Counts["borehole"] != 69 || rep.Counts["stratum"] != 15 {
 		t.Errorf("kim_ready.csv as tops: %v %v", err, rep)
 	}
-	if n := count(t, pool, `SELECT count(*) FROM catalog.dataset WHERE kind = 'boreholes'`); n != 2 {
-		t.Errorf("%d borehole datasets, want 2 (no_tops, kim_ready)", n)
+	if n := count(t, pool, `SELECT count(*) FROM catalog.dataset WHERE kind = 'boreholes'`); n != 3 {
+		t.Errorf("%d borehole datasets, want 3 (no_tops, wells, kim_ready)", n)
 	}
 }
 
 func TestParseMapping(t *testing.T) {
-	m, err := geology.ParseMapping("hole=Name, east=X,north=Y,base=")
-	if err != nil || m.Columns["hole"] != "Name" || m.Columns["base"] != "" {
+	m, err := geology.ParseMapping("hole=Name, east=X,north=Y,base=, gaps=unlogged")
+	if err != nil || m.Columns["hole"] != "Name" || m.Columns["base"] != "" || m.Gaps != "unlogged" || m.Columns["gaps"] != "" {
 		t.Errorf("%+v %v", m, err)
 	}
 	if _, err := geology.ParseMapping("depht=Depth"); err == nil || !strings.Contains(err.Error(), `"depht" is not a borehole column`) {

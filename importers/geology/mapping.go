@@ -76,6 +76,9 @@ type Mapping struct {
 	// the last at its own bottom (层底深度) or the hole's depth; picks' own bottoms, which such files
 	// often leave inconsistent, are not used.
 	Tops bool `yaml:"tops"`
+	// Gaps is the stratum code given to the intervals between a hole's logged layers (sheets that
+	// log separate intervals, not a contiguous column); "" refuses a hole with gaps.
+	Gaps string `yaml:"gaps"`
 	// Tolerance (metres) within which a layer's top may differ from the bottom of the layer above
 	// (survey rounding); default 0.05.
 	Tolerance float64 `yaml:"tolerance"`
@@ -121,6 +124,9 @@ func ParseMapping(s string) (*Mapping, error) {
 				continue
 			case "tops":
 				m.Tops = strings.TrimSpace(v) == "true" || strings.TrimSpace(v) == "yes"
+				continue
+			case "gaps":
+				m.Gaps = strings.TrimSpace(v)
 				continue
 			}
 			m.Columns[k] = strings.TrimSpace(v)
