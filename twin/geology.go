@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/twpayne/go-geom"
+	"github.com/twpayne/go-geom/encoding/wkb"
 
 	"github.com/yitu-gis/yitu/spatial"
 	"github.com/yitu-gis/yitu/spatial/geodesy"
@@ -34,8 +36,8 @@ SELECT 0, (s.dataset_id << 16) | s.seq, ST_XMin(m.footprint), ST_YMin(m.footprin
        m.zmin, m.zmax, 1e9 - s.seq
 FROM geology.surface s JOIN geology.model m USING (dataset_id)
 UNION ALL
-SELECT 1, b.id, ST_X(b.geom), ST_Y(b.geom), ST_X(b.geom), ST_Y(b.geom), b.collar_elev - b.depth, b.collar_elev, b.depth
-FROM geology.borehole b`
+SELECT 1, b.id, ST_XMin(p), ST_YMin(p), ST_XMax(p), ST_YMax(p), coalesce(ST_ZMin(b.trace), b.collar_elev - b.depth), b.collar_elev, b.depth
+FROM geology.borehole b, coalesce(b.trace, b.geom) p`
 
 func (geologySource) index(ctx context.Context, db spatial.Querier) ([]item, error) {
 	rows, err := db.Query(ctx, sqlGeologyIndex)
@@ -245,7 +247,7 @@ func (geologySource) content(ctx context.Context, db spatial.Querier, items []it
 	if ids := idsOf(items, kindBorehole); len(ids) > 0 {
 		rows, err := db.Query(ctx, `
 			SELECT b.id, b.hole_no, ST_X(b.geom), ST_Y(b.geom), l.id, l.code, coalesce(l.name, st.name), l.lithology,
-			       l.top_depth, l.bottom_depth, l.top_elev, l.bottom_elev, coalesce(st.color, '#999999')
+			       l.top_depth, l.bottom_depth, l.top_elev, l.bottom_elev, coalesce(st.color, '#999999'), ST_AsBinary(l.geom)
 			FROM geology.borehole b
 			JOIN geology.layer l ON l.dataset_id = b.dataset_id AND l.hole_no = b.hole_no
 			LEFT JOIN geology.stratum st ON st.dataset_id = l.dataset_id AND st.code = l.code
@@ -261,10 +263,19 @@ func (geologySource) content(ctx context.Context, db spatial.Querier, items []it
 				name, lith             *string
 				lon, lat               float64
 				top, bot, topE, bottom float64
+				path                   []byte
 			)
-			if err := rows.Scan(&bid, &holeNo, &lon, &lat, &lid, &code, &name, &lith, &top, &bot, &topE, &bottom, &color); err != nil {
+			if err := rows.Scan(&bid, &holeNo, &lon, &lat, &lid, &code, &name, &lith, &top, &bot, &topE, &bottom, &color, &path); err != nil {
 				rows.Close()
 				return nil, err
+			}
+			// The layer's stretch of the hole: its path (inclined holes), else straight down.
+			line := []float64{lon, lat, topE, lon, lat, bottom}
+			if path != nil {
+				g, err := wkb.Unmarshal(path)
+				if ls, ok := g.(*geom.LineString); err == nil && ok && ls.Layout() == geom.XYZ && ls.NumCoords() >= 2 {
+					line = ls.FlatCoords()
+				}
 			}
 			n++
 			// Layers of one hole follow it in the tile's order.
@@ -279,8 +290,18 @@ func (geologySource) content(ctx context.Context, db spatial.Querier, items []it
 				layers.num("bottom_depth", &bot)
 				layers.num("top_elev", &topE)
 				layers.num("bottom_elev", &bottom)
-				e, nn, u := fr.ENU(lon, lat, bottom+off)
-				builder(color, layers).well([3]float64{e, nn, u}, boreholeRadius, topE-bottom, 12, fid)
+				b := builder(color, layers)
+				if len(line) == 6 && line[0] == line[3] && line[1] == line[4] {
+					e, nn, u := fr.ENU(lon, lat, bottom+off)
+					b.well([3]float64{e, nn, u}, boreholeRadius, topE-bottom, 12, fid)
+					return
+				}
+				e, nn, u := fr.ENU(line[0], line[1], line[2]+off)
+				for k := 3; k < len(line); k += 3 {
+					e2, n2, u2 := fr.ENU(line[k], line[k+1], line[k+2]+off)
+					b.tube([3]float64{e, nn, u}, [3]float64{e2, n2, u2}, boreholeRadius, 12, fid)
+					e, nn, u = e2, n2, u2
+				}
 			})
 		}
 		rows.Close()

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,6 +26,22 @@ func importSite(t testing.TB, pool *pgxpool.Pool, site *geotest.Site) {
 	if err := os.WriteFile(p, []byte(site.CSV()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	importPath(t, pool, p)
+}
+
+// importInclined imports a geotest site's holes drilled at inc from the vertical toward azi
+// (degrees), with their survey table.
+func importInclined(t testing.TB, pool *pgxpool.Pool, site *geotest.Site, inc, azi float64) {
+	t.Helper()
+	dir := t.TempDir()
+	holes, survey := site.Inclined(inc, azi)
+	os.WriteFile(filepath.Join(dir, "holes.csv"), []byte(holes), 0o644)
+	os.WriteFile(filepath.Join(dir, "survey.csv"), []byte(survey), 0o644)
+	importPath(t, pool, dir)
+}
+
+func importPath(t testing.TB, pool *pgxpool.Pool, p string) {
+	t.Helper()
 	res, err := importers.Run(context.Background(), loader.New(pool, nil), importers.Formats(),
 		importers.Request{Path: p, As: "boreholes", SRS: "EPSG:4549", HomeLon: 119.94}, nil)
 	if err != nil {
@@ -141,5 +158,69 @@ func TestSection(t *testing.T) {
 	gj := sec.GeoJSON()
 	if n := len(gj["features"].([]any)); n < 4+5+1 {
 		t.Errorf("%d GeoJSON features", n)
+	}
+}
+
+// TestInclinedBoreholes: holes drilled 30° off the vertical toward the east. In the tileset each
+// layer is a column along the hole's path (more than one cylinder where it is longer than a path
+// step) and the boreholes' tiles contain the paths; in a section along the holes' azimuth a layer's
+// bottom lies sin 30° of its length along the hole further on than its top.
+func TestInclinedBoreholes(t *testing.T) {
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	site := geotest.Laizhou(3, 60)
+	importInclined(t, pool, site, 30, 90)
+	s := newService(t, pool, nil)
+	doc, feats := fetchAll(t, s, "geology")
+	var w, south, e, n float64
+	if err := pool.QueryRow(ctx, `SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) FROM (SELECT ST_Extent(trace) x FROM geology.borehole) q`).Scan(&w, &south, &e, &n); err != nil {
+		t.Fatal(err)
+	}
+	if r := doc.Root.BoundingVolume.Region; r[0] > w*math.Pi/180 || r[2] < e*math.Pi/180 || r[1] > south*math.Pi/180 || r[3] < n*math.Pi/180 {
+		t.Errorf("the root region %v does not contain the holes' paths (%.6f %.6f %.6f %.6f)", r, w, south, e, n)
+	}
+	long := 0
+	for _, f := range feats {
+		if f.Props["layer"] != "geology.borehole" {
+			continue
+		}
+		top, _ := strconv.ParseFloat(f.Props["top_depth"], 64)
+		bot, _ := strconv.ParseFloat(f.Props["bottom_depth"], 64)
+		if bot-top > 5.5 {
+			long++
+			if f.Vertices <= 48 { // one cylinder: 12 sides, two ends
+				t.Errorf("hole %s layer %s (%.1f m along the hole): %d vertices, one straight cylinder", f.Props["hole_no"], f.Props["code"], bot-top, f.Vertices)
+			}
+		}
+	}
+	if long == 0 {
+		t.Fatal("no layer longer than a path step")
+	}
+	// West to east through the middle row of collars.
+	fr := site.Frame()
+	a0, b0, _ := fr.Geodetic([3]float64{-100, 0, 0})
+	a1, b1, _ := fr.Geodetic([3]float64{100, 0, 0})
+	sec, err := twin.BuildSection(ctx, pool, [][2]float64{{a0, b0}, {a1, b1}}, 10, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sec.Boreholes) != 3 {
+		t.Fatalf("%d boreholes in the section, want the middle row's 3", len(sec.Boreholes))
+	}
+	worst := 0.0
+	for _, b := range sec.Boreholes {
+		for _, l := range b.Layers {
+			worst = max(worst, math.Abs(l.BottomDistance-l.TopDistance-(l.BottomDepth-l.TopDepth)/2))
+		}
+		if math.Abs(b.Layers[0].TopDistance-b.Distance) > 0.01 {
+			t.Errorf("hole %s: its first layer starts at %.2f m, the collar at %.2f m", b.HoleNo, b.Layers[0].TopDistance, b.Distance)
+		}
+	}
+	t.Logf("inclined holes in the section: layer ends within %.3f m of sin 30° of their depths apart", worst)
+	if worst > 0.05 {
+		t.Errorf("layer ends up to %.3f m off", worst)
+	}
+	if svg := string(sec.SVG()); !strings.Contains(svg, "<polygon") {
+		t.Error("the SVG draws no borehole column")
 	}
 }

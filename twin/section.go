@@ -63,6 +63,10 @@ type SectionLayer struct {
 	BottomDepth float64 `json:"bottom_depth"`
 	TopElev     float64 `json:"top_elev"`
 	BottomElev  float64 `json:"bottom_elev"`
+	// Where the layer's top and bottom project onto the line: the hole's distance, unless it is
+	// inclined.
+	TopDistance    float64 `json:"top_distance_m"`
+	BottomDistance float64 `json:"bottom_distance_m"`
 }
 
 // SectionPipe is a pipe the line crosses.
@@ -289,40 +293,52 @@ func sectionBoreholes(ctx context.Context, db spatial.Querier, sec *Section, sl 
 	}
 	dLat := buffer / 110000 * 1.1
 	dLon := dLat / math.Max(0.1, math.Cos(sl.line[0][1]*math.Pi/180))
+	// A layer's ends are where the hole's path is at its depths (inclined holes), else under the collar.
 	rows, err := db.Query(ctx, `
 		SELECT b.hole_no, ST_X(b.geom), ST_Y(b.geom), b.collar_elev, b.depth, l.code, coalesce(l.name, st.name, ''),
-		       coalesce(st.color, '#999999'), l.top_depth, l.bottom_depth, l.top_elev, l.bottom_elev
+		       coalesce(st.color, '#999999'), l.top_depth, l.bottom_depth, l.top_elev, l.bottom_elev,
+		       ST_X(coalesce(ST_StartPoint(l.geom), b.geom)), ST_Y(coalesce(ST_StartPoint(l.geom), b.geom)),
+		       ST_X(coalesce(ST_EndPoint(l.geom), b.geom)), ST_Y(coalesce(ST_EndPoint(l.geom), b.geom))
 		FROM geology.borehole b
 		JOIN geology.layer l ON l.dataset_id = b.dataset_id AND l.hole_no = b.hole_no
 		LEFT JOIN geology.stratum st ON st.dataset_id = l.dataset_id AND st.code = l.code
-		WHERE b.geom && ST_MakeEnvelope($1, $2, $3, $4, 4490)
+		WHERE coalesce(b.trace, b.geom) && ST_MakeEnvelope($1, $2, $3, $4, 4490)
 		ORDER BY b.dataset_id, b.hole_no, l.seq`, w-dLon, s-dLat, e+dLon, n+dLat)
 	if err != nil {
 		return fmt.Errorf("section boreholes: %w", err)
 	}
 	defer rows.Close()
-	var cur *SectionBorehole
-	for rows.Next() {
-		var no string
-		var lon, lat float64
-		var collar, depth float64
-		var l SectionLayer
-		if err := rows.Scan(&no, &lon, &lat, &collar, &depth, &l.Code, &l.Name, &l.Color, &l.TopDepth, &l.BottomDepth, &l.TopElev, &l.BottomElev); err != nil {
-			return err
-		}
-		if cur == nil || cur.HoleNo != no {
-			d, off := sl.project(lon, lat)
-			if off > buffer {
-				cur = &SectionBorehole{HoleNo: no} // outside: skip its layers
-				continue
-			}
-			sec.Boreholes = append(sec.Boreholes, SectionBorehole{HoleNo: no, Distance: math.Round(d*100) / 100, Offset: math.Round(off*100) / 100, Collar: collar, Depth: depth})
-			cur = &sec.Boreholes[len(sec.Boreholes)-1]
-		}
-		if len(sec.Boreholes) > 0 && cur == &sec.Boreholes[len(sec.Boreholes)-1] {
-			cur.Layers = append(cur.Layers, l)
+	round := func(v float64) float64 { return math.Round(v*100) / 100 }
+	var cur SectionBorehole
+	near := false // some part of the current hole lies within the buffer
+	flush := func() {
+		if cur.HoleNo != "" && near {
+			sec.Boreholes = append(sec.Boreholes, cur)
 		}
 	}
+	for rows.Next() {
+		var no string
+		var lon, lat, collar, depth, tlon, tlat, blon, blat float64
+		var l SectionLayer
+		if err := rows.Scan(&no, &lon, &lat, &collar, &depth, &l.Code, &l.Name, &l.Color, &l.TopDepth, &l.BottomDepth, &l.TopElev, &l.BottomElev,
+			&tlon, &tlat, &blon, &blat); err != nil {
+			return err
+		}
+		if no != cur.HoleNo {
+			flush()
+			d, off := sl.project(lon, lat)
+			cur = SectionBorehole{HoleNo: no, Distance: round(d), Offset: round(off), Collar: collar, Depth: depth}
+			near = off <= buffer
+		}
+		d, off := sl.project(tlon, tlat)
+		l.TopDistance = round(d)
+		near = near || off <= buffer
+		d, off = sl.project(blon, blat)
+		l.BottomDistance = round(d)
+		near = near || off <= buffer
+		cur.Layers = append(cur.Layers, l)
+	}
+	flush()
 	sort.SliceStable(sec.Boreholes, func(i, j int) bool { return sec.Boreholes[i].Distance < sec.Boreholes[j].Distance })
 	return rows.Err()
 }
@@ -405,7 +421,7 @@ func (sec *Section) GeoJSON() map[string]any {
 	}
 	for _, b := range sec.Boreholes {
 		for _, l := range b.Layers {
-			add("borehole_layer", map[string]any{"type": "LineString", "coordinates": [][2]float64{{b.Distance, l.TopElev}, {b.Distance, l.BottomElev}}},
+			add("borehole_layer", map[string]any{"type": "LineString", "coordinates": [][2]float64{{l.TopDistance, l.TopElev}, {l.BottomDistance, l.BottomElev}}},
 				map[string]any{"hole_no": b.HoleNo, "offset_m": b.Offset, "collar_elev": b.Collar, "code": l.Code, "name": l.Name, "color": l.Color,
 					"top_depth": l.TopDepth, "bottom_depth": l.BottomDepth})
 		}

@@ -82,9 +82,12 @@ func (sec *Section) SVG() []byte {
 	for _, h := range sec.Boreholes {
 		x := X(h.Distance)
 		for _, l := range h.Layers {
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="8" height="%.1f" fill="%s" stroke="#000" stroke-width="0.6"><title>%s %s %s %.2f–%.2f 米</title></rect>`,
-				x-4, Y(l.TopElev), max((l.TopElev-l.BottomElev)*sy, 0.5), html.EscapeString(l.Color), html.EscapeString(h.HoleNo), html.EscapeString(l.Code), html.EscapeString(l.Name), l.TopDepth, l.BottomDepth)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="9" fill="#333">%.1f</text>`, x+6, Y(l.BottomElev)+3, l.BottomDepth)
+			// A column 8 px wide along the hole's path (slanted where it is inclined).
+			xt, xb := X(l.TopDistance), X(l.BottomDistance)
+			yt, yb := Y(l.TopElev), max(Y(l.BottomElev), Y(l.TopElev)+0.5)
+			fmt.Fprintf(&b, `<polygon points="%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="%s" stroke="#000" stroke-width="0.6"><title>%s %s %s %.2f–%.2f 米</title></polygon>`,
+				xt-4, yt, xt+4, yt, xb+4, yb, xb-4, yb, html.EscapeString(l.Color), html.EscapeString(h.HoleNo), html.EscapeString(l.Code), html.EscapeString(l.Name), l.TopDepth, l.BottomDepth)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="9" fill="#333">%.1f</text>`, xb+6, Y(l.BottomElev)+3, l.BottomDepth)
 		}
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-weight="bold">%s</text>`, x, Y(h.Collar)-16, html.EscapeString(h.HoleNo))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="9">孔口 %.2f 孔深 %.1f 偏距 %.0f</text>`, x, Y(h.Collar)-5, h.Collar, h.Depth, h.Offset)

@@ -190,6 +190,8 @@ type hole struct {
 	layers   []*layer
 	bad      bool
 	props    map[string]string
+	stations []station
+	path     *trace // nil: vertical
 }
 
 type layer struct {
@@ -215,6 +217,9 @@ type importer struct {
 	holes  map[string]*hole
 	order  []*hole
 	legend map[string]Stratum
+	// offset is the longitude/latitude e metres east and n north of a hole's collar (grid east and
+	// north of a projected CRS, as survey azimuths are given).
+	offset func(h *hole, e, n float64) (lon, lat float64)
 }
 
 func (im *importer) reject(t *table, r row, holeNo, format string, args ...any) {
@@ -237,18 +242,16 @@ func num(s string) (*float64, error) {
 }
 
 func importTables(ctx context.Context, b *loader.Batch, src loader.Source, m *Mapping, ts []*table) error {
-	var holeTs, layerTs []*table
+	var holeTs, layerTs, surveyTs []*table
 	for _, t := range ts {
-		if !t.useful() && slices.ContainsFunc(t.header, func(h string) bool {
-			return slices.Contains([]string{"incl", "inclination", "dip", "azim", "azimuth", "倾角", "方位角", "顶角"}, loader.NormHeader(h))
-		}) {
-			b.Warn(fmt.Sprintf("%s is a survey of inclined holes (inclination, azimuth): Yitu models vertical holes; the layers' depths are taken as vertical below the collar and this table is not used", t.where()))
-		}
 		if t.isHoles() {
 			holeTs = append(holeTs, t)
 		}
 		if t.isLayers() {
 			layerTs = append(layerTs, t)
+		}
+		if t.isSurvey() {
+			surveyTs = append(surveyTs, t)
 		}
 	}
 	switch {
@@ -272,6 +275,10 @@ func importTables(ctx context.Context, b *loader.Batch, src loader.Source, m *Ma
 		}
 		im.readHoles(t)
 	}
+	for _, t := range surveyTs {
+		im.readSurvey(t)
+	}
+	im.traceHoles()
 	// Holes that cannot be placed make everything else moot: say so first.
 	good := im.good()
 	if len(good) > 0 {
@@ -398,6 +405,22 @@ func (im *importer) readHoles(t *table) {
 	}
 }
 
+// reach is the offsets from the collar of the hole's stations and of its end (孔深, else the last
+// station): where its path can go.
+func (h *hole) reach() [][3]float64 {
+	if h.path == nil {
+		return [][3]float64{{}}
+	}
+	end := h.path.st[len(h.path.st)-1].md
+	if h.depth != nil {
+		end = max(end, *h.depth)
+	}
+	return append(slices.Clone(h.path.pos), h.path.at(end))
+}
+
+// elev is the elevation of the hole's path at measured depth md.
+func (h *hole) elev(md float64) float64 { return h.collar - h.path.at(md)[2] }
+
 func (im *importer) markBad(no string) {
 	if h, ok := im.holes[no]; ok {
 		h.bad = true
@@ -429,18 +452,28 @@ func mappedIdx(cols map[string]int) []int {
 	return out
 }
 
+// holeOf is the hole a row of a layer or survey table (what) belongs to; nil, the row rejected,
+// when its number is empty or not in the hole table.
+func (im *importer) holeOf(t *table, r row, what string) *hole {
+	no := t.get(r, cHole)
+	if no == "" {
+		im.reject(t, r, "", "钻孔编号 (hole number) of the %s is empty", what)
+		return nil
+	}
+	h, ok := im.holes[no]
+	if !ok {
+		im.reject(t, r, no, "%s of hole %s, which the hole table lacks", what, no)
+	}
+	return h
+}
+
 func (im *importer) readLayers(t *table) {
 	for k, r := range t.rows {
-		no := t.get(r, cHole)
-		if no == "" {
-			im.reject(t, r, "", "钻孔编号 (hole number) of the layer is empty")
+		h := im.holeOf(t, r, "layer")
+		if h == nil {
 			continue
 		}
-		h, ok := im.holes[no]
-		if !ok {
-			im.reject(t, r, no, "layer of hole %s, which the hole table lacks", no)
-			continue
-		}
+		no := h.no
 		l := &layer{t: t, r: r, order: k, code: t.get(r, cCode), name: t.get(r, cName), lith: t.get(r, cLithology), props: map[string]string{}}
 		top, err := num(t.get(r, cTop))
 		if err != nil {
@@ -655,12 +688,18 @@ func (im *importer) place(ctx context.Context, hs []*hole) error {
 		for _, h := range hs {
 			h.lon, h.lat = h.y, h.x
 		}
+		im.offset = func(h *hole, e, n float64) (float64, float64) {
+			lon, lat, _ := geodesy.NewFrame(h.lon, h.lat, 0).Geodetic([3]float64{e, n, 0})
+			return lon, lat
+		}
 		return nil
 	}
 	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, h := range hs { // easting y, northing x
-		minX, maxX = min(minX, h.y), max(maxX, h.y)
-		minY, maxY = min(minY, h.x), max(maxY, h.x)
+	for _, h := range hs { // easting y, northing x; an inclined hole's whole path
+		for _, o := range h.reach() {
+			minX, maxX = min(minX, h.y+o[0]), max(maxX, h.y+o[0])
+			minY, maxY = min(minY, h.x+o[1]), max(maxY, h.x+o[1])
+		}
 	}
 	var c crs.CRS
 	var err error
@@ -687,6 +726,14 @@ func (im *importer) place(ctx context.Context, hs []*hole) error {
 		}
 	}
 	im.b.SetSourceCRS(c.Code())
+	if !c.Projected() {
+		im.offset = func(h *hole, e, n float64) (float64, float64) {
+			lon, lat, _ := geodesy.NewFrame(h.lon, h.lat, 0).Geodetic([3]float64{e, n, 0})
+			return lon, lat
+		}
+	} else {
+		im.offset = func(h *hole, e, n float64) (float64, float64) { return c.ToLonLat(h.y+e, h.x+n) }
+	}
 	for _, h := range hs {
 		h.lon, h.lat = c.ToLonLat(h.y, h.x)
 		if math.IsNaN(h.lon+h.lat) || math.Abs(h.lat) > 90 || math.Abs(h.lon) > 180 {
@@ -735,7 +782,7 @@ func (im *importer) strata(hs []*hole) []Stratum {
 			if in.name == "" {
 				in.name = l.name
 			}
-			in.sumTop += h.collar - l.top
+			in.sumTop += h.elev(l.top)
 			in.n++
 			for _, l2 := range h.layers[i+1:] {
 				if l2.code != l.code {
@@ -796,34 +843,56 @@ func (im *importer) write(ctx context.Context, hs []*hole, strata []Stratum) err
 	lon0, lat0 = lon0/float64(len(hs)), lat0/float64(len(hs))
 	fr := geodesy.NewFrame(lon0, lat0, 0)
 	mh := make([]Hole, len(hs))
-	bw := im.b.Table("borehole", boreholeTable, []string{"hole_no", "x", "y", "collar_elev", "depth", "layers", "props", "geom"})
+	bw := im.b.Table("borehole", boreholeTable, []string{"hole_no", "x", "y", "collar_elev", "depth", "layers", "inclined", "props", "geom", "trace"})
+	lw := im.b.Table("layer", layerTable, []string{"hole_no", "seq", "top_depth", "bottom_depth", "top_elev", "bottom_elev", "code", "name", "lithology", "geom"})
+	inclined := 0
 	for i, h := range hs {
 		e, n, _ := fr.ENU(h.lon, h.lat, 0)
 		mh[i] = Hole{E: e, N: n, Collar: h.collar}
-		for _, l := range h.layers {
-			mh[i].Layers = append(mh[i].Layers, Layer{Stratum: l.stratum, Bottom: h.collar - l.base})
+		line, err := im.line(h, h.path.points(0, *h.depth, pathStep))
+		if err != nil {
+			return err
+		}
+		for k, l := range h.layers {
+			seg, err := im.line(h, h.path.points(l.top, l.base, pathStep))
+			if err != nil {
+				return err
+			}
+			// The model takes the layer's bottom where the hole crosses it.
+			bot := seg.Coord(seg.NumCoords() - 1)
+			be, bn, _ := fr.ENU(bot.X(), bot.Y(), 0)
+			mh[i].Layers = append(mh[i].Layers, Layer{Stratum: l.stratum, Bottom: bot[2], DE: be - e, DN: bn - n})
+			g, err := loader.EWKB(seg)
+			if err != nil {
+				return err
+			}
+			if err := lw.Add(h.no, k+1, l.top, l.base, h.elev(l.top), bot[2], l.code, nilIfEmpty(l.name), nilIfEmpty(l.lith), g); err != nil {
+				return err
+			}
 		}
 		props, _ := json.Marshal(h.props)
 		g, err := loader.EWKB(geom.NewPointFlat(geom.XYZ, []float64{h.lon, h.lat, h.collar}).SetSRID(4490))
 		if err != nil {
 			return err
 		}
-		if err := bw.Add(h.no, h.x, h.y, h.collar, *h.depth, len(h.layers), props, g); err != nil {
+		tr, err := loader.EWKB(line)
+		if err != nil {
 			return err
 		}
+		if !h.path.vertical() {
+			inclined++
+		}
+		if err := bw.Add(h.no, h.x, h.y, h.collar, *h.depth, len(h.layers), !h.path.vertical(), props, g, tr); err != nil {
+			return err
+		}
+	}
+	if inclined > 0 {
+		im.b.Warn(fmt.Sprintf("%d inclined holes placed along their surveys (minimum curvature; azimuths from grid north, depths measured along the hole)", inclined))
 	}
 	sw := im.b.Table("stratum", stratumTable, []string{"seq", "code", "name", "color"})
 	for i, s := range strata {
 		if err := sw.Add(i+1, s.Code, nilIfEmpty(s.Name), cmp.Or(s.Color, ColorOf(s.Code, s.Name, i))); err != nil {
 			return err
-		}
-	}
-	lw := im.b.Table("layer", layerTable, []string{"hole_no", "seq", "top_depth", "bottom_depth", "top_elev", "bottom_elev", "code", "name", "lithology"})
-	for _, h := range hs {
-		for i, l := range h.layers {
-			if err := lw.Add(h.no, i+1, l.top, l.base, h.collar-l.top, h.collar-l.base, l.code, nilIfEmpty(l.name), nilIfEmpty(l.lith)); err != nil {
-				return err
-			}
 		}
 	}
 	p := Params{Cell: im.m.Cell, Radius: im.m.Radius, Margin: im.m.Margin}
@@ -860,6 +929,26 @@ func (im *importer) write(ctx context.Context, hs []*hole, strata []Stratum) err
 	}
 	im.b.Count("surface", len(strata))
 	return nil
+}
+
+// pathStep is the longest piece (metres) of a stored hole path between survey stations.
+const pathStep = 5
+
+// line is the path of hole h through offsets from its collar, as a 3D line in CGCS2000 (z the
+// elevation).
+func (im *importer) line(h *hole, offs [][3]float64) (*geom.LineString, error) {
+	flat := make([]float64, 0, 3*len(offs))
+	for _, o := range offs {
+		lon, lat := h.lon, h.lat
+		if o[0] != 0 || o[1] != 0 {
+			lon, lat = im.offset(h, o[0], o[1])
+		}
+		if math.IsNaN(lon + lat) {
+			return nil, fmt.Errorf("%s: hole %s: its path %.1f m east and %.1f m north of the collar is outside the coordinates the CRS was bound to (give 孔深, the hole's depth)", h.ref, h.no, o[0], o[1])
+		}
+		flat = append(flat, lon, lat, h.collar-o[2])
+	}
+	return geom.NewLineStringFlat(geom.XYZ, flat).SetSRID(4490), nil
 }
 
 func countTrue(b []bool) int {

@@ -74,6 +74,23 @@ func TestPlanarModel(t *testing.T) {
 	if !strings.Contains(strings.Join(rep.Layers, ","), "geology.borehole") {
 		t.Errorf("catalog layers written: %v", rep.Layers)
 	}
+	planes := []geotest.Plane{site.Ground, site.Strata[0].Bottom, site.Strata[1].Bottom, site.Strata[2].Bottom,
+		{A: site.Ground.A - site.Depth, B: site.Ground.B, C: site.Ground.C}} // the holes end 30 m down in ④
+	checkSurfaces(t, pool, site, planes, "planar model")
+	// Re-import replaces.
+	if _, err := run(t, pool, importers.Request{Path: p, SRS: "EPSG:4549"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM geology.borehole`); n != 25 {
+		t.Errorf("%d boreholes after a re-import, want 25", n)
+	}
+}
+
+// checkSurfaces checks that the model's ground and first len(planes)-1 stratum bottoms lie within
+// 1 cm of the planes at every grid node inside the model (detrended IDW reproduces planes), and the
+// strata's order.
+func checkSurfaces(t *testing.T, pool *pgxpool.Pool, site *geotest.Site, planes []geotest.Plane, what string) {
+	t.Helper()
 	ctx := context.Background()
 	var lon, lat, e0, n0, cell float64
 	var nx, ny int
@@ -99,8 +116,6 @@ func TestPlanarModel(t *testing.T) {
 		rows.Scan(&b)
 		surfaces = append(surfaces, b)
 	}
-	planes := []geotest.Plane{site.Ground, site.Strata[0].Bottom, site.Strata[1].Bottom, site.Strata[2].Bottom,
-		{A: site.Ground.A - site.Depth, B: site.Ground.B, C: site.Ground.C}} // the holes end 30 m down in ④
 	mf, sf := geodesy.NewFrame(lon, lat, 0), site.Frame()
 	worst := 0.0
 	checked := 0
@@ -118,16 +133,25 @@ func TestPlanarModel(t *testing.T) {
 			checked++
 		}
 	}
-	t.Logf("planar model: %d nodes × %d surfaces, worst deviation %.4f m (grid %d × %d, cell %.1f m)", checked, len(planes), worst, nx, ny, cell)
+	t.Logf("%s: %d nodes × %d surfaces, worst deviation %.4f m (grid %d × %d, cell %.1f m)", what, checked, len(planes), worst, nx, ny, cell)
 	if checked < 100 || worst > 0.01 {
-		t.Errorf("worst deviation %.4f m over %d nodes, want ≤ 0.01 m", worst, checked)
+		t.Errorf("%s: worst deviation %.4f m over %d nodes, want ≤ 0.01 m", what, worst, checked)
 	}
-	// Re-import replaces.
-	if _, err := run(t, pool, importers.Request{Path: p, SRS: "EPSG:4549"}); err != nil {
-		t.Fatal(err)
+}
+
+// refusedWith checks that an import was refused with a rejection containing want.
+func refusedWith(t *testing.T, rep *loader.Report, err error, want string) {
+	t.Helper()
+	var refused *loader.RefusedError
+	if !errors.As(err, &refused) {
+		t.Fatalf("not refused: %v", err)
 	}
-	if n := count(t, pool, `SELECT count(*) FROM geology.borehole`); n != 25 {
-		t.Errorf("%d boreholes after a re-import, want 25", n)
+	var all []string
+	for _, r := range rep.Rejected {
+		all = append(all, r.String())
+	}
+	if !strings.Contains(strings.Join(all, "\n"), want) {
+		t.Errorf("rejections %q, want one with %q", all, want)
 	}
 }
 
@@ -153,17 +177,7 @@ func TestBadTables(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := write(t, "bad.csv", tc.csv)
 			rep, err := run(t, pool, importers.Request{Path: p, SRS: "EPSG:4549", Map: tc.mapping})
-			var refused *loader.RefusedError
-			if !errors.As(err, &refused) {
-				t.Fatalf("not refused: %v", err)
-			}
-			var all []string
-			for _, r := range rep.Rejected {
-				all = append(all, r.String())
-			}
-			if !strings.Contains(strings.Join(all, "\n"), tc.want) {
-				t.Errorf("rejections %q, want one with %q", all, tc.want)
-			}
+			refusedWith(t, rep, err, tc.want)
 			if n := count(t, pool, `SELECT count(*) FROM geology.borehole`) + count(t, pool, `SELECT count(*) FROM catalog.dataset WHERE kind = 'boreholes'`); n != 0 {
 				t.Errorf("%d rows written by a refused import", n)
 			}
@@ -263,6 +277,31 @@ func TestSharedFiles(t *testing.T) {
 		t.Fatalf("wells-database-small.xlsx with gaps=unlogged: %v %+v", err, rep)
 	}
 	t.Logf("wells-database-small.xlsx with gaps=unlogged: %v", rep.Counts)
+	// Its survey sheet drills every hole 40° off the vertical (INCL, from the vertical) toward 140°
+	// (AZIM); NC-05 at 30°. NC-01's logged interval ends 51.08 m along the hole, 51.08·cos 40° below
+	// its collar at 372 m, 51.08·sin 40° toward 140° of it.
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "10 inclined holes") }) {
+		t.Errorf("the survey sheet is not used: %q", rep.Warnings)
+	}
+	var elev, de, dn float64
+	if err := pool.QueryRow(context.Background(), `SELECT l.bottom_elev, ST_X(ST_Transform(ST_EndPoint(l.geom), 32633)) - b.y, ST_Y(ST_Transform(ST_EndPoint(l.geom), 32633)) - b.x
+		FROM geology.layer l JOIN geology.borehole b USING (dataset_id, hole_no) WHERE hole_no = 'NC-01' AND abs(l.bottom_depth - 51.08) < 0.001`).Scan(&elev, &de, &dn); err != nil {
+		t.Fatal(err)
+	}
+	s, c := math.Sincos(140 * math.Pi / 180)
+	h := 51.08 * math.Sin(40*math.Pi/180)
+	if math.Abs(elev-(372-51.08*math.Cos(40*math.Pi/180))) > 0.01 || math.Hypot(de-h*s, dn-h*c) > 0.05 {
+		t.Errorf("NC-01 at 51.08 m: elevation %.3f, %.2f m east and %.2f m north of the collar; want %.3f, %.2f, %.2f",
+			elev, de, dn, 372-51.08*math.Cos(40*math.Pi/180), h*s, h*c)
+	}
+	// Read as dips below the horizontal instead, the same interval lies 51.08·sin 40° below.
+	if _, err := run(t, pool, importers.Request{Path: filepath.Join(dir, "wells-database-small.xlsx"), SRS: "EPSG:32633", Dataset: "wells", Map: "gaps=unlogged,dip=INCL"}); err != nil {
+		t.Fatal(err)
+	}
+	pool.QueryRow(context.Background(), `SELECT bottom_elev FROM geology.layer WHERE hole_no = 'NC-01' AND abs(bottom_depth - 51.08) < 0.001`).Scan(&elev)
+	if want := 372 - 51.08*math.Sin(40*math.Pi/180); math.Abs(elev-want) > 0.01 {
+		t.Errorf("NC-01 with --map dip=INCL: %.3f m, want %.3f", elev, want)
+	}
 	if n := count(t, pool, `SELECT count(*) FROM geology.layer WHERE code = 'unlogged'`); n == 0 {
 		t.Error("no unlogged layers stored")
 	}
@@ -319,4 +358,83 @@ func BenchmarkStratumModel100(b *testing.B) {
 	}
 	b.ReportMetric(float64(m.NX*m.NY), "nodes")
 	b.ReportMetric(float64(len(holes)), "holes")
+}
+
+// TestInclinedHoles: holes drilled at 30° from the vertical, with a survey table, over the planar
+// boundaries: each layer's bottom is stored where the hole crosses its plane (elevation and
+// position), and the model's surfaces, interpolated from those crossings, reproduce the planes.
+// Bad survey rows are refused, naming the row.
+func TestInclinedHoles(t *testing.T) {
+	pool := pgtest.New(t)
+	site := geotest.Laizhou(5, 50)
+	holes, survey := site.Inclined(30, 140)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "holes.csv"), []byte(holes), 0o644)
+	os.WriteFile(filepath.Join(dir, "survey.csv"), []byte(survey), 0o644)
+	rep, err := run(t, pool, importers.Request{Path: dir, SRS: "EPSG:4549"})
+	if err != nil {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "25 inclined holes placed along their surveys") }) {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+	checkSurfaces(t, pool, site, site.Planes()[:4], "inclined holes")
+
+	// Every layer bottom: 30° off the vertical, so cos 30° of its depth below the collar and sin 30°
+	// of it away toward 140°, on its stratum's plane there.
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, `SELECT b.hole_no, l.code, l.bottom_depth, b.collar_elev - l.bottom_elev, ST_X(b.geom), ST_Y(b.geom),
+		ST_X(ST_EndPoint(l.geom)), ST_Y(ST_EndPoint(l.geom)), ST_Z(ST_EndPoint(l.geom)) - l.bottom_elev, b.inclined, ST_NPoints(b.trace)
+		FROM geology.layer l JOIN geology.borehole b USING (dataset_id, hole_no)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := site.Frame()
+	n, worstV, worstH, worstPlane := 0, 0.0, 0.0, 0.0
+	for rows.Next() {
+		var no, code string
+		var md, vert, clon, clat, blon, blat, dz float64
+		var inclined bool
+		var npts int
+		if err := rows.Scan(&no, &code, &md, &vert, &clon, &clat, &blon, &blat, &dz, &inclined, &npts); err != nil {
+			t.Fatal(err)
+		}
+		ce, cn, _ := fr.ENU(clon, clat, 0)
+		be, bn, _ := fr.ENU(blon, blat, 0)
+		s, c := math.Sincos(140 * math.Pi / 180)
+		worstV = max(worstV, math.Abs(vert-md*math.Cos(math.Pi/6)), math.Abs(dz))
+		worstH = max(worstH, math.Hypot(be-ce-md/2*s, bn-cn-md/2*c))
+		if i := slices.IndexFunc(site.Strata, func(st geotest.Stratum) bool { return st.Code == code }); i < 3 {
+			worstPlane = max(worstPlane, math.Abs(site.Ground.At(ce, cn)-vert-site.Strata[i].Bottom.At(be, bn)))
+		}
+		if !inclined || npts < 7 {
+			t.Errorf("hole %s: inclined %v, %d points on its path", no, inclined, npts)
+		}
+		n++
+	}
+	t.Logf("%d layers: bottoms within %.4f m of their vertical depth, %.4f m of their position, %.4f m of their plane", n, worstV, worstH, worstPlane)
+	if n < 75 || worstV > 0.001 || worstH > 0.05 || worstPlane > 0.01 {
+		t.Errorf("%d layers: vertical %.4f m, horizontal %.4f m, plane %.4f m off", n, worstV, worstH, worstPlane)
+	}
+
+	// Bad survey rows: the row named, nothing written.
+	head := "钻孔编号,X,Y,孔口高程,孔深,层顶深度,层底深度,地层编号\nZK1,4115000,495000,10,20,0,20,①\n"
+	for _, tc := range []struct{ name, survey, want string }{
+		{"azimuth", "孔号,测点深度,方位角,顶角\nZK1,0,400,10\n", `survey.csv line 2 (ZK1): hole ZK1: survey station: 方位角 (azimuth) 400 is outside 0–360°`},
+		{"rising", "孔号,测点深度,方位角,顶角\nZK1,0,40,10\nZK1,10,40,95\n", `survey.csv line 3 (ZK1): hole ZK1: survey station: 顶角 (inclination from the vertical) 95 is outside 0–90°`},
+		{"dip", "孔号,测深,方位角,倾角\nZK1,0,40,-60\nZK1,10,40,x\n", `survey.csv line 3 (ZK1): hole ZK1: survey station: 倾角 (dip below the horizontal) "x" is not a number`},
+		{"unknown hole", "孔号,测点深度,方位角,顶角\nZK9,0,40,10\n", `survey.csv line 2 (ZK9): survey station of hole ZK9, which the hole table lacks`},
+		{"disagree", "孔号,测点深度,方位角,顶角\nZK1,5,40,10\nZK1,5,40,12\n", `survey.csv line 3 (ZK1): hole ZK1: two survey stations at 5.00 m disagree`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "holes.csv"), []byte(head), 0o644)
+			os.WriteFile(filepath.Join(dir, "survey.csv"), []byte(tc.survey), 0o644)
+			rep, err := run(t, pool, importers.Request{Path: dir, SRS: "EPSG:4549", Dataset: "bad"})
+			refusedWith(t, rep, err, tc.want)
+			if n := count(t, pool, `SELECT count(*) FROM catalog.dataset WHERE name = 'bad'`); n != 0 {
+				t.Errorf("a refused import wrote its dataset")
+			}
+		})
+	}
 }

@@ -29,9 +29,15 @@ const (
 	cCode      = "code"
 	cName      = "name"
 	cLithology = "lithology"
+	// A survey table of inclined holes (survey.go): station depth, azimuth, and inclination or dip.
+	cAt          = "at"
+	cAzimuth     = "azimuth"
+	cInclination = "inclination"
+	cDip         = "dip"
 )
 
-var canonical = []string{cHole, cNorth, cEast, cLon, cLat, cCollar, cDepth, cTop, cBase, cThickness, cCode, cName, cLithology}
+var canonical = []string{cHole, cNorth, cEast, cLon, cLat, cCollar, cDepth, cTop, cBase, cThickness, cCode, cName, cLithology,
+	cAt, cAzimuth, cInclination, cDip}
 
 // aliases are the header names surveyors write for each column (normalised: no spaces, no units in
 // brackets, lower case). X is the northing and Y the easting, as in CJJ 61 and every Chinese survey
@@ -50,6 +56,11 @@ var aliases = map[string][]string{
 	cCode:      {"地层编号", "层号", "地层代号", "土层编号", "岩土层编号", "地层号", "code", "stratum", "formation", "geol", "unit", "lithcode"},
 	cName:      {"地层名称", "岩土名称", "土层名称", "岩性名称", "土名", "stratum_name", "formation_name"},
 	cLithology: {"岩性描述", "岩土描述", "描述", "地层描述", "lithology", "description", "lith"},
+	// A survey table's station depth may also be its 孔深/depth or from/md column.
+	cAt:          {"测点深度", "测斜深度", "测深", "斜深", "测点孔深", "at", "deat", "station", "survey_depth", "measured_depth", "measureddepth"},
+	cAzimuth:     {"方位角", "方位", "坐标方位角", "azimuth", "azim", "azi", "az", "bearing"},
+	cInclination: {"顶角", "天顶角", "inclination", "incl", "inc"},
+	cDip:         {"倾角", "dip"},
 }
 
 var aliasIndex = loader.AliasIndex(aliases)

@@ -32,10 +32,12 @@ type Hole struct {
 	Layers []Layer // top to bottom
 }
 
-// Layer is a layer of a hole: its stratum (index into the model's strata) and bottom elevation.
+// Layer is a layer of a hole: its stratum (index into the model's strata), bottom elevation and
+// where the hole crosses that bottom (metres east and north of the collar; zero for a vertical hole).
 type Layer struct {
 	Stratum int
 	Bottom  float64
+	DE, DN  float64
 }
 
 // Params are the interpolation parameters; zero values take the defaults.
@@ -66,11 +68,21 @@ func (m *Model) Node(i, j int) int { return j*m.NX + i }
 
 // Build interpolates the model of holes over k strata.
 func Build(holes []Hole, k int, p Params) *Model {
-	pts := make([][2]float64, len(holes))
+	// The collars, and where inclined holes cross the strata's bottoms, bound the model.
+	collars := make([][2]float64, len(holes))
+	pts := make([][2]float64, 0, len(holes))
 	w, s, e, n := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for i, h := range holes {
-		pts[i] = [2]float64{h.E, h.N}
-		w, s, e, n = min(w, h.E), min(s, h.N), max(e, h.E), max(n, h.N)
+		collars[i] = [2]float64{h.E, h.N}
+		pts = append(pts, collars[i])
+		for _, l := range h.Layers {
+			if l.DE != 0 || l.DN != 0 {
+				pts = append(pts, [2]float64{h.E + l.DE, h.N + l.DN})
+			}
+		}
+	}
+	for _, q := range pts {
+		w, s, e, n = min(w, q[0]), min(s, q[1]), max(e, q[0]), max(n, q[1])
 	}
 	if p.Power == 0 {
 		p.Power = 2
@@ -79,7 +91,7 @@ func Build(holes []Hole, k int, p Params) *Model {
 		p.Cell = max(max(e-w, n-s)/64, 2)
 	}
 	if p.Radius == 0 {
-		p.Radius = max(3*medianNearest(pts), 50)
+		p.Radius = max(3*medianNearest(collars), 50)
 	}
 	if p.Margin == 0 {
 		p.Margin = max(2*p.Cell, 10)
@@ -113,24 +125,20 @@ func Build(holes []Hole, k int, p Params) *Model {
 	for hi, h := range holes {
 		ground[hi] = sample{h.E, h.N, h.Collar}
 		deepest := -1
-		lowest := make([]float64, k)
-		for i := range lowest {
-			lowest[i] = math.NaN()
-		}
-		for _, l := range h.Layers {
+		lowest := make([]*Layer, k)
+		for li, l := range h.Layers {
 			deepest = max(deepest, l.Stratum)
-			if math.IsNaN(lowest[l.Stratum]) || l.Bottom < lowest[l.Stratum] {
-				lowest[l.Stratum] = l.Bottom
+			if lowest[l.Stratum] == nil || l.Bottom < lowest[l.Stratum].Bottom {
+				lowest[l.Stratum] = &h.Layers[li]
 			}
 		}
-		above := h.Collar
+		above := sample{h.E, h.N, h.Collar}
 		for si := 0; si <= deepest; si++ {
-			v := lowest[si]
-			if math.IsNaN(v) {
-				v = above // absent: pinches out here
+			v := above // absent: pinches out here
+			if l := lowest[si]; l != nil {
+				v = sample{h.E + l.DE, h.N + l.DN, min(l.Bottom, above.v)}
 			}
-			v = min(v, above)
-			data[si] = append(data[si], sample{h.E, h.N, v})
+			data[si] = append(data[si], v)
 			above = v
 		}
 	}

@@ -64,7 +64,13 @@ func (t *table) isLayers() bool {
 	return t.has(cHole) && (t.has(cTop) || t.has(cBase)) && t.has(cCode)
 }
 
-func (t *table) useful() bool { return (t.isHoles() && t.has(cCollar)) || t.isLayers() }
+// isSurvey: the table gives the directions of inclined holes (survey.go).
+func (t *table) isSurvey() bool {
+	return t.has(cHole) && !t.isLayers() && t.has(cAzimuth) && (t.has(cInclination) || t.has(cDip)) &&
+		(t.has(cAt) || t.has(cDepth) || t.has(cTop))
+}
+
+func (t *table) useful() bool { return (t.isHoles() && t.has(cCollar)) || t.isLayers() || t.isSurvey() }
 
 // decodeText returns a CSV's text in UTF-8: --encoding says, else valid UTF-8 is UTF-8 and anything
 // else GBK (GB18030).
