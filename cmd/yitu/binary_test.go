@@ -204,6 +204,23 @@ func TestServeLifecycle(t *testing.T) {
 	}
 }
 
+// serve starts `yitu serve` on dbURL (MQTT off, env added) until the test ends and returns its
+// base URL once it answers /healthz.
+func serve(t *testing.T, dbURL string, env ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(yituBin, "serve", "--addr", addr, "--jt808-addr", "127.0.0.1:0", "--database-url", dbURL)
+	cmd.Env = append(append(os.Environ(), "YITU_MQTT_URL="), env...)
+	cmd.Dir = t.TempDir()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	base := "http://" + addr
+	waitReady(t, base+"/healthz")
+	return base
+}
+
 func waitReady(t *testing.T, url string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

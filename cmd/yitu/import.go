@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yitu-gis/yitu/importers"
 	"github.com/yitu-gis/yitu/importers/dem"
@@ -16,6 +20,7 @@ import (
 	"github.com/yitu-gis/yitu/importers/oblique"
 	"github.com/yitu-gis/yitu/migrations"
 	"github.com/yitu-gis/yitu/spatial"
+	"github.com/yitu-gis/yitu/twin"
 )
 
 // homeLon is the longitude of the county Yitu is set up for (Laizhou), for Gauss-Krüger zone guesses.
@@ -106,6 +111,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 			failed = append(failed, r.Err) // names the dataset and the file
 		}
 	}
+	if err := resplitAfter(ctx, e, pool, reports); err != nil {
+		failed = append(failed, err)
+	}
 	if *report != "" {
 		var v any = reports
 		if len(reports) == 1 {
@@ -120,6 +128,36 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return exitError{1, errors.Join(failed...)}
 	}
 	return nil
+}
+
+// resplitAfter splits again the split models over the buildings the imports wrote or replaced
+// (twin.Resplit): their glbs carry the buildings' rows.
+func resplitAfter(ctx context.Context, e *env, pool *pgxpool.Pool, reports []*loader.Report) error {
+	var bbox *[4]float64
+	touched := false
+	for _, r := range reports {
+		if r.Refused || r.DryRun || !slices.Contains(r.Layers, twin.BuildingLayer) {
+			continue
+		}
+		switch {
+		case r.Replaced != 0 || r.BBox == nil: // the replaced buildings may lie anywhere
+			bbox, touched = nil, true
+		case !touched:
+			b := *r.BBox
+			bbox, touched = &b, true
+		case bbox != nil:
+			*bbox = [4]float64{min(bbox[0], r.BBox[0]), min(bbox[1], r.BBox[1]), max(bbox[2], r.BBox[2]), max(bbox[3], r.BBox[3])}
+		}
+	}
+	if !touched {
+		return nil
+	}
+	reps, err := twin.Resplit(ctx, pool, bbox)
+	for _, rep := range reps {
+		fmt.Fprintf(e.stdout, "单体化 model-%s split again over the new buildings: %d of %d triangles in %d of %d buildings, in %s\n",
+			rep.Model, rep.Assigned, rep.Triangles, rep.Buildings, rep.Footprints, rep.Took.Round(time.Millisecond))
+	}
+	return err
 }
 
 // printReport prints what an import did, for people.

@@ -89,6 +89,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		tileSvc.Events().Publish(spatial.Change{Layers: []string{twin.EventLayer(name)}, Reason: twin.ReasonRebuilt})
 	})
 	go tw.Run(ctx)
+	// Split models follow this server's edits of the buildings under them.
+	resplit := twin.NewResplitter(pool, twin.ResplitDelay, e.log)
+	feats.OnEdit(func(layer string, bbox *[4]float64) {
+		if layer == twin.BuildingLayer {
+			resplit.Changed(bbox)
+		}
+	})
+	go resplit.Run(ctx)
 	var offset *float64
 	if off, ok := cfg.Twin.Offset(); ok {
 		offset = &off

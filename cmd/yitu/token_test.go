@@ -3,8 +3,6 @@ package main
 import (
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -35,16 +33,7 @@ func TestTokenEndToEnd(t *testing.T) {
 		t.Errorf("no subject: exit %d, want 2", code)
 	}
 
-	addr := freeAddr(t)
-	cmd := exec.Command(yituBin, "serve", "--addr", addr, "--jt808-addr", "127.0.0.1:0", "--database-url", dbURL)
-	cmd.Env = append(os.Environ(), "YITU_MQTT_URL=")
-	cmd.Dir = t.TempDir()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	base := "http://" + addr
-	waitReady(t, base+"/healthz")
+	base := serve(t, dbURL)
 	post := func(tok string) int {
 		req, _ := http.NewRequest("POST", base+"/collections/basemap.road/items", strings.NewReader(
 			`{"type":"Feature","geometry":{"type":"LineString","coordinates":[[119.94,37.18],[119.95,37.18]]},"properties":{"name":"文化东路"}}`))

@@ -337,6 +337,9 @@ func (s *Store) edit(ctx context.Context, e Edit, action string, build func(pgx.
 		return err
 	}
 	s.forgetCounts(l.ID)
+	if s.onEdit != nil {
+		s.onEdit(l.ID, bbox)
+	}
 	return nil
 }
 

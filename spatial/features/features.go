@@ -39,7 +39,12 @@ type Store struct {
 	log     *slog.Logger
 	counts  *expirable.LRU[string, int64]
 	extents *expirable.LRU[string, *[4]float64]
+	onEdit  func(layer string, bbox *[4]float64)
 }
+
+// OnEdit calls f after each committed edit with the layer and the lon/lat box the edit touched
+// (before and after); f must not block.
+func (s *Store) OnEdit(f func(layer string, bbox *[4]float64)) { s.onEdit = f }
 
 // UseReplica reads pages, search, identify and extents from a streaming replica of the store's
 // database; a Query with Fresh set, single features and every edit stay on the primary.
