@@ -67,11 +67,14 @@ export async function session({ base, artifacts, initScript }) {
     await shot(name);
   }
 
-  /** Pixel counts by colour (#rrggbb) of a PNG. */
-  function histogram(png) {
-    return page.evaluate(async (b64) => {
+  /**
+   * The pixels of a PNG, decoded by the page (its image decoder, as it draws them): { width, height,
+   * data } with data the RGBA bytes row by row from the top, as a canvas's getImageData.
+   */
+  async function pixels(png) {
+    const { width, height, b64 } = await page.evaluate(async (src) => {
       const img = new Image();
-      img.src = `data:image/png;base64,${b64}`;
+      img.src = `data:image/png;base64,${src}`;
       await img.decode();
       const c = document.createElement('canvas');
       c.width = img.width;
@@ -79,13 +82,22 @@ export async function session({ base, artifacts, initScript }) {
       const g = c.getContext('2d');
       g.drawImage(img, 0, 0);
       const d = g.getImageData(0, 0, c.width, c.height).data;
-      const counts = {};
-      for (let i = 0; i < d.length; i += 4) {
-        const k = '#' + ((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]).toString(16).padStart(6, '0');
-        counts[k] = (counts[k] ?? 0) + 1;
-      }
-      return { counts, total: d.length / 4 };
+      let bin = '';
+      for (let i = 0; i < d.length; i += 0x8000) bin += String.fromCharCode(...d.subarray(i, i + 0x8000));
+      return { width: c.width, height: c.height, b64: btoa(bin) };
     }, png.toString('base64'));
+    return { width, height, data: Buffer.from(b64, 'base64') };
+  }
+
+  /** Pixel counts by colour (#rrggbb) of a PNG. */
+  async function histogram(png) {
+    const { data: d } = await pixels(png);
+    const counts = {};
+    for (let i = 0; i < d.length; i += 4) {
+      const k = '#' + ((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]).toString(16).padStart(6, '0');
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
+    return { counts, total: d.length / 4 };
   }
 
   /** Share of pixels of an element's screenshot that differ from its commonest colour, and the colour count. */
@@ -115,30 +127,15 @@ export async function session({ base, artifacts, initScript }) {
 
   /** The page point at the middle of the pixels of a colour (within tol per channel) in a region, or null. */
   async function inkCentre(clip, rgb, tol = 28) {
-    const png = await page.screenshot({ clip });
-    const c = await page.evaluate(
-      async ({ b64, rgb, tol }) => {
-        const img = new Image();
-        img.src = `data:image/png;base64,${b64}`;
-        await img.decode();
-        const cv = document.createElement('canvas');
-        cv.width = img.width;
-        cv.height = img.height;
-        const g = cv.getContext('2d');
-        g.drawImage(img, 0, 0);
-        const d = g.getImageData(0, 0, cv.width, cv.height).data;
-        let n = 0, sx = 0, sy = 0;
-        for (let i = 0; i < d.length; i += 4) {
-          if (Math.abs(d[i] - rgb[0]) <= tol && Math.abs(d[i + 1] - rgb[1]) <= tol && Math.abs(d[i + 2] - rgb[2]) <= tol) {
-            const p = i / 4;
-            n++, (sx += p % cv.width), (sy += Math.floor(p / cv.width));
-          }
-        }
-        return n ? { n, x: sx / n, y: sy / n } : null;
-      },
-      { b64: png.toString('base64'), rgb, tol },
-    );
-    return c && { n: c.n, x: clip.x + (c.x * clip.width) / (png.readUInt32BE(16) || clip.width), y: clip.y + (c.y * clip.height) / (png.readUInt32BE(20) || clip.height) };
+    const { width, height, data: d } = await pixels(await page.screenshot({ clip }));
+    let n = 0, sx = 0, sy = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (Math.abs(d[i] - rgb[0]) <= tol && Math.abs(d[i + 1] - rgb[1]) <= tol && Math.abs(d[i + 2] - rgb[2]) <= tol) {
+        const p = i / 4;
+        n++, (sx += p % width), (sy += Math.floor(p / width));
+      }
+    }
+    return n ? { n, x: clip.x + ((sx / n) * clip.width) / width, y: clip.y + ((sy / n) * clip.height) / height } : null;
   }
 
   /** Where a lon/lat is drawn on the page, the 2D map being centred on centre at zoom z, north up. */
@@ -173,7 +170,7 @@ export async function session({ base, artifacts, initScript }) {
     process.exit(failed.length ? 1 : 0);
   }
 
-  return { page, ctx, check, shot, inkOf, coloursOf, inkNear, inkCentre, pagePoint, openAt, finish, problems };
+  return { page, ctx, check, shot, pixels, inkOf, coloursOf, inkNear, inkCentre, pagePoint, openAt, finish, problems };
 }
 
 /** Polls fn until it returns {ok: true, …} (which it returns) or throws what it last said after ms. */

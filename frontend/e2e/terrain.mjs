@@ -11,7 +11,7 @@ const base = process.env.YITU_URL;
 const artifacts = process.env.YITU_ARTIFACTS;
 const expect = JSON.parse(process.env.YITU_EXPECT ?? '{}');
 if (!base || !artifacts || !expect.hill) throw new Error('YITU_URL, YITU_ARTIFACTS and YITU_EXPECT must be set');
-const { page, check, inkOf, finish } = await session({ base, artifacts });
+const { page, check, pixels, inkOf, finish } = await session({ base, artifacts });
 const { hill } = expect;
 
 const terrainTiles = [];
@@ -65,28 +65,13 @@ await check('3D: the quantized-mesh terrain loads and the hills change the pictu
   if (terrainTiles.length === 0 || terrainTiles.some((t) => t.status !== 200 || !t.type.startsWith('application/vnd.quantized-mesh'))) {
     throw new Error(`terrain tiles: ${JSON.stringify(terrainTiles.slice(0, 5))}`);
   }
-  const diff = await page.evaluate(
-    async ([a, b]) => {
-      const load = async (b64) => {
-        const img = new Image();
-        img.src = `data:image/png;base64,${b64}`;
-        await img.decode();
-        const c = document.createElement('canvas');
-        c.width = img.width;
-        c.height = img.height;
-        const g = c.getContext('2d');
-        g.drawImage(img, 0, 0);
-        return g.getImageData(0, 0, c.width, c.height).data;
-      };
-      const x = await load(a);
-      const y = await load(b);
-      if (x.length !== y.length) return 1;
-      let n = 0;
-      for (let i = 0; i < x.length; i += 4) if (Math.abs(x[i] - y[i]) + Math.abs(x[i + 1] - y[i + 1]) + Math.abs(x[i + 2] - y[i + 2]) > 24) n++;
-      return n / (x.length / 4);
-    },
-    [flat.toString('base64'), shot.toString('base64')],
-  );
+  const [x, y] = [(await pixels(flat)).data, (await pixels(shot)).data];
+  let diff = 1;
+  if (x.length === y.length) {
+    let n = 0;
+    for (let i = 0; i < x.length; i += 4) if (Math.abs(x[i] - y[i]) + Math.abs(x[i + 1] - y[i + 1]) + Math.abs(x[i + 2] - y[i + 2]) > 24) n++;
+    diff = n / (x.length / 4);
+  }
   if (diff < 0.05) throw new Error(`only ${(diff * 100).toFixed(1)}% of the pixels differ from the flat globe`);
   return `${terrainTiles.length} terrain tiles, ${(diff * 100).toFixed(1)}% of the pixels differ from the flat globe`;
 });

@@ -10,7 +10,7 @@ const base = process.env.YITU_URL;
 const artifacts = process.env.YITU_ARTIFACTS;
 const expect = JSON.parse(process.env.YITU_EXPECT ?? '{}');
 if (!base || !artifacts || !expect.pipe) throw new Error('YITU_URL, YITU_ARTIFACTS and YITU_EXPECT must be set');
-const { page, check, shot, openAt, finish } = await session({ base, artifacts });
+const { page, check, shot, pixels, openAt, finish } = await session({ base, artifacts });
 const { pipe } = expect;
 const globeSel = '[data-testid=map3d]';
 
@@ -30,47 +30,27 @@ const map2D = async () => {
   return { zoom: +m[1], lat: +m[2], lon: +m[3], bearing: +(m[4] ?? 0), pitch: +(m[5] ?? 0) };
 };
 /** Per band of rows (top fifth, bottom fifth) of a canvas screenshot: the share of pixels differing from their right neighbour. */
-const edges = (png) =>
-  page.evaluate(async (b64) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${b64}`;
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.width;
-    c.height = img.height;
-    const g = c.getContext('2d');
-    g.drawImage(img, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
-    const band = (y0, y1) => {
-      let n = 0;
-      for (let y = y0; y < y1; y++)
-        for (let x = 0; x + 1 < c.width; x++) {
-          const i = (y * c.width + x) * 4;
-          if (Math.abs(d[i] - d[i + 4]) + Math.abs(d[i + 1] - d[i + 5]) + Math.abs(d[i + 2] - d[i + 6]) > 30) n++;
-        }
-      return n / ((y1 - y0) * (c.width - 1));
-    };
-    const h = c.height;
-    return { top: band(Math.round(h * 0.05), Math.round(h * 0.25)), bottom: band(Math.round(h * 0.75), Math.round(h * 0.95)) };
-  }, png.toString('base64'));
+const edges = async (png) => {
+  const { width: w, height: h, data: d } = await pixels(png);
+  const band = (y0, y1) => {
+    let n = 0;
+    for (let y = y0; y < y1; y++)
+      for (let x = 0; x + 1 < w; x++) {
+        const i = (y * w + x) * 4;
+        if (Math.abs(d[i] - d[i + 4]) + Math.abs(d[i + 1] - d[i + 5]) + Math.abs(d[i + 2] - d[i + 6]) > 30) n++;
+      }
+    return n / ((y1 - y0) * (w - 1));
+  };
+  return { top: band(Math.round(h * 0.05), Math.round(h * 0.25)), bottom: band(Math.round(h * 0.75), Math.round(h * 0.95)) };
+};
 /** Magenta pixels (the gas pipe's #ff00ff, lit and seen through the ground) in a box around the canvas's centre. */
 const magentaAtCentre = async (r = 60) => {
   const box = await page.locator(`${globeSel} canvas`).first().boundingBox();
   const png = await page.screenshot({ clip: { x: box.x + box.width / 2 - r, y: box.y + box.height / 2 - r, width: 2 * r, height: 2 * r } });
-  return page.evaluate(async (b64) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${b64}`;
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.width;
-    c.height = img.height;
-    const g = c.getContext('2d');
-    g.drawImage(img, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] - d[i + 1] > 40 && d[i + 2] - d[i + 1] > 40) n++;
-    return n;
-  }, png.toString('base64'));
+  const { data: d } = await pixels(png);
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] - d[i + 1] > 40 && d[i + 2] - d[i + 1] > 40) n++;
+  return n;
 };
 
 const zoom = 18;
