@@ -41,6 +41,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	floorsAttr := f.String("floors-attr", "", "vector building polygons: the attribute holding the number of storeys (default: building:levels, levels, floors, 层数, 楼层数…)")
 	mapping := f.String("map", "", "borehole tables (--as boreholes): column mapping as key=Header pairs (hole=Name,east=X,north=Y,collar=Altitude,top=md,base=) or a YAML file with columns, the strata legend and model parameters (see README, Geology)")
 	cell := f.Float64("cell", 0, fmt.Sprintf("--as dem of a DXF: the cell size in metres of the DEM interpolated from its contours and spot heights (default %g, for a 1:500 base map)", dem.DefaultCell))
+	split := f.Bool("split", false, "3D models (oblique photography, OBJ, 3D Tiles): once imported, split into the base-map buildings under them (physical 单体化, as yitu twin split with its default options)")
 	maxRejects := f.Int("max-rejects", 0, "rejected features tolerated before the import is refused (0: all or nothing)")
 	cfg, err := f.load(e, args, nil)
 	if err != nil {
@@ -114,6 +115,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	if err := resplitAfter(ctx, e, pool, reports); err != nil {
 		failed = append(failed, err)
 	}
+	if *split {
+		failed = append(failed, splitImported(ctx, e, pool, reports)...)
+	}
 	if *report != "" {
 		var v any = reports
 		if len(reports) == 1 {
@@ -158,6 +162,29 @@ func resplitAfter(ctx context.Context, e *env, pool *pgxpool.Pool, reports []*lo
 			rep.Model, rep.Assigned, rep.Triangles, rep.Buildings, rep.Footprints, rep.Took.Round(time.Millisecond))
 	}
 	return err
+}
+
+// splitImported splits the 3D models the imports wrote into the base-map buildings under them
+// (--split; twin.Split with its default options). A model that cannot be split stays imported.
+func splitImported(ctx context.Context, e *env, pool *pgxpool.Pool, reports []*loader.Report) []error {
+	var errs []error
+	for _, r := range reports {
+		if r.Refused || r.DryRun || r.DatasetID == 0 {
+			continue
+		}
+		var name string
+		if err := pool.QueryRow(ctx, `SELECT name FROM twin.model WHERE dataset_id = $1`, r.DatasetID).Scan(&name); err != nil {
+			continue // not a 3D model
+		}
+		rep, err := twin.Split(ctx, pool, name, twin.DefaultSplitOptions())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("model-%s was imported but not split (--split): %w", name, err))
+			continue
+		}
+		fmt.Fprint(e.stdout, "单体化 ")
+		printSplit(e.stdout, rep)
+	}
+	return errs
 }
 
 // printReport prints what an import did, for people.

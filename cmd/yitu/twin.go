@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -65,10 +66,15 @@ func cmdTwin(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "model-%s: %d contents split, %d of %d triangles in %d of %d buildings under it, %d vertices → %d, in %s\n",
-		model, rep.Contents, rep.Assigned, rep.Triangles, rep.Buildings, rep.Footprints, rep.Vertices, rep.VertsAfter, rep.Took.Round(1e6))
-	for _, s := range rep.Skipped {
-		fmt.Fprintf(e.stdout, "  left as it was: %s\n", s)
-	}
+	printSplit(e.stdout, rep)
 	return nil
+}
+
+// printSplit prints what a split did, for people.
+func printSplit(w io.Writer, rep *twin.SplitReport) {
+	fmt.Fprintf(w, "model-%s: %d contents split, %d of %d triangles in %d of %d buildings under it, %d vertices → %d, in %s\n",
+		rep.Model, rep.Contents, rep.Assigned, rep.Triangles, rep.Buildings, rep.Footprints, rep.Vertices, rep.VertsAfter, rep.Took.Round(1e6))
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(w, "  left as it was: %s\n", s)
+	}
 }

@@ -35,6 +35,12 @@ func TestTwinSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	glbtest.Check(t, glbPath)
+	// The same scene imported with --split is split at once.
+	obj := twintest.WriteScene(t, t.TempDir(), 8)
+	if code, out := yitu(t, nil, "import", obj, "--dataset", "at-import", "--split", "--database-url", url); code != 0 ||
+		!strings.Contains(out, "单体化 model-at-import: 1 contents split, 20 of 149 triangles in 2 of 2 buildings") {
+		t.Fatalf("import --split: exit %d\n%s", code, out)
+	}
 	for _, tc := range []struct {
 		args []string
 		code int
