@@ -417,6 +417,19 @@ func TestInclinedHoles(t *testing.T) {
 		t.Errorf("%d layers: vertical %.4f m, horizontal %.4f m, plane %.4f m off", n, worstV, worstH, worstPlane)
 	}
 
+	// One sheet of holes and layers with each straight hole's direction (倾角 a dip: 60° below the
+	// horizontal is 30° off the vertical): the 10 m layer ends 10·sin 60° below the collar.
+	p := write(t, "one.csv", "钻孔编号,X,Y,孔口高程,孔深,方位角,倾角,层顶深度,层底深度,地层编号\n"+
+		"ZK1,4115000,495000,10,20,90,-60,0,10,①\nZK1,4115000,495000,10,20,90,-60,10,20,②\n")
+	if rep, err := run(t, pool, importers.Request{Path: p, SRS: "EPSG:4549", Dataset: "one"}); err != nil {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	var elev float64
+	pool.QueryRow(ctx, `SELECT l.bottom_elev FROM geology.layer l JOIN catalog.dataset d ON d.id = l.dataset_id WHERE d.name = 'one' AND l.seq = 1`).Scan(&elev)
+	if want := 10 - 10*math.Sin(math.Pi/3); math.Abs(elev-want) > 0.001 {
+		t.Errorf("one sheet with 方位角 and 倾角: the first layer ends at %.3f m, want %.3f", elev, want)
+	}
+
 	// Bad survey rows: the row named, nothing written.
 	head := "钻孔编号,X,Y,孔口高程,孔深,层顶深度,层底深度,地层编号\nZK1,4115000,495000,10,20,0,20,①\n"
 	for _, tc := range []struct{ name, survey, want string }{

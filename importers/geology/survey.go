@@ -142,6 +142,9 @@ func (im *importer) readSurvey(t *table) {
 			h.bad = true
 		}
 		md, err := num(t.get(r, at))
+		if md == nil && err == nil && t.isHoles() {
+			md = new(float64) // a hole table's direction of a straight hole: at the collar
+		}
 		if err != nil || md == nil || *md < 0 {
 			bad("测点深度 (station depth) %s", why(md, err, "is negative"))
 			continue

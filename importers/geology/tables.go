@@ -64,10 +64,11 @@ func (t *table) isLayers() bool {
 	return t.has(cHole) && (t.has(cTop) || t.has(cBase)) && t.has(cCode)
 }
 
-// isSurvey: the table gives the directions of inclined holes (survey.go).
+// isSurvey: the table gives the directions of inclined holes (survey.go): a survey table, or a hole
+// table (or one sheet of holes and layers) with each straight hole's azimuth and inclination or dip.
 func (t *table) isSurvey() bool {
-	return t.has(cHole) && !t.isLayers() && t.has(cAzimuth) && (t.has(cInclination) || t.has(cDip)) &&
-		(t.has(cAt) || t.has(cDepth) || t.has(cTop))
+	return t.has(cHole) && t.has(cAzimuth) && (t.has(cInclination) || t.has(cDip)) &&
+		(t.has(cAt) || t.has(cDepth) || t.has(cTop) || t.isHoles())
 }
 
 func (t *table) useful() bool { return (t.isHoles() && t.has(cCollar)) || t.isLayers() || t.isSurvey() }
