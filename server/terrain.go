@@ -41,9 +41,7 @@ func (s *Server) registerTerrain() {
 				responses: map[int]string{200: "application/vnd.quantized-mesh", 400: "", 404: ""}, handler: s.terrainMesh})
 	}
 	for i := range routes {
-		if routes[i].path != "/terrain" { // the list answers, without DEMs, to those who may not read them
-			routes[i].handler = s.terrainReadable(routes[i].handler)
-		}
+		routes[i].handler = s.terrainReadable(routes[i].handler, routes[i].path == "/terrain")
 	}
 	s.addRoutes(routes)
 }
@@ -53,21 +51,35 @@ func (s *Server) mayReadTerrain(c *fiber.Ctx) bool {
 	return principal(c).Any(s.deps.Terrain.ReadRoles())
 }
 
-// terrainReadable lets through only callers who may read the terrain; others get 404, as if there
-// were no terrain (do not reveal what exists). Answers of a restricted terrain are private.
-func (s *Server) terrainReadable(h fiber.Handler) fiber.Handler {
+// terrainReadable serves a terrain route from the DEMs the caller may read: all of them under
+// terrain.read_roles, less those terrain.dem_access keeps to other roles. A caller who may not read
+// the terrain gets 404, as if there were none (do not reveal what exists), except from the DEM
+// list (listing), which answers them with no DEMs so their viewer stays flat. Answers that depend
+// on the caller are private.
+func (s *Server) terrainReadable(h fiber.Handler, listing bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if slices.Contains(s.deps.Terrain.ReadRoles(), spatial.RolePublic) {
-			return h(c)
+		ctx := c.UserContext()
+		p := principal(c)
+		dems, all, restricted, err := s.deps.Terrain.Readable(ctx, p.Any)
+		if err != nil {
+			return err
 		}
-		if !s.mayReadTerrain(c) {
+		public := slices.Contains(s.deps.Terrain.ReadRoles(), spatial.RolePublic)
+		switch {
+		case !public && !s.mayReadTerrain(c) && !listing:
 			return spatial.NotFound("no terrain here")
+		case !public && !s.mayReadTerrain(c):
+			c.SetUserContext(terrain.Only(ctx, nil))
+		case !all:
+			c.SetUserContext(terrain.Only(ctx, dems))
 		}
 		if err := h(c); err != nil {
 			return err
 		}
-		c.Vary(fiber.HeaderAuthorization)
-		c.Set(fiber.HeaderCacheControl, "private, no-cache")
+		if !public || restricted {
+			c.Vary(fiber.HeaderAuthorization)
+			c.Set(fiber.HeaderCacheControl, "private, no-cache")
+		}
 		return nil
 	}
 }
@@ -78,12 +90,6 @@ func (s *Server) terrainIndex(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-cache")
-	if !slices.Contains(s.deps.Terrain.ReadRoles(), spatial.RolePublic) {
-		c.Vary(fiber.HeaderAuthorization)
-		if !s.mayReadTerrain(c) {
-			dems = []terrain.DEM{} // a caller who may not read the terrain sees none (the viewer stays flat)
-		}
-	}
 	return c.JSON(fiber.Map{
 		"dems":           dems,
 		"height_offset":  s.deps.Terrain.HeightOffset(),

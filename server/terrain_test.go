@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yitu-gis/yitu/spatial/pgtest"
 	"github.com/yitu-gis/yitu/twin/terrain"
@@ -128,28 +131,33 @@ func TestTerrainRoutes(t *testing.T) {
 	}
 }
 
-// TestTerrainReadRoles: with terrain.read_roles naming planners, an anonymous caller sees no DEM in
-// /terrain and gets 404 for the layer, the tiles and heights, as if there were no terrain; a planner
-// gets them, marked private and varying by Authorization.
-func TestTerrainReadRoles(t *testing.T) {
+// hillsServer is a server over the terrain of one imported DEM (terraintest.Laizhou) under cfg, with
+// a planner's token.
+func hillsServer(t *testing.T, cfg terrain.Config) (*pgxpool.Pool, *terrain.Service, *Server, string, terrain.DEM) {
+	t.Helper()
 	pool := pgtest.New(t)
-	ctx := context.Background()
-	p := terraintest.Laizhou()
-	terraintest.MustImport(t, pool, p.Write(t, t.TempDir(), "hills"), "hills")
-	cfg := terrain.DefaultConfig()
-	cfg.ReadRoles = []string{"planner"}
+	terraintest.MustImport(t, pool, terraintest.Laizhou().Write(t, t.TempDir(), "hills"), "hills")
 	off := 9.0
 	ter, err := terrain.New(pool, cfg, &off, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tokens, planner := plannerToken(t, pool)
-	s := New(Config{}, Deps{Pool: pool, Terrain: ter, Tokens: tokens})
-	dems, err := ter.DEMs(ctx)
+	dems, err := ter.DEMs(context.Background())
 	if err != nil || len(dems) != 1 {
 		t.Fatalf("DEMs: %v %v", dems, err)
 	}
-	b := dems[0].BBox
+	return pool, ter, New(Config{}, Deps{Pool: pool, Terrain: ter, Tokens: tokens}), planner, dems[0]
+}
+
+// TestTerrainReadRoles: with terrain.read_roles naming planners, an anonymous caller sees no DEM in
+// /terrain and gets 404 for the layer, the tiles and heights, as if there were no terrain; a planner
+// gets them, marked private and varying by Authorization.
+func TestTerrainReadRoles(t *testing.T) {
+	cfg := terrain.DefaultConfig()
+	cfg.ReadRoles = []string{"planner"}
+	_, _, s, planner, dem := hillsServer(t, cfg)
+	b := dem.BBox
 	height := fmt.Sprintf("/terrain/height?lon=%f&lat=%f", (b[0]+b[2])/2, (b[1]+b[3])/2)
 	for _, path := range []string{"/terrain/layer.json", "/terrain/terrarium.json", "/terrain/0/0/0.terrain", "/terrain/terrarium/0/0/0.png", height} {
 		if resp := getAs(t, s, path, ""); resp.StatusCode != 404 {
@@ -169,5 +177,57 @@ func TestTerrainReadRoles(t *testing.T) {
 	}
 	if n, m := count(""), count(planner); n != 0 || m != 1 {
 		t.Errorf("/terrain lists %d DEMs to anonymous (want 0), %d to a planner (want 1)", n, m)
+	}
+}
+
+// TestDEMReadRoles: a DEM kept to planners by terrain.dem_access (announced to the running
+// terrain service by the table's trigger) is absent from an anonymous caller's terrain — no DEM
+// listed, no height, tiles built without it — while a planner's terrain has it; both answers are
+// private.
+func TestDEMReadRoles(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool, ter, s, planner, dem := hillsServer(t, terrain.DefaultConfig())
+	go ter.Run(ctx)
+	b := dem.BBox
+	lon, lat := (b[0]+b[2])/2, (b[1]+b[3])/2
+	height := fmt.Sprintf("/terrain/height?lon=%f&lat=%f", lon, lat)
+	size := 180.0 / (1 << 12) // the geographic tiling's tiles at zoom 12, TMS rows from the south
+	mesh := fmt.Sprintf("/terrain/12/%d/%d.terrain", int((lon+180)/size), int((lat+90)/size))
+	listed := func(token string) int {
+		var idx struct{ DEMs []terrain.DEM }
+		if err := json.NewDecoder(getAs(t, s, "/terrain", token).Body).Decode(&idx); err != nil {
+			t.Fatal(err)
+		}
+		return len(idx.DEMs)
+	}
+	if r := getAs(t, s, height, ""); r.StatusCode != 200 || strings.Contains(r.Header.Get("Cache-Control"), "private") {
+		t.Fatalf("anonymous height of a public DEM: %d, Cache-Control %q", r.StatusCode, r.Header.Get("Cache-Control"))
+	}
+	publicTag := getAs(t, s, mesh, "").Header.Get("ETag")
+
+	if _, err := pool.Exec(ctx, `INSERT INTO terrain.dem_access (dataset_id, read_roles) VALUES ($1, '{planner}')`, dem.Dataset); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); listed("") != 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("30 s after the restriction an anonymous caller still sees the DEM")
+		}
+	}
+	if n := listed(planner); n != 1 {
+		t.Errorf("a planner sees %d DEMs, want 1", n)
+	}
+	if r := getAs(t, s, height, ""); r.StatusCode != 404 {
+		t.Errorf("anonymous height of a planners' DEM: %d, want 404", r.StatusCode)
+	}
+	anon, plan := getAs(t, s, mesh, ""), getAs(t, s, mesh, planner)
+	for who, r := range map[string]*http.Response{"anonymous": anon, "planner": plan, "planner's height": getAs(t, s, height, planner)} {
+		if r.StatusCode != 200 || r.Header.Get("Cache-Control") != "private, no-cache" || !strings.Contains(r.Header.Get("Vary"), "Authorization") {
+			t.Errorf("%s: %d, Cache-Control %q, Vary %q", who, r.StatusCode, r.Header.Get("Cache-Control"), r.Header.Get("Vary"))
+		}
+	}
+	if anon.Header.Get("ETag") == plan.Header.Get("ETag") || plan.Header.Get("ETag") != publicTag {
+		t.Errorf("tile %s: anonymous %s, planner %s, before the restriction %s: want the planner's as before and the anonymous one without the DEM",
+			mesh, anon.Header.Get("ETag"), plan.Header.Get("ETag"), publicTag)
 	}
 }

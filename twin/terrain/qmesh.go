@@ -143,7 +143,7 @@ func (s *Service) Mesh(ctx context.Context, z, x, y int, exts []string) (Content
 		return Content{}, invalid(err)
 	}
 	key := fmt.Sprintf("q/%d/%d/%d/%s", z, x, y, strings.Join(exts, "-"))
-	return s.cached(key, func() (Content, error) {
+	return s.cached(ctx, key, func() (Content, error) {
 		b := TileBounds(z, x, y)
 		n := s.cfg.MeshSize
 		d := [2]float64{(b[2] - b[0]) / float64(n-1), (b[3] - b[1]) / float64(n-1)}

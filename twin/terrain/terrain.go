@@ -16,6 +16,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -106,6 +107,7 @@ type DEM struct {
 	Resolution float64    `json:"resolution"` // cell size, metres (degrees converted at the equator)
 	cell       float64    // cell size in the DEM's CRS units
 	overviews  []int      // 1 and the factors of its coarser copies
+	roles      []string   // who may read it (terrain.dem_access; public when no row)
 }
 
 // New returns a service; heightOffset is twin.height_offset (nil: not configured, 0 is used and
@@ -139,9 +141,60 @@ func (s *Service) HeightOffset() float64 { return s.offset }
 // ReadRoles are the roles that may read the terrain routes (terrain.read_roles).
 func (s *Service) ReadRoles() []string { return s.cfg.ReadRoles }
 
+// onlyKey carries the DEMs a request may read (Only).
+type onlyKey struct{}
+
+type only struct {
+	ids map[int64]bool
+	key string // the cache keys' prefix
+}
+
+// Only restricts the terrain of ctx to the DEMs of the given datasets (a caller's readable ones,
+// Readable): DEMs, heights and tiles under ctx come from those alone, and tiles are cached apart.
+func Only(ctx context.Context, datasets []int64) context.Context {
+	o := only{ids: map[int64]bool{}}
+	sorted := slices.Sorted(slices.Values(datasets))
+	var b strings.Builder
+	for _, id := range sorted {
+		o.ids[id] = true
+		fmt.Fprintf(&b, "%d,", id)
+	}
+	o.key = "only:" + b.String() + "/"
+	return context.WithValue(ctx, onlyKey{}, o)
+}
+
+// Readable are the DEMs a caller holding roles that may satisfies may read (terrain.dem_access),
+// and whether some DEM is restricted (then answers depend on the caller). all: every DEM.
+func (s *Service) Readable(ctx context.Context, may func(roles []string) bool) (datasets []int64, all, restricted bool, err error) {
+	dems, err := s.allDEMs(ctx)
+	if err != nil {
+		return nil, false, false, err
+	}
+	all = true
+	for _, d := range dems {
+		if !slices.Contains(d.roles, spatial.RolePublic) {
+			restricted = true
+		}
+		if may(d.roles) {
+			datasets = append(datasets, d.Dataset)
+		} else {
+			all = false
+		}
+	}
+	return datasets, all, restricted, nil
+}
+
 // DEMs lists the imported DEMs, oldest first (a later one covers an earlier one where both have
-// heights).
+// heights): those ctx may read (Only).
 func (s *Service) DEMs(ctx context.Context) ([]DEM, error) {
+	dems, err := s.allDEMs(ctx)
+	if o, ok := ctx.Value(onlyKey{}).(only); ok && err == nil {
+		return slices.DeleteFunc(slices.Clone(dems), func(d DEM) bool { return !o.ids[d.Dataset] }), nil
+	}
+	return dems, err
+}
+
+func (s *Service) allDEMs(ctx context.Context) ([]DEM, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dems != nil {
@@ -150,7 +203,8 @@ func (s *Service) DEMs(ctx context.Context) ([]DEM, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT d.id, d.name, ST_XMin(d.bbox), ST_YMin(d.bbox), ST_XMax(d.bbox), ST_YMax(d.bbox), r.srid,
 		       r.res * CASE WHEN coalesce(sr.proj4text, '') LIKE '%longlat%' THEN 111320 ELSE 1 END, r.res,
-		       (SELECT array_agg(DISTINCT overview ORDER BY overview) FROM terrain.dem WHERE dataset_id = d.id)::int[]
+		       (SELECT array_agg(DISTINCT overview ORDER BY overview) FROM terrain.dem WHERE dataset_id = d.id)::int[],
+		       coalesce((SELECT read_roles FROM terrain.dem_access WHERE dataset_id = d.id), '{public}')
 		FROM catalog.dataset d
 		JOIN LATERAL (SELECT ST_SRID(rast) AS srid, least(abs(ST_ScaleX(rast)), abs(ST_ScaleY(rast))) AS res
 		              FROM terrain.dem WHERE dataset_id = d.id AND overview = 1 LIMIT 1) r ON true
@@ -162,7 +216,7 @@ func (s *Service) DEMs(ctx context.Context) ([]DEM, error) {
 	}
 	var d DEM
 	list := []DEM{}
-	_, err = pgx.ForEachRow(rows, []any{&d.Dataset, &d.Name, &d.BBox[0], &d.BBox[1], &d.BBox[2], &d.BBox[3], &d.SRID, &d.Resolution, &d.cell, &d.overviews}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&d.Dataset, &d.Name, &d.BBox[0], &d.BBox[1], &d.BBox[2], &d.BBox[3], &d.SRID, &d.Resolution, &d.cell, &d.overviews, &d.roles}, func() error {
 		list = append(list, d)
 		return nil
 	})
@@ -260,8 +314,12 @@ func (s *Service) Run(ctx context.Context) {
 	}.Run(ctx, s.pool, s.log)
 }
 
-// cached returns the tile under key, building it once however many ask.
-func (s *Service) cached(key string, build func() (Content, error)) (Content, error) {
+// cached returns the tile under key, building it once however many ask; a tile of a restricted
+// terrain (Only) is cached under its DEMs.
+func (s *Service) cached(ctx context.Context, key string, build func() (Content, error)) (Content, error) {
+	if o, ok := ctx.Value(onlyKey{}).(only); ok {
+		key = o.key + key
+	}
 	if c, ok := s.tiles.Get(key); ok {
 		return c, nil
 	}

@@ -56,7 +56,7 @@ func (s *Service) Terrarium(ctx context.Context, z, x, y int) (Content, error) {
 	if err := checkTile(z, x, y, 1, 1, 24); err != nil {
 		return Content{}, invalid(err)
 	}
-	return s.cached(fmt.Sprintf("t/%d/%d/%d", z, x, y), func() (Content, error) {
+	return s.cached(ctx, fmt.Sprintf("t/%d/%d/%d", z, x, y), func() (Content, error) {
 		size := 2 * mercatorHalf / float64(int(1)<<z)
 		px := size / terrariumSize
 		minx, maxy := -mercatorHalf+float64(x)*size, mercatorHalf-float64(y)*size
