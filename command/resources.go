@@ -296,22 +296,31 @@ func nilIfEmpty(s string) any {
 
 func minutes(s float64) float64 { return math.Round(s/6) / 10 }
 
+// answer starts the answer of a fire's resources or evacuation: the radius checked, the fire's
+// site, and a collection with the road network's state.
+func (f *Fires) answer(ctx context.Context, id int64, radius float64) (*fireSite, *FeatureCollection, error) {
+	if err := checkRadius(radius); err != nil {
+		return nil, nil, err
+	}
+	fr, err := f.site(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	state, err := f.net.Ensure(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fr, &FeatureCollection{Type: "FeatureCollection", Incident: id, RadiusM: radius, Network: &state, Notes: []string{}}, nil
+}
+
 // Resources answers GET /command/fires/{id}/resources: every team, water source, watchtower,
 // camera, depot and firebreak within radius metres of the fire, nearest first, each team with its
 // ETA over the road network and its route (category route).
 func (f *Fires) Resources(ctx context.Context, id int64, radius float64, p spatial.Principal) (*FeatureCollection, error) {
-	if err := checkRadius(radius); err != nil {
-		return nil, err
-	}
-	fr, err := f.site(ctx, id)
+	fr, fc, err := f.answer(ctx, id, radius)
 	if err != nil {
 		return nil, err
 	}
-	state, err := f.net.Ensure(ctx)
-	if err != nil {
-		return nil, err
-	}
-	fc := &FeatureCollection{Type: "FeatureCollection", Incident: id, RadiusM: radius, Network: &state, Notes: []string{}}
 	teams, cams, err := f.devices(ctx, fr.at, radius, p)
 	if err != nil {
 		return nil, err
@@ -381,18 +390,10 @@ type hourPerimeter struct {
 // and its route (category evacuation_route), and the first team to reach the village against the
 // fire's arrival (team_first). Sorted by arrival, then distance.
 func (f *Fires) Evacuation(ctx context.Context, id int64, radius float64, p spatial.Principal) (*FeatureCollection, error) {
-	if err := checkRadius(radius); err != nil {
-		return nil, err
-	}
-	fr, err := f.site(ctx, id)
+	fr, fc, err := f.answer(ctx, id, radius)
 	if err != nil {
 		return nil, err
 	}
-	state, err := f.net.Ensure(ctx)
-	if err != nil {
-		return nil, err
-	}
-	fc := &FeatureCollection{Type: "FeatureCollection", Incident: id, RadiusM: radius, Network: &state, Notes: []string{}}
 	rows, err := f.pool.Query(ctx, `SELECT hours, ST_AsEWKT(geom) FROM command.fire_perimeter WHERE incident_id = $1 ORDER BY hours`, id)
 	if err != nil {
 		return nil, err
