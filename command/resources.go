@@ -70,11 +70,13 @@ type FeatureCollection struct {
 // fireSite is the incident the questions are about.
 type fireSite struct {
 	id       int64
+	typ      string
 	at       Place
 	geometry json.RawMessage
 }
 
-func (f *Fires) site(ctx context.Context, id int64) (*fireSite, error) {
+// site reads incident id, which must be located, and a forest fire unless anyType.
+func (f *Fires) site(ctx context.Context, id int64, anyType bool) (*fireSite, error) {
 	var typ string
 	var lon, lat *float64
 	var g *string
@@ -87,13 +89,13 @@ func (f *Fires) site(ctx context.Context, id int64) (*fireSite, error) {
 	if err != nil {
 		return nil, err
 	}
-	if typ != "forest_fire" {
+	if typ != "forest_fire" && !anyType {
 		return nil, fmt.Errorf("incident %d is a %s incident, not a forest_fire: %w", id, typ, spatial.ErrConflict)
 	}
 	if lon == nil {
-		return nil, fmt.Errorf("forest fire %d has no location: report where it is first: %w", id, spatial.ErrConflict)
+		return nil, fmt.Errorf("%s %d has no location: report where it is first: %w", typ, id, spatial.ErrConflict)
 	}
-	return &fireSite{id: id, at: Place{*lon, *lat}, geometry: json.RawMessage(*g)}, nil
+	return &fireSite{id: id, typ: typ, at: Place{*lon, *lat}, geometry: json.RawMessage(*g)}, nil
 }
 
 func checkRadius(radius float64) error {
@@ -296,13 +298,13 @@ func nilIfEmpty(s string) any {
 
 func minutes(s float64) float64 { return math.Round(s/6) / 10 }
 
-// answer starts the answer of a fire's resources or evacuation: the radius checked, the fire's
-// site, and a collection with the road network's state.
-func (f *Fires) answer(ctx context.Context, id int64, radius float64) (*fireSite, *FeatureCollection, error) {
+// answer starts the answer of an incident's resources or a fire's evacuation: the radius checked,
+// the incident's site (a forest fire unless anyType), and a collection with the road network's state.
+func (f *Fires) answer(ctx context.Context, id int64, radius float64, anyType bool) (*fireSite, *FeatureCollection, error) {
 	if err := checkRadius(radius); err != nil {
 		return nil, nil, err
 	}
-	fr, err := f.site(ctx, id)
+	fr, err := f.site(ctx, id, anyType)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -313,11 +315,21 @@ func (f *Fires) answer(ctx context.Context, id int64, radius float64) (*fireSite
 	return fr, &FeatureCollection{Type: "FeatureCollection", Incident: id, RadiusM: radius, Network: &state, Notes: []string{}}, nil
 }
 
-// Resources answers GET /command/fires/{id}/resources: every team, water source, watchtower,
-// camera, depot and firebreak within radius metres of the fire, nearest first, each team with its
-// ETA over the road network and its route (category route).
+// Resources answers GET /command/fires/{id}/resources (IncidentResources answers
+// /command/incidents/{id}/resources, for any located incident: a hazmat leak, a mine alarm): every team, water source, watchtower, camera,
+// depot and firebreak within radius metres of the incident, nearest first, each team with its ETA
+// over the road network and its route (category route).
 func (f *Fires) Resources(ctx context.Context, id int64, radius float64, p spatial.Principal) (*FeatureCollection, error) {
-	fr, fc, err := f.answer(ctx, id, radius)
+	return f.resources(ctx, id, radius, p, false)
+}
+
+// IncidentResources is Resources around any located incident.
+func (f *Fires) IncidentResources(ctx context.Context, id int64, radius float64, p spatial.Principal) (*FeatureCollection, error) {
+	return f.resources(ctx, id, radius, p, true)
+}
+
+func (f *Fires) resources(ctx context.Context, id int64, radius float64, p spatial.Principal, anyType bool) (*FeatureCollection, error) {
+	fr, fc, err := f.answer(ctx, id, radius, anyType)
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +353,11 @@ func (f *Fires) Resources(ctx context.Context, id int64, radius float64, p spati
 		all = append(all, ps...)
 	}
 	all = append(all, cams...)
-	// Teams: ETA to the fire over the roads.
+	// Teams: ETA to the incident over the roads.
+	target, dest := "the fire", "火场"
+	if fr.typ != "forest_fire" {
+		target, dest = "the incident", "事发地"
+	}
 	from := make([]Place, len(teams))
 	for i, t := range teams {
 		from[i] = t.at
@@ -356,14 +372,14 @@ func (f *Fires) Resources(ctx context.Context, id int64, radius float64, p spati
 		r, ok := routes[[2]int{i, 0}]
 		if !ok {
 			t.props["eta_min"] = nil
-			t.props["unreachable"] = fmt.Sprintf("no road connects %s with the fire (within %g m of a road at both ends)", t.name, f.cfg.SnapMax)
-			fc.Notes = append(fc.Notes, fmt.Sprintf("team %s (%s): no ETA, it cannot reach the fire over the roads", t.name, t.id))
+			t.props["unreachable"] = fmt.Sprintf("no road connects %s with %s (within %g m of a road at both ends)", t.name, target, f.cfg.SnapMax)
+			fc.Notes = append(fc.Notes, fmt.Sprintf("team %s (%s): no ETA, it cannot reach %s over the roads", t.name, t.id, target))
 			continue
 		}
 		t.props["eta_min"] = minutes(r.Seconds)
 		t.props["road_m"] = math.Round(r.RoadM)
 		t.props["offroad_m"] = math.Round(r.OffroadM)
-		routeFeatures = append(routeFeatures, place{category: "route", id: "route-" + t.id, name: t.name + " → 火场", distance: t.distance,
+		routeFeatures = append(routeFeatures, place{category: "route", id: "route-" + t.id, name: t.name + " → " + dest, distance: t.distance,
 			geometry: r.Geometry, props: map[string]any{"team": t.id, "eta_min": minutes(r.Seconds), "road_m": math.Round(r.RoadM), "offroad_m": math.Round(r.OffroadM)}})
 	}
 	all = append(all, teams...)
@@ -390,7 +406,7 @@ type hourPerimeter struct {
 // and its route (category evacuation_route), and the first team to reach the village against the
 // fire's arrival (team_first). Sorted by arrival, then distance.
 func (f *Fires) Evacuation(ctx context.Context, id int64, radius float64, p spatial.Principal) (*FeatureCollection, error) {
-	fr, fc, err := f.answer(ctx, id, radius)
+	fr, fc, err := f.answer(ctx, id, radius, false)
 	if err != nil {
 		return nil, err
 	}

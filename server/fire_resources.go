@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,6 +25,9 @@ func (s *Server) fireRoutes() []apiRoute {
 		{method: "GET", path: "/command/fires/:id/resources", id: "getFireResources",
 			summary: "Resources around a forest fire, nearest first: teams with their ETA and route over the roads, water sources, watchtowers, cameras, depots, firebreaks (signed in) 火场周边资源与到达时间",
 			params:  []string{"fire-radius"}, responses: with(mediaGeoJSON), handler: s.fireResources},
+		{method: "GET", path: "/command/incidents/:id/resources", id: "getIncidentResources",
+			summary: "Resources around any located incident (a hazmat leak, a mine alarm), nearest first: fire teams with their ETA and route over the roads, water sources, cameras, depots (signed in) 事发地周边资源与到达时间",
+			params:  []string{"fire-radius"}, responses: with(mediaGeoJSON), handler: s.incidentResources},
 		{method: "GET", path: "/command/fires/:id/evacuation", id: "getFireEvacuation",
 			summary: "Villages at risk by the fire's arrival, each with the nearest shelter over the roads, the route, and the first team to get there (signed in) 受威胁村庄与疏散",
 			params:  []string{"fire-radius"}, responses: with(mediaGeoJSON), handler: s.fireEvacuation},
@@ -56,23 +60,24 @@ func fireQuery(c *fiber.Ctx, what string) (int64, float64, error) {
 }
 
 func (s *Server) fireResources(c *fiber.Ctx) error {
-	id, radius, err := fireQuery(c, "reading a fire's resources")
-	if err != nil {
-		return err
-	}
-	fc, err := s.deps.Fires.Resources(c.UserContext(), id, radius, principal(c))
-	if err != nil {
-		return err
-	}
-	return sendJSON(c, mediaGeoJSON, fc)
+	return s.fireAnswer(c, "reading a fire's resources", s.deps.Fires.Resources)
+}
+
+func (s *Server) incidentResources(c *fiber.Ctx) error {
+	return s.fireAnswer(c, "reading an incident's resources", s.deps.Fires.IncidentResources)
 }
 
 func (s *Server) fireEvacuation(c *fiber.Ctx) error {
-	id, radius, err := fireQuery(c, "reading a fire's evacuation")
+	return s.fireAnswer(c, "reading a fire's evacuation", s.deps.Fires.Evacuation)
+}
+
+// fireAnswer answers a question about an incident (its id, ?radius) with a feature collection.
+func (s *Server) fireAnswer(c *fiber.Ctx, what string, ask func(context.Context, int64, float64, spatial.Principal) (*command.FeatureCollection, error)) error {
+	id, radius, err := fireQuery(c, what)
 	if err != nil {
 		return err
 	}
-	fc, err := s.deps.Fires.Evacuation(c.UserContext(), id, radius, principal(c))
+	fc, err := ask(c.UserContext(), id, radius, principal(c))
 	if err != nil {
 		return err
 	}

@@ -149,17 +149,12 @@ func TestFireResources(t *testing.T) {
 			return m
 		}())
 	}
-	// By hand: 府前西街 from 37.1800 up to 文化东路 (37.1835), 文化东路 east to its end (119.9465),
-	// then on foot to the fire.
-	north := haversine(119.9395, 37.1800, 119.9395, 37.1835)
-	east := haversine(119.9395, 37.1835, 119.9465, 37.1835)
-	foot := haversine(119.9465, 37.1835, fireLon, fireLat)
-	want := (north/(30/3.6) + east/(40/3.6) + foot/(4/3.6)) / 60
+	want := team1ETA(fireLon, fireLat)
 	for _, tm := range cat["team"] {
 		switch tm["id"] {
 		case "013805350001":
 			if eta, _ := tm["eta_min"].(float64); math.Abs(eta-want) > want*0.01 {
-				t.Errorf("team 1's ETA: %v min, want %.2f (%.0f m at 30 km/h, %.0f m at 40 km/h, %.0f m on foot)", tm["eta_min"], want, north, east, foot)
+				t.Errorf("team 1's ETA: %v min, want %.2f", tm["eta_min"], want)
 			}
 		case "013805350002":
 			if tm["eta_min"] != nil || !strings.Contains(fmt.Sprint(tm["unreachable"]), "no road connects") {
@@ -200,6 +195,49 @@ func TestFireResources(t *testing.T) {
 			t.Errorf("beyond 300 m: %v", p)
 		}
 	}
+}
+
+// team1ETA is fire team 1's ETA in minutes to lon, lat, by hand: 府前西街 from 37.1800 up to 文化东路
+// (37.1835) at 30 km/h, 文化东路 east to its end (119.9465) at 40 km/h, then on foot at 4 km/h.
+func team1ETA(lon, lat float64) float64 {
+	north := haversine(119.9395, 37.1800, 119.9395, 37.1835)
+	east := haversine(119.9395, 37.1835, 119.9465, 37.1835)
+	foot := haversine(119.9465, 37.1835, lon, lat)
+	return (north/(30/3.6) + east/(40/3.6) + foot/(4/3.6)) / 60
+}
+
+// TestIncidentResources: around a hazmat leak, /command/incidents/{id}/resources answers as for a
+// fire — the fire team's ETA over the roads to the leak, its route to 事发地, the cameras — while the
+// fire routes keep to forest fires.
+func TestIncidentResources(t *testing.T) {
+	c := fireCity(t)
+	lon, lat := 119.9470, 37.1840
+	spill := reportFire(t, c, "hazmat", lon, lat)
+	path := fmt.Sprintf("/command/incidents/%d/resources", spill)
+	c.get(t, path).problem(t, 401)
+	r := c.do(t, "GET", path+"?radius=3000", c.operator, "")
+	if r.status != 200 || r.header.Get("Content-Type") != "application/geo+json" {
+		t.Fatalf("resources: %d %s", r.status, r.body)
+	}
+	cat := byCategory(featuresOf(t, r.json(t)))
+	want := team1ETA(lon, lat)
+	var eta float64
+	for _, tm := range cat["team"] {
+		if tm["id"] == "013805350001" {
+			eta, _ = tm["eta_min"].(float64)
+		}
+	}
+	if math.Abs(eta-want) > want*0.01 {
+		t.Errorf("team 1's ETA to the leak: %v min, want %.2f", eta, want)
+	}
+	if rt := cat["route"]; len(rt) != 1 || rt[0]["name"] != "森林消防一中队 → 事发地" {
+		t.Errorf("routes %v", rt)
+	}
+	if len(cat["camera"]) != 1 {
+		t.Errorf("cameras %v", cat["camera"])
+	}
+	c.do(t, "GET", fmt.Sprintf("/command/fires/%d/resources", spill), c.operator, "").problem(t, 409)
+	c.do(t, "GET", "/command/incidents/999999/resources", c.operator, "").problem(t, 404)
 }
 
 // TestFireEvacuation: villages inside the spread perimeters by the hour the fire reaches them,
