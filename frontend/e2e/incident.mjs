@@ -140,6 +140,13 @@ await check('an alarm becomes an incident that appears in the panel by itself, a
   if (got.incident.source !== 'alarm' || got.incident.type !== 'hazmat' || !got.incident.description.includes('UN1203')) {
     throw new Error(`the incident from the alarm: ${JSON.stringify(got.incident)}`);
   }
+  // A hazmat incident has no fire analysis, but what is around it: the resources over the roads.
+  if (await page.locator(`${detail} [data-action=fire-spread]`).count()) throw new Error('a hazmat incident offers the fire spread');
+  await page.locator(`${detail} [data-action=fire-resources]`).click();
+  const status = page.locator(`${detail} [data-field=fire-status]`);
+  await status.waitFor();
+  if ((await status.getAttribute('class')) !== 'hint') throw new Error(`the resources around the hazmat incident: ${await status.innerText()}`);
+  const around = await status.innerText();
   await act('accept', null, 'accepted');
   await act('dispatch', (f) => f.locator('input[name=assignee]').fill('森林消防一中队'), 'dispatched');
   await signInAs(expect.department, '森林消防一中队'); // the incident stays open across a sign-in
@@ -152,7 +159,7 @@ await check('an alarm becomes an incident that appears in the panel by itself, a
   const want = 'report:系统 accept:值班员 dispatch:值班员 handle:森林消防一中队 resolve:森林消防一中队 evaluate:督办员';
   const steps = (await timeline()).join(' ');
   if (steps !== want) throw new Error(`the timeline: ${steps}`);
-  return `incident ${alarmId} (${got.incident.title}): ${steps}`;
+  return `incident ${alarmId} (${got.incident.title}): ${steps}; ${around}`;
 });
 
 let refused = '';

@@ -13,8 +13,9 @@ export const defaultSpread: SpreadParams = { wind_speed: 3, wind_direction: 270,
 
 export type FireView = 'spread' | 'resources' | 'evacuation';
 
-/** The URL of a fire view of an incident. */
+/** The URL of a fire view of an incident (resources: of any located incident, a hazmat leak too). */
 export function fireURL(id: number, view: FireView, p: SpreadParams = defaultSpread): string {
+  if (view === 'resources') return `/command/incidents/${id}/resources`;
   if (view !== 'spread') return `/command/fires/${id}/${view}`;
   const q = new URLSearchParams({
     wind_speed: String(p.wind_speed),

@@ -121,6 +121,7 @@ describe('the fire views', () => {
       '/command/fires/7/spread?wind_speed=5&wind_direction=225&fuel_model=TL3&moisture=10',
     );
     expect(fireURL(7, 'evacuation')).toBe('/command/fires/7/evacuation');
+    expect(fireURL(7, 'resources')).toBe('/command/incidents/7/resources'); // any located incident
   });
   it('colours the hours red, orange, yellow and draws the first on top', () => {
     expect([1, 2, 3].map(spreadColour)).toEqual(['#e03131', '#f76707', '#fab005']);

@@ -406,7 +406,7 @@ export function Incidents(p: WatchProps & { err: (e: unknown) => void; hidden: b
               </div>
             </form>
           )}
-          {inc.type === 'forest_fire' && <FireTools {...p} incident={inc} />}
+          {inc.type === 'forest_fire' ? <FireTools {...p} incident={inc} /> : inc.geometry && <FireTools {...p} incident={inc} views={['resources']} />}
           <h4>{t('incTimeline')}</h4>
           <ol class="timeline" data-testid="incident-timeline">
             {sel.timeline.map((e) => (
@@ -432,8 +432,12 @@ function clearFire(p: { map: WatchProps['map'] }) {
   if (m.getSource(fireSource)) m.removeSource(fireSource);
 }
 
-/** A forest fire's views: spread by hour, resources, evacuation (routes built elsewhere; a 404 says so). */
-function FireTools(p: WatchProps & { incident: Incident; err: (e: unknown) => void }) {
+/**
+ * A forest fire's views: spread by hour, resources, evacuation (routes built elsewhere; a 404 says
+ * so); another located incident's (a hazmat leak's) resources alone.
+ */
+function FireTools(p: WatchProps & { incident: Incident; err: (e: unknown) => void; views?: FireView[] }) {
+  const views = p.views ?? (['spread', 'resources', 'evacuation'] as FireView[]);
   const { t } = useI18n();
   const [params, setParams] = useState<SpreadParams>(defaultSpread);
   const [status, setStatus] = useState<{ text: string; error: boolean } | null>(null);
@@ -457,27 +461,29 @@ function FireTools(p: WatchProps & { incident: Incident; err: (e: unknown) => vo
   const num = (k: keyof SpreadParams) => (e: Event) => setParams({ ...params, [k]: k === 'fuel_model' ? (e.target as HTMLInputElement).value : Number((e.target as HTMLInputElement).value) });
   return (
     <div class="fire-tools" data-testid="fire-tools">
-      <h4>{t('incFire')}</h4>
-      <div class="row fire-params">
-        <label>
-          {t('fireWind')}
-          <input type="number" min="0" step="0.5" value={params.wind_speed} onInput={num('wind_speed')} />
-        </label>
-        <label>
-          {t('fireWindDir')}
-          <input type="number" min="0" max="359" value={params.wind_direction} onInput={num('wind_direction')} />
-        </label>
-        <label>
-          {t('fireFuel')}
-          <input value={params.fuel_model} onInput={num('fuel_model')} />
-        </label>
-        <label>
-          {t('fireMoisture')}
-          <input type="number" min="1" max="60" value={params.moisture} onInput={num('moisture')} />
-        </label>
-      </div>
+      <h4>{views.includes('spread') ? t('incFire') : t('incAround')}</h4>
+      {views.includes('spread') && (
+        <div class="row fire-params">
+          <label>
+            {t('fireWind')}
+            <input type="number" min="0" step="0.5" value={params.wind_speed} onInput={num('wind_speed')} />
+          </label>
+          <label>
+            {t('fireWindDir')}
+            <input type="number" min="0" max="359" value={params.wind_direction} onInput={num('wind_direction')} />
+          </label>
+          <label>
+            {t('fireFuel')}
+            <input value={params.fuel_model} onInput={num('fuel_model')} />
+          </label>
+          <label>
+            {t('fireMoisture')}
+            <input type="number" min="1" max="60" value={params.moisture} onInput={num('moisture')} />
+          </label>
+        </div>
+      )}
       <div class="row">
-        {(['spread', 'resources', 'evacuation'] as FireView[]).map((v) => (
+        {views.map((v) => (
           <button key={v} class={view === v ? 'on' : ''} data-action={`fire-${v}`} onClick={() => void show(v)}>
             {names[v]}
           </button>
