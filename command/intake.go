@@ -151,13 +151,42 @@ func (in *Intake) Run(ctx context.Context, stream *live.Stream) {
 // replicas.
 func Publisher(hub *live.Hub) func(*Incident) {
 	return func(in *Incident) {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return
+		if ch, ok := incidentChange(in); ok {
+			hub.Publish([]live.Change{ch})
 		}
-		hub.Publish([]live.Change{{Type: live.ChangeIncident, Object: "incident-" + strconv.FormatInt(in.ID, 10),
-			Layer: live.IncidentLayer, Time: in.UpdatedAt, Source: "command", Incident: b}})
 	}
+}
+
+// incidentChange is an incident's state as a live change (the push's incident message).
+func incidentChange(in *Incident) (live.Change, bool) {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return live.Change{}, false
+	}
+	return live.Change{Type: live.ChangeIncident, Object: "incident-" + strconv.FormatInt(in.ID, 10),
+		Layer: live.IncidentLayer, Time: in.UpdatedAt, Source: "command", Incident: b}, true
+}
+
+// IncidentChangesSince returns the incidents changed at or after t as live changes (their state
+// now, Received: when they last changed), oldest first, at most limit+1: what a map reconnecting
+// to the live push missed once the stream's ring no longer holds it (push.IncidentHistory).
+func (s *Store) IncidentChangesSince(ctx context.Context, t time.Time, limit int) ([]live.Change, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+incidentColumns+` FROM command.incident WHERE updated_at >= $1 ORDER BY updated_at, id LIMIT $2`, t, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	ins, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Incident, error) { return scanIncident(r) })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]live.Change, 0, len(ins))
+	for _, in := range ins {
+		if ch, ok := incidentChange(in); ok {
+			ch.Received = in.UpdatedAt
+			out = append(out, ch)
+		}
+	}
+	return out, nil
 }
 
 // PassResult says what a pass did.

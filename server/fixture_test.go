@@ -170,6 +170,7 @@ func newCityWith(t testing.TB, opt cityOptions) *city {
 	go c.push.Run(pushCtx)
 	c.incidents = command.NewStore(pool)
 	c.incidents.OnChange(command.Publisher(c.hub))
+	c.push.UseIncidents(c.incidents)
 	network := command.NewNetwork(pool, store, command.DefaultConfig(), log)
 	go network.Run(ctx)
 	c.fires = command.NewFires(pool, store, c.hub, network, command.DefaultConfig())

@@ -16,6 +16,7 @@ import (
 
 	fws "github.com/fasthttp/websocket"
 
+	"github.com/yitu-gis/yitu/command"
 	"github.com/yitu-gis/yitu/live"
 	"github.com/yitu-gis/yitu/live/push"
 )
@@ -453,6 +454,44 @@ func TestLivePushSSEReplayFromHistory(t *testing.T) {
 		if e.typ == "position" && e.data["id"] == busyCar && e.data["lon"] != lastLon {
 			t.Errorf("a replay sent an older position of a car: %v", e.data)
 		}
+	}
+}
+
+// TestLivePushSSEReplaysIncidents: an incident reported while a map was away, its change pushed out
+// of the ring, is replayed from the incident store when the map reconnects.
+func TestLivePushSSEReplaysIncidents(t *testing.T) {
+	c := newCityWith(t, cityOptions{live: func(cfg *live.Config) { cfg.StreamSize = 16 }})
+	registerVehicles(t, c)
+	t0 := time.Now().Add(-time.Minute)
+	s := c.openSSE(t, "/live/sse?access_token="+c.operator)
+	s.next(t)
+	c.postPositions(t, t0, carIn, 119.945, 37.185)
+	es := s.until(t, "position", carIn)
+	last := es[len(es)-1].id
+	s.close()
+
+	in, err := c.incidents.Report(context.Background(), command.Report{Type: "hazmat", Title: "重连期间上报的泄漏",
+		Geometry: json.RawMessage(`{"type":"Point","coordinates":[119.941,37.181]}`)}, "值班员")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 { // pushes the incident's change out of the ring of 16
+		c.postPositions(t, t0.Add(time.Duration(2+i)*time.Second), busyCar, 119.94+float64(i)*0.0001, 37.19)
+	}
+	waitLive(t, func() bool {
+		return c.count(t, `SELECT count(*) FROM live.position WHERE object_id = $1`, busyCar) == 40
+	})
+	if cs, covered := c.hub.Stream().Since(in.UpdatedAt.Add(-5*time.Second), 100); covered {
+		t.Fatalf("the ring still holds what was missed: %d", len(cs))
+	}
+	s = c.openSSE(t, "/live/sse?access_token="+c.operator+"&last_event_id="+last)
+	want := fmt.Sprintf("incident-%d", in.ID)
+	var got []sseEvent
+	for !sawEvent(got, "incident", want, 0) {
+		got = append(got, s.next(t))
+	}
+	if n := metricValue(t, c, "yitu_push_replays_total", "source", "history"); n != 1 {
+		t.Errorf("replays from history: %v", n)
 	}
 }
 

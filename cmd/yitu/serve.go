@@ -116,6 +116,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	defer lv.stop(cfg.Server.ShutdownGrace)
 	incidents := commandstore.NewStore(pool)
 	incidents.OnChange(commandstore.Publisher(lv.hub))
+	if lv.push != nil {
+		lv.push.UseIncidents(incidents) // a reconnecting map is replayed the incidents it missed
+	}
 	intake := commandstore.NewIntake(incidents, cfg.Command, e.log)
 	intake.UseAlarms(lv.watch)
 	if err := intake.Check(ctx); err != nil {

@@ -111,6 +111,19 @@ type AlarmHistory interface {
 	AlarmEventsSince(ctx context.Context, t time.Time, limit int) ([]live.Alarm, error)
 }
 
+// UseIncidents replays incident changes past the ring from h (the incident store is made after the
+// broadcaster).
+func (b *Broadcaster) UseIncidents(h IncidentHistory) { b.inc.Store(&h) }
+
+// IncidentHistory is the hook the incident store (command.Store) implements so that a reconnecting
+// client is replayed the incident changes the ring no longer holds. Without it (nil), incidents
+// are replayed from the ring only (a map reloads its list when it reconnects).
+type IncidentHistory interface {
+	// IncidentChangesSince returns the incidents changed at or after t as changes, oldest first, at
+	// most limit+1 (more than limit means too many to replay).
+	IncidentChangesSince(ctx context.Context, t time.Time, limit int) ([]live.Change, error)
+}
+
 // Deps are what a broadcaster is built from.
 type Deps struct {
 	Hub     Source
@@ -158,6 +171,7 @@ type Broadcaster struct {
 	src     Source
 	hist    History
 	alarms  AlarmHistory
+	inc     atomic.Pointer[IncidentHistory]
 	log     *slog.Logger
 	metrics *metrics
 

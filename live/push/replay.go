@@ -12,8 +12,8 @@ import (
 // Replay queues for the client what it missed since t, its last event id: the changes accepted
 // since then, coalesced like the live ones (the latest state per object and type by device time,
 // the latest per alarm), in its subscription and rights, before anything newer. They come from the
-// stream's ring while it still holds them all, else from history (and alarms from AlarmHistory;
-// while there is none, only those the ring holds). A client away longer than ReplayWindow, or one
+// stream's ring while it still holds them all, else from history (alarms from AlarmHistory and
+// incidents from IncidentHistory; while there is none, only those the ring holds). A client away longer than ReplayWindow, or one
 // that missed more than ReplayMax changes, or whose replay fails, is sent resync and a snapshot
 // instead. It returns where the replay came from: ring, history or resync. Call it before the
 // first Next.
@@ -72,6 +72,17 @@ func (c *Client) replay(ctx context.Context, t time.Time) string {
 				a := &alarms[i]
 				old = append(old, live.Change{Type: live.ChangeAlarm, Object: a.Object, Layer: a.Layer, Time: a.Updated, Received: a.Updated, Alarm: a})
 			}
+		}
+		if h := b.inc.Load(); h != nil {
+			incs, err := (*h).IncidentChangesSince(ctx, from, limit)
+			if err != nil {
+				b.log.Warn("push: replaying incidents", "since", from, "err", err)
+				return resync()
+			}
+			if len(incs) > limit {
+				return resync()
+			}
+			old = append(old, incs...)
 		}
 		changes = append(old, changes...) // the ring's are the newest; overlaps coalesce away
 		source = "history"
