@@ -16,12 +16,17 @@ import (
 // easting with the zone prefix, 孔口高程, 孔深; 分层表: 孔号, 层底深度, 地层编号, 地层名称, 岩性描述),
 // and the site's stratum legend (a --map YAML). Five strata over granite, as on the Laizhou coastal
 // plain: fill, silty clay, silt (pinching out to the north-east), fine sand, strongly weathered
-// granite (where the holes end).
+// granite (where the holes end). The two corner holes were drilled 15° off the vertical toward the
+// site's middle: a third table (测斜表: 孔号, 测点深度, 方位角, 顶角) says so, and their depths are
+// measured along the hole.
 const (
 	BoreholeFolder  = "laizhou_boreholes"
 	StrataFile      = "laizhou_strata.yaml"
 	BoreholeDataset = "莱州演示城区 工程地质钻孔"
 	BoreholeCount   = 25
+	// InclinedHoles are the corner holes ZK01 and ZK25, drilled InclinedAngle degrees off the vertical.
+	InclinedHoles = 2
+	InclinedAngle = 15.0
 )
 
 var demoStrata = []struct{ code, name, lith string }{
@@ -46,7 +51,8 @@ func (c *city) writeBoreholes(dir string) (folder, legend string, err error) {
 		no           string
 		x, y, collar float64
 		depth        float64
-		bottoms      []float64 // depth of each stratum's bottom; NaN: absent
+		bottoms      []float64 // depth of each stratum's bottom along the hole; NaN: absent
+		azimuth      float64   // of an inclined hole (inclination InclinedAngle); NaN: vertical
 	}
 	var holes []hole
 	const side, spacing = 5, 70.0
@@ -65,10 +71,16 @@ func (c *city) writeBoreholes(dir string) (folder, legend string, err error) {
 			if silt-clay < 0.3 {
 				bot[2] = math.NaN()
 			}
-			for k := range bot {
-				bot[k] = math.Round(bot[k]*10) / 10
+			az, along := math.NaN(), 1.0
+			if corner := (i == 0 && j == 0) || (i == side-1 && j == side-1); corner {
+				// Toward the middle; vertical depths are measured along the hole, 1/cos longer.
+				az, along = math.Mod(math.Atan2(cx-x, cy-y)*180/math.Pi+360, 360), 1/math.Cos(InclinedAngle*math.Pi/180)
+				depth = math.Round(depth*along*10) / 10
 			}
-			holes = append(holes, hole{no: fmt.Sprintf("ZK%02d", len(holes)+1), x: x, y: y, collar: collar, depth: depth, bottoms: bot})
+			for k := range bot {
+				bot[k] = math.Round(min(bot[k]*along, depth)*10) / 10
+			}
+			holes = append(holes, hole{no: fmt.Sprintf("ZK%02d", len(holes)+1), x: x, y: y, collar: collar, depth: depth, bottoms: bot, azimuth: az})
 		}
 	}
 	err = writeFile(filepath.Join(folder, "钻孔表.csv"), func(w *bufio.Writer) error {
@@ -95,6 +107,26 @@ func (c *city) writeBoreholes(dir string) (folder, legend string, err error) {
 					continue
 				}
 				cw.Write([]string{h.no, fmt.Sprintf("%.1f", b), demoStrata[k].code, demoStrata[k].name, demoStrata[k].lith})
+			}
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		return closer.Close()
+	})
+	if err != nil {
+		return "", "", err
+	}
+	err = writeFile(filepath.Join(folder, "测斜表.csv"), func(w *bufio.Writer) error {
+		cw, closer := gbkCSV(w)
+		cw.Write([]string{"孔号", "测点深度(m)", "方位角(°)", "顶角(°)"})
+		for _, h := range holes {
+			if math.IsNaN(h.azimuth) {
+				continue
+			}
+			for _, at := range []float64{0, h.depth} {
+				cw.Write([]string{h.no, fmt.Sprintf("%.1f", at), fmt.Sprintf("%.1f", h.azimuth), fmt.Sprintf("%g", InclinedAngle)})
 			}
 		}
 		cw.Flush()

@@ -40,4 +40,14 @@ func TestDemoBoreholes(t *testing.T) {
 	if without == 0 || without == BoreholeCount {
 		t.Errorf("%d holes without the silt ③: it should pinch out in some", without)
 	}
+	// The corner holes, inclined: each layer's bottom lies cos 15° of its depth along the hole below
+	// the collar, and the hole ends sin 15° of its length away from its collar.
+	var inclined int
+	var worst, reach float64
+	pool.QueryRow(ctx, `SELECT count(DISTINCT b.hole_no), max(abs((b.collar_elev - l.bottom_elev) - l.bottom_depth * cos(radians(15)))),
+		min(ST_Distance(ST_StartPoint(b.trace)::geography, ST_EndPoint(b.trace)::geography) / (b.depth * sin(radians(15))))
+		FROM geology.borehole b JOIN geology.layer l USING (dataset_id, hole_no) WHERE b.inclined`).Scan(&inclined, &worst, &reach)
+	if inclined != InclinedHoles || worst > 0.01 || reach < 0.99 || reach > 1.01 {
+		t.Errorf("%d inclined holes (want %d), layer bottoms up to %.3f m off cos 15°, reach %.3f of sin 15°", inclined, InclinedHoles, worst, reach)
+	}
 }
