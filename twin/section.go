@@ -295,7 +295,7 @@ func sectionBoreholes(ctx context.Context, db spatial.Querier, sec *Section, sl 
 	dLon := dLat / math.Max(0.1, math.Cos(sl.line[0][1]*math.Pi/180))
 	// A layer's ends are where the hole's path is at its depths (inclined holes), else under the collar.
 	rows, err := db.Query(ctx, `
-		SELECT b.hole_no, ST_X(b.geom), ST_Y(b.geom), b.collar_elev, b.depth, l.code, coalesce(l.name, st.name, ''),
+		SELECT b.id, b.hole_no, ST_X(b.geom), ST_Y(b.geom), b.collar_elev, b.depth, l.code, coalesce(l.name, st.name, ''),
 		       coalesce(st.color, '#999999'), l.top_depth, l.bottom_depth, l.top_elev, l.bottom_elev,
 		       ST_X(coalesce(ST_StartPoint(l.geom), b.geom)), ST_Y(coalesce(ST_StartPoint(l.geom), b.geom)),
 		       ST_X(coalesce(ST_EndPoint(l.geom), b.geom)), ST_Y(coalesce(ST_EndPoint(l.geom), b.geom))
@@ -310,22 +310,25 @@ func sectionBoreholes(ctx context.Context, db spatial.Querier, sec *Section, sl 
 	defer rows.Close()
 	round := func(v float64) float64 { return math.Round(v*100) / 100 }
 	var cur SectionBorehole
+	var curID int64
 	near := false // some part of the current hole lies within the buffer
 	flush := func() {
-		if cur.HoleNo != "" && near {
+		if curID != 0 && near {
 			sec.Boreholes = append(sec.Boreholes, cur)
 		}
 	}
 	for rows.Next() {
+		var id int64
 		var no string
 		var lon, lat, collar, depth, tlon, tlat, blon, blat float64
 		var l SectionLayer
-		if err := rows.Scan(&no, &lon, &lat, &collar, &depth, &l.Code, &l.Name, &l.Color, &l.TopDepth, &l.BottomDepth, &l.TopElev, &l.BottomElev,
+		if err := rows.Scan(&id, &no, &lon, &lat, &collar, &depth, &l.Code, &l.Name, &l.Color, &l.TopDepth, &l.BottomDepth, &l.TopElev, &l.BottomElev,
 			&tlon, &tlat, &blon, &blat); err != nil {
 			return err
 		}
-		if no != cur.HoleNo {
+		if id != curID {
 			flush()
+			curID = id
 			d, off := sl.project(lon, lat)
 			cur = SectionBorehole{HoleNo: no, Distance: round(d), Offset: round(off), Collar: collar, Depth: depth}
 			near = off <= buffer

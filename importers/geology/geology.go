@@ -405,6 +405,13 @@ func (im *importer) readHoles(t *table) {
 	}
 }
 
+// offsetENU is the longitude/latitude e metres east and n north of a hole's collar given in
+// longitude/latitude.
+func offsetENU(h *hole, e, n float64) (float64, float64) {
+	lon, lat, _ := geodesy.NewFrame(h.lon, h.lat, 0).Geodetic([3]float64{e, n, 0})
+	return lon, lat
+}
+
 // reach is the offsets from the collar of the hole's stations and of its end (孔深, else the last
 // station): where its path can go.
 func (h *hole) reach() [][3]float64 {
@@ -688,10 +695,7 @@ func (im *importer) place(ctx context.Context, hs []*hole) error {
 		for _, h := range hs {
 			h.lon, h.lat = h.y, h.x
 		}
-		im.offset = func(h *hole, e, n float64) (float64, float64) {
-			lon, lat, _ := geodesy.NewFrame(h.lon, h.lat, 0).Geodetic([3]float64{e, n, 0})
-			return lon, lat
-		}
+		im.offset = offsetENU
 		return nil
 	}
 	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
@@ -727,10 +731,7 @@ func (im *importer) place(ctx context.Context, hs []*hole) error {
 	}
 	im.b.SetSourceCRS(c.Code())
 	if !c.Projected() {
-		im.offset = func(h *hole, e, n float64) (float64, float64) {
-			lon, lat, _ := geodesy.NewFrame(h.lon, h.lat, 0).Geodetic([3]float64{e, n, 0})
-			return lon, lat
-		}
+		im.offset = offsetENU
 	} else {
 		im.offset = func(h *hole, e, n float64) (float64, float64) { return c.ToLonLat(h.y+e, h.x+n) }
 	}
