@@ -83,60 +83,40 @@ func (c *city) writeBoreholes(dir string) (folder, legend string, err error) {
 			holes = append(holes, hole{no: fmt.Sprintf("ZK%02d", len(holes)+1), x: x, y: y, collar: collar, depth: depth, bottoms: bot, azimuth: az})
 		}
 	}
-	err = writeFile(filepath.Join(folder, "钻孔表.csv"), func(w *bufio.Writer) error {
-		cw, closer := gbkCSV(w)
-		cw.Write([]string{"孔号", "X(m)", "Y(m)", "孔口高程(m)", "孔深(m)", "勘察单位"})
-		for _, h := range holes {
-			cw.Write([]string{h.no, f3(h.y), f3(h.x), f3(h.collar), fmt.Sprintf("%.1f", h.depth), "莱州市勘察测绘院"})
-		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return err
-		}
-		return closer.Close()
-	})
-	if err != nil {
-		return "", "", err
-	}
-	err = writeFile(filepath.Join(folder, "分层表.csv"), func(w *bufio.Writer) error {
-		cw, closer := gbkCSV(w)
-		cw.Write([]string{"孔号", "层底深度(m)", "地层编号", "地层名称", "岩性描述"})
-		for _, h := range holes {
-			for k, b := range h.bottoms {
-				if math.IsNaN(b) {
-					continue
-				}
-				cw.Write([]string{h.no, fmt.Sprintf("%.1f", b), demoStrata[k].code, demoStrata[k].name, demoStrata[k].lith})
+	var holeRows, layerRows, surveyRows [][]string
+	for _, h := range holes {
+		holeRows = append(holeRows, []string{h.no, f3(h.y), f3(h.x), f3(h.collar), fmt.Sprintf("%.1f", h.depth), "莱州市勘察测绘院"})
+		for k, b := range h.bottoms {
+			if !math.IsNaN(b) {
+				layerRows = append(layerRows, []string{h.no, fmt.Sprintf("%.1f", b), demoStrata[k].code, demoStrata[k].name, demoStrata[k].lith})
 			}
 		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return err
-		}
-		return closer.Close()
-	})
-	if err != nil {
-		return "", "", err
-	}
-	err = writeFile(filepath.Join(folder, "测斜表.csv"), func(w *bufio.Writer) error {
-		cw, closer := gbkCSV(w)
-		cw.Write([]string{"孔号", "测点深度(m)", "方位角(°)", "顶角(°)"})
-		for _, h := range holes {
-			if math.IsNaN(h.azimuth) {
-				continue
-			}
+		if !math.IsNaN(h.azimuth) {
 			for _, at := range []float64{0, h.depth} {
-				cw.Write([]string{h.no, fmt.Sprintf("%.1f", at), fmt.Sprintf("%.1f", h.azimuth), fmt.Sprintf("%g", InclinedAngle)})
+				surveyRows = append(surveyRows, []string{h.no, fmt.Sprintf("%.1f", at), fmt.Sprintf("%.1f", h.azimuth), fmt.Sprintf("%g", InclinedAngle)})
 			}
 		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return err
+	}
+	for _, t := range []struct {
+		name   string
+		header []string
+		rows   [][]string
+	}{
+		{"钻孔表.csv", []string{"孔号", "X(m)", "Y(m)", "孔口高程(m)", "孔深(m)", "勘察单位"}, holeRows},
+		{"分层表.csv", []string{"孔号", "层底深度(m)", "地层编号", "地层名称", "岩性描述"}, layerRows},
+		{"测斜表.csv", []string{"孔号", "测点深度(m)", "方位角(°)", "顶角(°)"}, surveyRows},
+	} {
+		if err := writeFile(filepath.Join(folder, t.name), func(w *bufio.Writer) error {
+			cw, closer := gbkCSV(w)
+			cw.Write(t.header)
+			cw.WriteAll(t.rows)
+			if err := cw.Error(); err != nil {
+				return err
+			}
+			return closer.Close()
+		}); err != nil {
+			return "", "", err
 		}
-		return closer.Close()
-	})
-	if err != nil {
-		return "", "", err
 	}
 	err = writeFile(legend, func(w *bufio.Writer) error {
 		fmt.Fprintln(w, "# 莱州演示城区 地层表 (the site's strata, top to bottom); yitu import --map takes it")
